@@ -1,0 +1,1 @@
+## mk/cli.mk: rules for this part of the tree (see Makefile.am).

@@ -1,0 +1,85 @@
+/*
+ * vgpu_conf.h - vgpu.conf, the site settings every part of slurm-vgpu shares.
+ *
+ * Format (doc/vgpu.conf.5 is the reference): one setting per line,
+ * slurm.conf style, '#' starts a comment, keys case-insensitive:
+ *
+ *   AccountingMode=strict          # strict | memory
+ *   ShardsPerGpu=100               # strict: shards per GPU (2..10000)
+ *   ShardMemory=1G                 # memory: memory of one shard
+ *   DefaultCores=100               # memory: SM cap when a request has none
+ *   MemoryReserve=512M             # kept back from slices on every GPU
+ *   StateDir=/run/slurm-vgpu       # per-step accounting lives below here
+ *   ShimLibrary=/usr/lib/x86_64-linux-gnu/slurm-vgpu/libvgpu-shim.so
+ *   NvmlLibrary=libnvidia-ml.so.1
+ *   CudaLibrary=libcuda.so.1
+ *   GpuType=h100 Memory=81559M SMs=132 [Model="NVIDIA H100 80GB HBM3"] [MemoryReserve=1G]
+ *
+ * Unknown keys, duplicate settings, bad values: errors "FILE:LINE: ...".
+ */
+#ifndef VGPU_CONF_H
+#define VGPU_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vgpu_error.h"
+#include "vgpu_request.h"
+
+#define VGPU_CONF_TYPES_MAX 32
+#define VGPU_MODEL_MAX 96
+#define VGPU_PATH_MAX 512
+
+typedef enum vgpu_mode {
+	VGPU_MODE_STRICT = 0,   /* shard = 1/S of memory AND of SMs */
+	VGPU_MODE_MEMORY = 1,   /* shard = fixed memory; cores a per-job cap */
+} vgpu_mode_t;
+
+typedef struct vgpu_gpu_type {
+	char name[VGPU_NAME_MAX];       /* gres.conf Type=, e.g. "h100" */
+	char model[VGPU_MODEL_MAX];     /* NVML model name mapped to it, or "" */
+	uint64_t mem_bytes;             /* memory one GPU reports (NVML total) */
+	unsigned sms;                   /* streaming multiprocessors */
+	uint64_t reserve_bytes;         /* kept back from slices on this type */
+	int reserve_set;                /* reserve_bytes given on this line */
+} vgpu_gpu_type_t;
+
+typedef struct vgpu_conf {
+	vgpu_mode_t mode;
+	unsigned shards_per_gpu;        /* strict */
+	uint64_t shard_bytes;           /* memory */
+	unsigned default_cores;         /* memory: 1..100 */
+	uint64_t reserve_bytes;         /* default reserve per GPU */
+	char state_dir[VGPU_PATH_MAX];
+	char shim_path[VGPU_PATH_MAX];
+	char nvml_path[VGPU_PATH_MAX];
+	char cuda_path[VGPU_PATH_MAX];
+	size_t ntypes;
+	vgpu_gpu_type_t types[VGPU_CONF_TYPES_MAX];
+} vgpu_conf_t;
+
+/* Fill conf with the defaults documented in doc/vgpu.conf.5. */
+void vgpu_conf_init(vgpu_conf_t *conf);
+
+/* Parse len bytes of vgpu.conf text; `name` is the file name used in
+ * messages. On error returns -1 with "NAME:LINE: what was wrong"; conf is
+ * then left as vgpu_conf_init made it (never half-filled). */
+int vgpu_conf_parse(const char *text, size_t len, const char *name,
+		    vgpu_conf_t *conf, vgpu_err_t *err);
+
+/* Read and parse the file at path (at most 1 MiB). */
+int vgpu_conf_load(const char *path, vgpu_conf_t *conf, vgpu_err_t *err);
+
+/* The GpuType named `name` (case-insensitive), or NULL. */
+const vgpu_gpu_type_t *vgpu_conf_find_type(const vgpu_conf_t *conf,
+					   const char *name);
+
+/* Reserve in force for a type: its own, else the global one. */
+uint64_t vgpu_conf_type_reserve(const vgpu_conf_t *conf,
+				const vgpu_gpu_type_t *type);
+
+/* "strict" or "memory". */
+const char *vgpu_conf_mode_name(vgpu_mode_t mode);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * vgpu_inventory.h - what one node has: its GPUs and how they are connected.
+ *
+ * Filled by discovery (NVML + hwloc, src/discover/) on a node, written as JSON
+ * by `vgpu discover --json`, read back by `vgpu conf` on an admin host. The
+ * JSON form is documented in doc/inventory.md; it carries "version": 1 and
+ * readers refuse an unknown major version and ignore unknown keys.
+ */
+#ifndef VGPU_INVENTORY_H
+#define VGPU_INVENTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vgpu_error.h"
+#include "vgpu_request.h"
+
+#define VGPU_INV_VERSION 1
+#define VGPU_GPUS_MAX 64
+#define VGPU_UUID_MAX 80        /* "GPU-xxxxxxxx-xxxx-..." with NUL */
+#define VGPU_BUSID_MAX 32       /* "00000000:1B:00.0" with NUL */
+#define VGPU_CPULIST_MAX 256    /* "0-31,64-95" with NUL */
+#define VGPU_HOST_MAX 256
+
+typedef struct vgpu_nvlink {
+	int peer;               /* index into vgpu_inventory.gpus, or -1: not a GPU of this node */
+	char peer_bus_id[VGPU_BUSID_MAX];
+	unsigned links;         /* active NVLinks to that peer */
+	uint64_t bw_mbps;       /* unidirectional MB/s to that peer (0: unknown) */
+} vgpu_nvlink_t;
+
+typedef enum vgpu_fabric_state {
+	VGPU_FABRIC_NONE = 0,           /* not fabric attached (or unknown) */
+	VGPU_FABRIC_NOT_STARTED = 1,
+	VGPU_FABRIC_IN_PROGRESS = 2,
+	VGPU_FABRIC_COMPLETED = 3,
+} vgpu_fabric_state_t;
+
+typedef struct vgpu_fabric {
+	unsigned char cluster_uuid[16]; /* NVLink domain; all zero: none */
+	uint32_t clique_id;             /* NVLink partition within the domain */
+	vgpu_fabric_state_t state;
+	uint32_t status;                /* NVML return code of the fabric probe, 0 = success */
+	uint32_t health_mask;
+} vgpu_fabric_t;
+
+typedef struct vgpu_gpu {
+	unsigned index;                 /* NVML index on the node */
+	unsigned minor;                 /* /dev/nvidiaN */
+	char uuid[VGPU_UUID_MAX];
+	char bus_id[VGPU_BUSID_MAX];    /* canonical "0000:1b:00.0" (domain 4 hex, lower case) */
+	char model[96];                 /* NVML name, "NVIDIA H100 80GB HBM3" */
+	char type[VGPU_NAME_MAX];       /* gres.conf Type=, "h100" */
+	uint64_t mem_bytes;             /* total memory NVML reports */
+	unsigned sms;                   /* multiprocessor count */
+	int mig_enabled;                /* current MIG mode: 1 on, 0 off */
+	int numa_node;                  /* -1: unknown */
+	char cpus[VGPU_CPULIST_MAX];    /* cores close to the GPU, "0-31"; "" unknown */
+	size_t nlinks;
+	vgpu_nvlink_t links[VGPU_GPUS_MAX];
+	vgpu_fabric_t fabric;
+} vgpu_gpu_t;
+
+typedef struct vgpu_inventory {
+	char hostname[VGPU_HOST_MAX];   /* short host name, as slurm.conf NodeName */
+	char driver_version[32];        /* "580.65.06" */
+	int cuda_driver_version;        /* 13000 */
+	char source[64];                /* "nvml", "nvml+hwloc", "hwloc-xml" ... */
+	size_t ngpus;
+	vgpu_gpu_t gpus[VGPU_GPUS_MAX];
+} vgpu_inventory_t;
+
+/* Derive the short type name from an NVML model name: "NVIDIA H100 80GB HBM3"
+ * -> "h100", "NVIDIA A100-SXM4-80GB" -> "a100", "Tesla V100-SXM2-16GB" ->
+ * "v100", "NVIDIA GeForce RTX 4090" -> "rtx4090", "NVIDIA L40S" -> "l40s".
+ * Writes at most len bytes; returns 0, or -1 when no name can be derived. */
+int vgpu_inventory_type_name(const char *model, char *buf, size_t len);
+
+/* Canonicalise a PCI bus id ("00000000:1B:00.0" or "0000:1b:00.0") into
+ * "0000:1b:00.0". Returns 0, or -1 (with err) for a malformed id. */
+int vgpu_inventory_busid(const char *in, char *out, size_t len, vgpu_err_t *err);
+
+/* Serialise as JSON (malloc'ed, caller frees). Returns NULL on OOM. */
+char *vgpu_inventory_to_json(const vgpu_inventory_t *inv);
+
+/* Parse JSON text (len bytes); `name` (a file name) is used in messages.
+ * Returns 0, or -1 with a message naming the field ("node1.json: gpus[2].memory:
+ * expected an integer"); *inv is zeroed first, never half-filled on error. */
+int vgpu_inventory_from_json(const char *text, size_t len, const char *name,
+			     vgpu_inventory_t *inv, vgpu_err_t *err);
+
+/* Read and parse the file at path (at most 16 MiB). */
+int vgpu_inventory_load(const char *path, vgpu_inventory_t *inv, vgpu_err_t *err);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * vgpu_request.h - the GPU slice request grammar, the one users type.
+ *
+ *   srun --gres=vgpu:mem=10G ...           (the text after "vgpu:" is parsed here)
+ *   srun --vgpu=mem=10G,cores=25 ...
+ *   vgpu request 'mem=10G,cores=25,type=h100'
+ *
+ * Grammar (doc/request.md is the reference):
+ *   REQUEST := ITEM { SEP ITEM }
+ *   SEP     := "," | ":"           (":" so the request survives inside --gres)
+ *   ITEM    := "mem=" SIZE         memory of one GPU's slice (vgpu_size.h)
+ *            | "cores=" PCT        share of the GPU's SMs, 1..100, optional "%"
+ *            | "type=" NAME        GPU type as in gres.conf Type= (e.g. h100)
+ *            | "gpus=" COUNT       number of GPUs, each with this slice (1..64)
+ * Keys are case-insensitive; each may appear once; at least mem or cores.
+ * NAME is 1..31 of [A-Za-z0-9_.-], starting with a letter, folded to lower
+ * case.
+ */
+#ifndef VGPU_REQUEST_H
+#define VGPU_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vgpu_error.h"
+
+#define VGPU_NAME_MAX 32        /* GPU type names, with NUL */
+#define VGPU_REQUEST_GPUS_MAX 64
+#define VGPU_REQUEST_TEXT_MAX 256 /* longer requests are refused */
+
+typedef struct vgpu_request {
+	uint64_t mem_bytes;             /* 0: not given */
+	unsigned cores_pct;             /* 0: not given, else 1..100 */
+	char type[VGPU_NAME_MAX];       /* "": any type */
+	unsigned gpus;                  /* 0: not given (one GPU) */
+} vgpu_request_t;
+
+/* Parse a request. `where` names its origin in messages ("--gres",
+ * "--vgpu", "argument 1"; NULL for none). Returns 0 and fills *req, or -1 with
+ * a distinct message naming the offending text for: empty request, empty
+ * item, item without '=', unknown key, duplicate key, empty value, bad size
+ * (see vgpu_size_parse), cores out of 1..100, bad type name, gpus out of
+ * range, too long, no mem and no cores. */
+int vgpu_request_parse(const char *text, const char *where,
+		       vgpu_request_t *req, vgpu_err_t *err);
+
+/* Write the canonical form ("mem=10G,cores=25,type=h100,gpus=2", fields
+ * present only when given, in that order) into buf. Parsing the canonical
+ * form gives back an equal request. Returns the length (as snprintf). */
+int vgpu_request_format(const vgpu_request_t *req, char *buf, size_t len);
+
+#endif
