@@ -15,3 +15,29 @@
 FUZZ_REPLAY_SRC = tests/fuzz/replay_main.c
 FUZZ_TARGETS =
 EXTRA_DIST += tests/fuzz/corpus tests/sh/tap.sh
+
+## libFuzzer builds (configure CC=clang --enable-fuzzing; tools/fuzz.sh does
+## it): one binary per parser under fuzz/, linked with -fsanitize=fuzzer.
+if FUZZING
+FUZZ_BINS = fuzz/request fuzz/conf fuzz/inventory
+noinst_PROGRAMS += $(FUZZ_BINS)
+fuzz_request_SOURCES = tests/fuzz/fuzz_request.c
+fuzz_request_LDADD = libvgpucore.la
+fuzz_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
+fuzz_conf_LDADD = libvgpucore.la
+fuzz_conf_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_inventory_SOURCES = tests/fuzz/fuzz_inventory.c
+fuzz_inventory_LDADD = libvgpucore.la
+fuzz_inventory_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+print-fuzz-bins:
+	@echo $(FUZZ_BINS)
+endif
+
+# `make fuzz FUZZ_SECONDS=60`: run every libFuzzer target (in its own clang
+# build under build/fuzz) for that long.
+fuzz:
+	FUZZ_SECONDS='$(FUZZ_SECONDS)' $(SHELL) $(top_srcdir)/tools/fuzz.sh '$(FUZZ_SECONDS)'
+FUZZ_SECONDS = 60
+.PHONY: fuzz print-fuzz-bins
+EXTRA_DIST += tools/fuzz.sh tools/check.sh tools/deps.sh

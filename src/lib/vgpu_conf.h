@@ -30,6 +30,23 @@
 #define VGPU_CONF_TYPES_MAX 32
 #define VGPU_MODEL_MAX 96
 #define VGPU_PATH_MAX 512
+#define VGPU_CONF_LINE_MAX 1024         /* bytes of one line, with NUL */
+#define VGPU_CONF_FILE_MAX (1u << 20)   /* vgpu_conf_load reads at most this */
+
+/* Defaults (vgpu_conf_init; documented in doc/vgpu.conf.5). */
+#define VGPU_CONF_DEFAULT_SHARDS 100u
+#define VGPU_CONF_DEFAULT_SHARD_BYTES (UINT64_C(1) << 30)
+#define VGPU_CONF_DEFAULT_CORES 100u
+#define VGPU_CONF_DEFAULT_STATE_DIR "/run/slurm-vgpu"
+#define VGPU_CONF_DEFAULT_SHIM "/usr/lib/slurm-vgpu/libvgpu-shim.so"
+#define VGPU_CONF_DEFAULT_NVML "libnvidia-ml.so.1"
+#define VGPU_CONF_DEFAULT_CUDA "libcuda.so.1"
+
+/* Ranges the parser enforces. */
+#define VGPU_CONF_SHARDS_MIN 2u
+#define VGPU_CONF_SHARDS_MAX 10000u
+#define VGPU_CONF_SMS_MAX 1024u
+#define VGPU_CONF_MIN_BYTES (UINT64_C(1) << 20) /* ShardMemory, Memory: >= 1 MiB */
 
 typedef enum vgpu_mode {
 	VGPU_MODE_STRICT = 0,   /* shard = 1/S of memory AND of SMs */
@@ -63,12 +80,18 @@ typedef struct vgpu_conf {
 void vgpu_conf_init(vgpu_conf_t *conf);
 
 /* Parse len bytes of vgpu.conf text; `name` is the file name used in
- * messages. On error returns -1 with "NAME:LINE: what was wrong"; conf is
- * then left as vgpu_conf_init made it (never half-filled). */
+ * messages. Starts from the defaults (the caller need not call
+ * vgpu_conf_init). On error returns -1 with "NAME:LINE: Key: what was wrong
+ * with 'value'"; conf is then left as vgpu_conf_init made it (never
+ * half-filled). After the last line, every GpuType is checked against the
+ * final settings: its reserve must leave memory, and in memory mode room
+ * for one shard. */
 int vgpu_conf_parse(const char *text, size_t len, const char *name,
 		    vgpu_conf_t *conf, vgpu_err_t *err);
 
-/* Read and parse the file at path (at most 1 MiB). */
+/* Read and parse the file at path (at most VGPU_CONF_FILE_MAX bytes; a
+ * bigger file is an error). Messages start with the path; an open or read
+ * failure gives "PATH: cannot open: strerror". */
 int vgpu_conf_load(const char *path, vgpu_conf_t *conf, vgpu_err_t *err);
 
 /* The GpuType named `name` (case-insensitive), or NULL. */

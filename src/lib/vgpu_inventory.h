@@ -89,7 +89,32 @@ char *vgpu_inventory_to_json(const vgpu_inventory_t *inv);
 int vgpu_inventory_from_json(const char *text, size_t len, const char *name,
 			     vgpu_inventory_t *inv, vgpu_err_t *err);
 
-/* Read and parse the file at path (at most 16 MiB). */
+/* Read and parse the file at path (at most 16 MiB); messages name the path. */
 int vgpu_inventory_load(const char *path, vgpu_inventory_t *inv, vgpu_err_t *err);
+
+/* Compare two inventories field by field (strings up to their NUL). Returns 0
+ * when equal, else 1 and writes the path of the first difference ("gpus[1].sms")
+ * into what (size len; what may be NULL). */
+int vgpu_inventory_compare(const vgpu_inventory_t *a, const vgpu_inventory_t *b,
+			   char *what, size_t len);
+
+/* The GPU of inv with this canonical bus id, or NULL. */
+const vgpu_gpu_t *vgpu_inventory_find_busid(const vgpu_inventory_t *inv, const char *bus_id);
+
+/* Fabric state as written in JSON: "none", "not_started", "in_progress",
+ * "completed" ("unknown" for a value outside the enum). */
+const char *vgpu_inventory_fabric_state_name(vgpu_fabric_state_t state);
+
+/* Format a 16-byte UUID as canonical 8-4-4-4-12 lower-case hex (buf at least
+ * 37 bytes); returns buf. */
+const char *vgpu_inventory_uuid_format(const unsigned char uuid[16], char *buf, size_t len);
+
+/* Parse 8-4-4-4-12 hex (either case) into 16 bytes. Returns 0, or -1 when the
+ * text is not exactly that form. */
+int vgpu_inventory_uuid_parse(const char *text, unsigned char uuid[16]);
+
+/* 1 when the GPU is usable in an NVLink partition: state COMPLETED, status 0
+ * and a non-zero cluster UUID (see doc/inventory.md); else 0. */
+int vgpu_inventory_fabric_attached(const vgpu_fabric_t *fabric);
 
 #endif

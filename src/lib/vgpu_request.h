@@ -49,4 +49,9 @@ int vgpu_request_parse(const char *text, const char *where,
  * form gives back an equal request. Returns the length (as snprintf). */
 int vgpu_request_format(const vgpu_request_t *req, char *buf, size_t len);
 
+/* Check that name is a valid GPU type NAME (1..31 of [A-Za-z0-9_.-],
+ * starting with a letter); `what` starts the message ("type",
+ * "vgpu.conf:3: GpuType"). Returns 0, or -1 with a message quoting name. */
+int vgpu_request_check_name(const char *name, const char *what, vgpu_err_t *err);
+
 #endif

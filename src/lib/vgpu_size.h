@@ -24,6 +24,14 @@
 int vgpu_size_parse(const char *text, size_t len, const char *what,
 		    uint64_t *bytes, vgpu_err_t *err);
 
+/* Flags for vgpu_size_parse_ex. */
+#define VGPU_SIZE_ZERO_OK 1u    /* accept a zero size ("0", "0G") */
+
+/* As vgpu_size_parse, with flags (VGPU_SIZE_ZERO_OK for settings such as
+ * MemoryReserve where 0 means "none"). */
+int vgpu_size_parse_ex(const char *text, size_t len, const char *what,
+		       unsigned flags, uint64_t *bytes, vgpu_err_t *err);
+
 /* Format bytes as the shortest exact 1024-based form ("10G", "512M", "1536K",
  * "1000" for bytes that are no multiple of 1024). Returns the length written
  * (as snprintf), output always NUL-terminated when len > 0. */

@@ -1,0 +1,87 @@
+#!/bin/bash
+# tools/check.sh - build slurm-vgpu and run its whole test suite.
+#
+# Installs the Debian packages it needs, then:
+#   1. a -Werror build in build/check and `make check` (unit, simulated-GPU,
+#      golden, CLI and fuzz-corpus replay tests);
+#   2. an ASan+UBSan build in build/asan and `make check` there;
+#   3. each libFuzzer target for a short while (FUZZ_SECONDS, default 10).
+# Ends with one line over all suites: "N passed, N failed, N skipped".
+# Exit status 0 only when nothing failed.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+. tools/deps.sh
+vgpu_deps test || { echo "0 passed, 1 failed"; exit 1; }
+
+jobs=${JOBS:-2}
+passed=0 failed=0 skipped=0
+logdir=$top/build/logs
+mkdir -p "$logdir"
+
+# Add the counts of an automake test-suite summary (in file $1) to the totals.
+count_suite() {
+	local p f e s x
+	p=$(sed -n 's/^# PASS: *//p' "$1" | tail -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$1" | tail -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$1" | tail -1)
+	x=$(sed -n 's/^# XPASS: *//p' "$1" | tail -1)
+	s=$(sed -n 's/^# SKIP: *//p' "$1" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0} + ${e:-0} + ${x:-0}))
+	skipped=$((skipped + ${s:-0}))
+}
+
+# step NAME COMMAND...: run a build step; a failure counts as one failed test.
+step() {
+	local name=$1; shift
+	echo "== $name"
+	if ! "$@" >"$logdir/$name.log" 2>&1; then
+		echo "FAILED: $name (log: $logdir/$name.log)"
+		tail -40 "$logdir/$name.log"
+		failed=$((failed + 1))
+		return 1
+	fi
+}
+
+# suite NAME BUILDDIR CONFIGURE-ARGS...: configure, build and `make check`.
+suite() {
+	local name=$1 dir=$2; shift 2
+	mkdir -p "$dir"
+	step "$name-configure" sh -c "cd '$dir' && '$top/configure' $*" || return
+	step "$name-build" make -C "$dir" -j"$jobs" || return
+	echo "== $name-check"
+	make -C "$dir" -j"$jobs" check >"$logdir/$name-check.log" 2>&1
+	local rc=$?
+	grep -E '^(FAIL|ERROR|XPASS): ' "$logdir/$name-check.log" | head -50
+	count_suite "$logdir/$name-check.log"
+	if [ $rc -ne 0 ] && ! grep -q '^# FAIL:' "$logdir/$name-check.log"; then
+		echo "FAILED: $name-check did not run (log: $logdir/$name-check.log)"
+		tail -40 "$logdir/$name-check.log"
+		failed=$((failed + 1))
+	fi
+	[ $rc -eq 0 ] || for f in $(grep -lE '^(not ok|FAIL)' "$dir"/tests/*/*.log 2>/dev/null | head -5); do
+		echo "--- $f"; tail -30 "$f"
+	done
+}
+
+step bootstrap ./bootstrap &&
+	{
+		suite werror "$top/build/check" --enable-werror
+		suite asan "$top/build/asan" --enable-werror --enable-sanitizers
+		if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
+			echo "== fuzz"
+			if tools/fuzz.sh "${FUZZ_SECONDS:-10}" >"$logdir/fuzz.log" 2>&1; then
+				count_suite "$logdir/fuzz.log"
+			else
+				count_suite "$logdir/fuzz.log"
+				grep -E '^(FAIL|ERROR)' "$logdir/fuzz.log"
+				tail -30 "$logdir/fuzz.log"
+				grep -q '^# FAIL:' "$logdir/fuzz.log" || failed=$((failed + 1))
+			fi
+		fi
+	}
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
