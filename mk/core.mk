@@ -3,7 +3,15 @@
 noinst_LTLIBRARIES += libvgpucore.la
 libvgpucore_la_SOURCES = \
 	src/lib/vgpu_error.c \
-	src/lib/vgpu_error.h
+	src/lib/vgpu_error.h \
+	src/lib/vgpu_size.c \
+	src/lib/vgpu_size.h \
+	src/lib/vgpu_request.c \
+	src/lib/vgpu_request.h \
+	src/lib/vgpu_conf.c \
+	src/lib/vgpu_conf.h \
+	src/lib/vgpu_account.c \
+	src/lib/vgpu_account.h
 libvgpucore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 libvgpucore_la_LIBADD = $(JSONC_LIBS)
 
@@ -15,3 +23,47 @@ TESTS += tests/unit/test_error
 tests_unit_test_error_SOURCES = tests/unit/test_error.c tests/unit/vgpu_test.h
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_size
+TESTS += tests/unit/test_size
+tests_unit_test_size_SOURCES = tests/unit/test_size.c tests/unit/vgpu_test.h
+tests_unit_test_size_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_size_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_request
+TESTS += tests/unit/test_request
+tests_unit_test_request_SOURCES = tests/unit/test_request.c tests/unit/vgpu_test.h
+tests_unit_test_request_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_request_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_conf
+TESTS += tests/unit/test_conf
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/vgpu_test.h
+tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_account
+TESTS += tests/unit/test_account
+tests_unit_test_account_SOURCES = tests/unit/test_account.c tests/unit/vgpu_test.h
+tests_unit_test_account_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_account_LDADD = $(UNIT_LDADD)
+
+## Fuzz targets of the request and vgpu.conf parsers; `make check` replays
+## their seed corpora (tests/fuzz/corpus/{request,conf}/).
+check_PROGRAMS += tests/fuzz/replay_request
+TESTS += tests/fuzz/replay_request
+tests_fuzz_replay_request_SOURCES = tests/fuzz/fuzz_request.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_request_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"request"'
+tests_fuzz_replay_request_LDADD = libvgpucore.la
+
+check_PROGRAMS += tests/fuzz/replay_conf
+TESTS += tests/fuzz/replay_conf
+tests_fuzz_replay_conf_SOURCES = tests/fuzz/fuzz_conf.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_conf_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"conf"'
+tests_fuzz_replay_conf_LDADD = libvgpucore.la
+
+## (The libFuzzer binaries fuzz/request and fuzz/conf are built by
+## mk/tests.mk.)
+
+dist_man_MANS += doc/vgpu.conf.5
+dist_doc_DATA += doc/request.md etc/vgpu.conf.example

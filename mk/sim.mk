@@ -1,1 +1,114 @@
-## mk/sim.mk: rules for this part of the tree (see Makefile.am).
+## mk/sim.mk: the simulated GPU node (sim/, doc/simulator.md): stand-in
+## libcuda.so.1 and libnvidia-ml.so.1 that describe a node's GPUs from a JSON
+## file, with device memory shared across processes; the node generator;
+## their tests. The libraries link json-c and pthread only (never
+## libvgpucore) and install under $(pkglibdir)/sim, where they never shadow
+## a real driver.
+
+# The node parser, the shared device state and the environment, shared by
+# both libraries, the parser's unit test and its fuzz target.
+noinst_LTLIBRARIES += sim/libvgpusim.la
+sim_libvgpusim_la_SOURCES = \
+	sim/sim_node.c \
+	sim/sim_node.h \
+	sim/sim_state.c \
+	sim/sim_state.h \
+	sim/sim_env.c \
+	sim/sim_env.h
+sim_libvgpusim_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+sim_libvgpusim_la_LIBADD = $(JSONC_LIBS) $(PTHREAD_LIBS)
+
+SIM_LIB_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 -no-undefined
+
+simdir = $(pkglibdir)/sim
+sim_LTLIBRARIES = sim/libcuda.la sim/libnvidia-ml.la
+
+sim_libcuda_la_SOURCES = \
+	sim/sim_cuda.c \
+	sim/sim_cuda.h \
+	sim/sim_cuda_ctx.c \
+	sim/sim_cuda_mem.c \
+	sim/sim_cuda_pool.c \
+	sim/sim_cuda_vmm.c \
+	sim/sim_cuda_getproc.c \
+	src/include/vgpu_cuda_abi.h
+sim_libcuda_la_LDFLAGS = $(SIM_LIB_LDFLAGS) -Wl,--version-script=$(srcdir)/sim/libcuda.map
+sim_libcuda_la_LIBADD = sim/libvgpusim.la $(JSONC_LIBS) $(PTHREAD_LIBS)
+EXTRA_sim_libcuda_la_DEPENDENCIES = $(srcdir)/sim/libcuda.map
+
+sim_libnvidia_ml_la_SOURCES = \
+	sim/sim_nvml.c \
+	src/include/vgpu_nvml_abi.h
+sim_libnvidia_ml_la_LDFLAGS = $(SIM_LIB_LDFLAGS) -Wl,--version-script=$(srcdir)/sim/libnvidia-ml.map
+sim_libnvidia_ml_la_LIBADD = sim/libvgpusim.la $(JSONC_LIBS) $(PTHREAD_LIBS)
+EXTRA_sim_libnvidia_ml_la_DEPENDENCIES = $(srcdir)/sim/libnvidia-ml.map
+
+dist_sim_SCRIPTS = sim/vgpu-simnode
+simnodesdir = $(pkgdatadir)/sim/nodes
+dist_simnodes_DATA = \
+	sim/nodes/h100x8.json \
+	sim/nodes/a100x2.json \
+	sim/nodes/l40sx4-nolink.json
+EXTRA_DIST += sim/libcuda.map sim/libnvidia-ml.map
+dist_doc_DATA += doc/simulator.md
+
+## Tests. test_simnode: the parser, CUDA_VISIBLE_DEVICES and the shared
+## state (Check). test_simdriver, test_simshare and test_simgetproc: the built libraries,
+## loaded with dlopen by path (sim/.libs), as an application would; they link
+## nothing but libdl. 0010-simnode.sh: the generator and the shipped nodes.
+SIM_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/unit
+
+check_PROGRAMS += tests/sim/test_simnode tests/sim/test_simdriver tests/sim/test_simshare \
+	tests/sim/test_simgetproc tests/sim/simnode_dump
+TESTS += tests/sim/test_simnode tests/sim/test_simdriver tests/sim/test_simshare \
+	tests/sim/test_simgetproc tests/sim/0010-simnode.sh
+EXTRA_DIST += tests/sim/0010-simnode.sh
+
+tests_sim_test_simnode_SOURCES = tests/sim/test_simnode.c tests/unit/vgpu_test.h
+tests_sim_test_simnode_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+tests_sim_test_simnode_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_sim_test_simnode_LDADD = sim/libvgpusim.la $(CHECK_LIBS)
+
+tests_sim_test_simdriver_SOURCES = tests/sim/test_simdriver.c tests/sim/simtest.h
+tests_sim_test_simdriver_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+
+tests_sim_test_simshare_SOURCES = tests/sim/test_simshare.c tests/sim/simtest.h
+tests_sim_test_simshare_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+
+tests_sim_test_simgetproc_SOURCES = tests/sim/test_simgetproc.c tests/sim/simtest.h
+tests_sim_test_simgetproc_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+
+# Prints a node file's facts, one per line (used by 0010-simnode.sh).
+tests_sim_simnode_dump_SOURCES = tests/sim/simnode_dump.c
+tests_sim_simnode_dump_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+tests_sim_simnode_dump_LDADD = sim/libvgpusim.la
+
+## The ABI check against NVIDIA's headers, when they are installed.
+if HAVE_CUDA_H
+check_PROGRAMS += tests/unit/test_cuda_abi
+TESTS += tests/unit/test_cuda_abi
+tests_unit_test_cuda_abi_SOURCES = tests/unit/test_cuda_abi.c tests/unit/vgpu_test.h
+tests_unit_test_cuda_abi_CPPFLAGS = $(AM_CPPFLAGS) $(CUDA_CPPFLAGS) -I$(top_srcdir)/tests/unit
+tests_unit_test_cuda_abi_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_cuda_abi_LDADD = $(CHECK_LIBS)
+endif
+EXTRA_DIST += tests/unit/test_cuda_abi.c
+
+## Fuzz target of the node-JSON parser; `make check` replays its seed corpus
+## (tests/fuzz/corpus/simnode/). mk/tests.mk should add $(SIM_FUZZ_BINS) to
+## FUZZ_BINS and $(SIM_FUZZ_TARGETS) to FUZZ_TARGETS.
+check_PROGRAMS += tests/fuzz/replay_simnode
+TESTS += tests/fuzz/replay_simnode
+tests_fuzz_replay_simnode_SOURCES = tests/fuzz/fuzz_simnode.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_simnode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim -DVGPU_FUZZ_CORPUS='"simnode"'
+tests_fuzz_replay_simnode_CFLAGS = $(REPLAY_CFLAGS)
+tests_fuzz_replay_simnode_LDADD = sim/libvgpusim.la
+SIM_FUZZ_TARGETS = tests/fuzz/fuzz_simnode.c
+SIM_FUZZ_BINS = fuzz/simnode
+if FUZZING
+noinst_PROGRAMS += fuzz/simnode
+fuzz_simnode_SOURCES = tests/fuzz/fuzz_simnode.c
+fuzz_simnode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim
+fuzz_simnode_LDADD = sim/libvgpusim.la
+fuzz_simnode_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+endif

@@ -10,10 +10,10 @@
 ##   tests_fuzz_replay_request_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"request"'
 ##   tests_fuzz_replay_request_LDADD = libvgpucore.la
 ##
-## and lists tests/fuzz/fuzz_request.c in FUZZ_TARGETS so tools/fuzz.sh runs it.
+## and the lead adds its libFuzzer binary (fuzz/NAME) to FUZZ_BINS below so
+## tools/fuzz.sh runs it.
 
 FUZZ_REPLAY_SRC = tests/fuzz/replay_main.c
-FUZZ_TARGETS =
 EXTRA_DIST += tests/fuzz/corpus tests/sh/tap.sh
 
 ## libFuzzer builds (configure CC=clang --enable-fuzzing; tools/fuzz.sh does

@@ -109,6 +109,14 @@ typedef enum vgpu_nvmlEnableState_enum {
 	VGPU_NVML_FEATURE_ENABLED = 1
 } vgpu_nvmlEnableState_t;
 
+/* What the far end of an NVLink link is. */
+typedef enum vgpu_nvmlIntNvLinkDeviceType_enum {
+	VGPU_NVML_NVLINK_DEVICE_TYPE_GPU = 0x00,
+	VGPU_NVML_NVLINK_DEVICE_TYPE_IBMNPU = 0x01,
+	VGPU_NVML_NVLINK_DEVICE_TYPE_SWITCH = 0x02,
+	VGPU_NVML_NVLINK_DEVICE_TYPE_UNKNOWN = 0xFF
+} vgpu_nvmlIntNvLinkDeviceType_t;
+
 typedef enum vgpu_nvmlGpuP2PStatus_enum {
 	VGPU_NVML_P2P_STATUS_OK = 0,
 	VGPU_NVML_P2P_STATUS_CHIPSET_NOT_SUPPORTED = 1,
@@ -243,6 +251,8 @@ typedef struct vgpu_nvmlGpuFabricInfo_v3_st {
 	  (vgpu_nvmlDevice_t device, unsigned int link, vgpu_nvmlEnableState_t *isActive))         \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetNvLinkRemotePciInfo_v2,                                  \
 	  (vgpu_nvmlDevice_t device, unsigned int link, vgpu_nvmlPciInfo_t *pci))                  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetNvLinkRemoteDeviceType,                                  \
+	  (vgpu_nvmlDevice_t device, unsigned int link, vgpu_nvmlIntNvLinkDeviceType_t *pNvLinkDeviceType)) \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetGpuFabricInfoV,                                          \
 	  (vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfoV_t *gpuFabricInfo))                    \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetComputeRunningProcesses_v3,                              \

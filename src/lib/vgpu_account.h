@@ -31,14 +31,26 @@ typedef struct vgpu_limits {
 	unsigned shards;        /* the shard count these limits come from */
 } vgpu_limits_t;
 
+/* Usable memory of one GPU of `type`: its memory less the reserve in force
+ * (vgpu_conf_type_reserve). Returns 0 and sets *usable, or -1 when the
+ * reserve is not less than the memory. */
+int vgpu_account_usable(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
+			uint64_t *usable, vgpu_err_t *err);
+
 /* Shards one GPU of `type` offers (gres.conf Count= per GPU). Returns 0 when
- * the type's usable memory cannot hold one shard (err says why). */
+ * the type's usable memory cannot hold one shard (err says why), or, in
+ * strict mode, when ShardsPerGpu is outside 1..10000 or more than the usable
+ * bytes. */
 unsigned vgpu_account_gpu_shards(const vgpu_conf_t *conf,
 				 const vgpu_gpu_type_t *type, vgpu_err_t *err);
 
 /* Shards `req` needs on one GPU of `type`. Returns 0 and sets *shards, or -1
  * when the request cannot fit one GPU of that type ("mem=100G is more than
- * an h100 offers (79.1G usable)"), or, in memory mode, gives no mem. */
+ * one h100 GPU offers (79.6 GiB usable)"), names another type than `type`,
+ * or, in memory mode, gives no mem ("memory accounting needs mem=").
+ *   strict: max(ceil(mem*S/usable), ceil(cores*S/100)), at least 1.
+ *   memory: ceil(mem/ShardMemory).
+ * req->gpus is ignored: this is the share of ONE GPU. */
 int vgpu_account_shards(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 			const vgpu_request_t *req, unsigned *shards,
 			vgpu_err_t *err);
@@ -50,5 +62,19 @@ int vgpu_account_shards(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 int vgpu_account_limits(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 			unsigned shards, const vgpu_request_t *req,
 			vgpu_limits_t *limits, vgpu_err_t *err);
+
+/* Shards `req` needs when Slurm may place it on any GPU type. A request
+ * that names a type is accounted on that type (an error lists the configured
+ * types when it is not one of them). A request without a type gets the
+ * largest shard count over the configured types it fits, so that on every
+ * such type the limits of those shards still cover the request (on a larger
+ * GPU the step then gets at least what it asked, often more). Types the
+ * request does not fit are skipped (the Slurm layer must keep the job off
+ * them: shards that fit such a GPU would not cover the request); it is an
+ * error when it fits none, or when no type is configured. *type_out (may be NULL) is set to the type the
+ * count came from (the first with the largest count). */
+int vgpu_account_shards_any(const vgpu_conf_t *conf, const vgpu_request_t *req,
+			    unsigned *shards, const vgpu_gpu_type_t **type_out,
+			    vgpu_err_t *err);
 
 #endif

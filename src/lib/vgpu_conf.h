@@ -10,7 +10,7 @@
  *   DefaultCores=100               # memory: SM cap when a request has none
  *   MemoryReserve=512M             # kept back from slices on every GPU
  *   StateDir=/run/slurm-vgpu       # per-step accounting lives below here
- *   ShimLibrary=/usr/lib/x86_64-linux-gnu/slurm-vgpu/libvgpu-shim.so
+ *   ShimLibrary=/usr/lib/slurm-vgpu/libvgpu-shim.so
  *   NvmlLibrary=libnvidia-ml.so.1
  *   CudaLibrary=libcuda.so.1
  *   GpuType=h100 Memory=81559M SMs=132 [Model="NVIDIA H100 80GB HBM3"] [MemoryReserve=1G]
@@ -47,6 +47,7 @@
 #define VGPU_CONF_SHARDS_MAX 10000u
 #define VGPU_CONF_SMS_MAX 1024u
 #define VGPU_CONF_MIN_BYTES (UINT64_C(1) << 20) /* ShardMemory, Memory: >= 1 MiB */
+#define VGPU_CONF_MEM_SHARDS_MAX 1000000u     /* memory mode: shards of one GPU */
 
 typedef enum vgpu_mode {
 	VGPU_MODE_STRICT = 0,   /* shard = 1/S of memory AND of SMs */

@@ -55,7 +55,10 @@ typedef struct vgpu_gpu {
 	unsigned sms;                   /* multiprocessor count */
 	int mig_enabled;                /* current MIG mode: 1 on, 0 off */
 	int numa_node;                  /* -1: unknown */
-	char cpus[VGPU_CPULIST_MAX];    /* cores close to the GPU, "0-31"; "" unknown */
+	char cpus[VGPU_CPULIST_MAX];    /* CPUs (OS numbers, hwloc cpuset) close to the GPU,
+					 * "0-31,64-95"; "" unknown */
+	char cores[VGPU_CPULIST_MAX];   /* the same cores as gres.conf Cores= wants them:
+					 * logical core indexes (lstopo's Core L#), "0-15" */
 	size_t nlinks;
 	vgpu_nvlink_t links[VGPU_GPUS_MAX];
 	vgpu_fabric_t fabric;

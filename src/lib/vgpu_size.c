@@ -1,6 +1,7 @@
 /* vgpu_size.c - see vgpu_size.h */
 #include "vgpu_size.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,15 +29,26 @@ static const unit_t units[] = {
 	{ "PB", UINT64_C(1000000000000000) },
 };
 
-/* Quote the len bytes at text (bounded) into buf for a message. */
+/* Quote the len bytes at text for a message as vgpu_err_quote does, NUL
+ * bytes included (as \x00); at most QUOTE_MAX bytes, then "...". */
 static const char *quote_n(char *buf, size_t buflen, const char *text, size_t len)
 {
-	char tmp[QUOTE_MAX + 8];
-	size_t n = len < sizeof(tmp) - 1 ? len : sizeof(tmp) - 1;
+	size_t o = 0, i;
 
-	memcpy(tmp, text, n);
-	tmp[n] = '\0';
-	return vgpu_err_quote(buf, buflen, tmp, len > QUOTE_MAX ? QUOTE_MAX : n);
+	for (i = 0; i < len && o + 8 < buflen; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (i >= QUOTE_MAX) {
+			o += (size_t)snprintf(buf + o, buflen - o, "...");
+			break;
+		}
+		if (isprint(c) && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, buflen - o, "\\x%02x", c);
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 static int is_digit(char c)

@@ -138,14 +138,15 @@ int vgpu_slurmconf_check(const vgpu_conf_t *conf, const vgpu_inventory_t *invs,
 			if (gpu->mig_enabled)
 				continue;
 			if (gpu->mem_bytes == 0 || gpu->sms == 0)
-				return vgpu_err_set(err, "node %s gpu %u (%s): memory or SM count unknown; "
-						    "run vgpu discover where the driver is loaded",
+				return vgpu_err_set(err, "node %s gpu %u (%s): memory or SM count unknown; run "
+						    "vgpu discover where the driver is loaded, without "
+						    "CUDA_VISIBLE_DEVICES",
 						    inv->hostname, gpu->index, gpu->type);
 			if (ct && gpu->mem_bytes < ct->mem_bytes) {
-				vgpu_size_format(gpu->mem_bytes, have, sizeof(have));
-				vgpu_size_format(ct->mem_bytes, want, sizeof(want));
-				return vgpu_err_set(err, "node %s gpu %u (%s) has Memory=%s, less than "
-						    "vgpu.conf GpuType=%s Memory=%s: slices would overlap; "
+				vgpu_size_human(gpu->mem_bytes, have, sizeof(have));
+				vgpu_size_human(ct->mem_bytes, want, sizeof(want));
+				return vgpu_err_set(err, "node %s gpu %u (%s) has %s of memory, less than "
+						    "vgpu.conf GpuType=%s Memory= (%s): slices would overlap; "
 						    "lower Memory= for that type",
 						    inv->hostname, gpu->index, gpu->type, have,
 						    ct->name, want);
@@ -280,7 +281,8 @@ static int write_types(FILE *out, const sorted_t *s)
 		}
 	}
 	for (k = 0; k < nseen; k++) {
-		vgpu_size_format(seen[k].mem_bytes, mem, sizeof(mem));
+		/* Whole MiB, rounded down: never promise more than the GPU has. */
+		vgpu_size_format(seen[k].mem_bytes & ~(uint64_t)0xfffff, mem, sizeof(mem));
 		fprintf(out, "GpuType=%s Memory=%s SMs=%u Model=\"%s\"   # %u GPU%s\n", seen[k].name,
 			mem, seen[k].sms, seen[k].model, seen[k].count, seen[k].count == 1 ? "" : "s");
 	}
@@ -307,6 +309,8 @@ int vgpu_slurmconf_write(FILE *out, const vgpu_conf_t *conf, const vgpu_inventor
 		vgpu_err_set(err, "out of memory");
 		goto out;
 	}
+	if (opts->preamble)
+		fprintf(mem, "# %s\n", opts->preamble);
 	if (opts->what & VGPU_SLURMCONF_NODES) {
 		if (opts->headers)
 			fprintf(mem, "# --- slurm.conf ---\n");

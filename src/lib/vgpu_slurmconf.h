@@ -7,8 +7,9 @@
  *     known; Slurm 22.05 places whole-GPU jobs on GPUs holding shards when
  *     gpu lines carry neither), and a shard line per GPU with its count;
  *   - slurm.conf fragments: GresTypes and a NodeName= Gres= line per node;
- *   - vgpu.conf GpuType= lines: per type the smallest memory and SM count
- *     seen, so the controller never promises more than the weakest GPU has.
+ *   - vgpu.conf GpuType= lines: per type the smallest memory (rounded down
+ *     to MiB) and SM count seen, so the controller never promises more than
+ *     the weakest GPU has.
  * Output is deterministic: nodes sorted by name, GPUs by minor number.
  */
 #ifndef VGPU_SLURMCONF_H
@@ -29,6 +30,7 @@ typedef struct vgpu_slurmconf_opts {
 	unsigned what;                  /* VGPU_SLURMCONF_* bits */
 	const char *dev_dir;            /* where nvidiaN live; NULL: "/dev" */
 	int headers;                    /* print "# --- gres.conf ---" section headers */
+	const char *preamble;           /* a comment line written first, or NULL */
 	int omit_cores;                 /* leave Cores= out (nodes whose slurmd sees other CPUs) */
 } vgpu_slurmconf_opts_t;
 

@@ -66,7 +66,8 @@ static int list_dir(const char *dir, char **names, int max)
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			names[n++] = strdup(path);
 	}

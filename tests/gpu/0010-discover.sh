@@ -28,7 +28,7 @@ print(g[0].get(sys.argv[3], "") if g else "MISSING")
 PY
 	}
 	is "$(get "$uuid" uuid)" "$uuid" "gpu $idx: uuid $uuid found"
-	is "$(get "$uuid" pci_bus_id | tr a-f A-F)" "$(echo "$bus" | sed 's/^0000//' | tr a-f A-F)" "gpu $idx: bus id"
+	is "$(get "$uuid" bus_id | tr a-f A-F)" "$(echo "$bus" | sed 's/^0000//' | tr a-f A-F)" "gpu $idx: bus id"
 	is "$(( $(get "$uuid" memory) / 1048576 ))" "$mem" "gpu $idx: memory (MiB)"
 	is "$(get "$uuid" model)" "$name" "gpu $idx: model name"
 	want=0; [ "$mig" = Enabled ] && want=1

@@ -23,9 +23,9 @@ out=$("$vgpu" request -c "$conf" 'mem=10G:cores=25')
 is "$?" 0 "a good request exits 0"
 like "$out" '^request +mem=10G,cores=25$' "it prints the canonical form"
 # strict, 100 shards: 10G of 80G = 12.5 -> 13 shards, but cores=25 -> 25 shards
-like "$out" 'h100 +25 of 100 shards -> memory 20\.0 GiB, SM share 25\.00%' "h100: dominant share is cores"
-# l4: 10G of 24G -> 41.67 -> 42 shards
-like "$out" 'l4 +42 of 100 shards -> memory 10\.0 GiB, SM share 42\.00%' "l4: dominant share is memory"
+like "$out" 'h100 +25 of 100 shards -> memory 20 GiB, SM share 25\.00%' "h100: dominant share is cores"
+# l4: 10G of 24G -> 41.67 -> 42 shards = 10.08 GiB
+like "$out" 'l4 +42 of 100 shards -> memory 10\.1 GiB, SM share 42\.00%' "l4: dominant share is memory"
 
 out=$("$vgpu" request -c "$conf" -t l4 'mem=30G' 2>&1)
 is "$?" 1 "a request larger than the GPU exits 1"

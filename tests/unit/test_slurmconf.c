@@ -170,8 +170,8 @@ START_TEST(refuses_gpu_weaker_than_conf_type)
 
 	parse_conf(&conf, "GpuType=h100 Memory=80G SMs=132\n");
 	ck_assert_ptr_null(gen(&conf, 1, &opts, &err));
-	ck_assert_str_eq(err.msg, "node node2 gpu 0 (h100) has Memory=81559M, less than vgpu.conf "
-				  "GpuType=h100 Memory=80G: slices would overlap; lower Memory= for that type");
+	ck_assert_str_eq(err.msg, "node node2 gpu 0 (h100) has 79.6 GiB of memory, less than vgpu.conf "
+				  "GpuType=h100 Memory= (80 GiB): slices would overlap; lower Memory= for that type");
 	parse_conf(&conf, "GpuType=h100 Memory=81559M SMs=140\n");
 	ck_assert_ptr_null(gen(&conf, 1, &opts, &err));
 	ck_assert_str_eq(err.msg, "node node2 gpu 0 (h100) has 132 SMs, fewer than vgpu.conf "
@@ -202,7 +202,7 @@ START_TEST(refuses_bad_inventories)
 	invs[0].gpus[1].sms = 0;
 	ck_assert_ptr_null(gen(&conf, 1, &opts, &err));
 	ck_assert_str_eq(err.msg, "node node2 gpu 1 (h100): memory or SM count unknown; run vgpu "
-				  "discover where the driver is loaded");
+				  "discover where the driver is loaded, without CUDA_VISIBLE_DEVICES");
 }
 END_TEST
 

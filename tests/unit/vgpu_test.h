@@ -38,7 +38,8 @@ static inline const char *vgpu_test_fixture(const char *rel)
 	if (shared)
 		snprintf(buf[slot], sizeof(buf[slot]), "%s/fixtures/%s", shared, rel);
 	else
-		snprintf(buf[slot], sizeof(buf[slot]), "%s", vgpu_test_srcpath("../shared/fixtures"));
+		snprintf(buf[slot], sizeof(buf[slot]), "%s/%s", vgpu_test_srcpath("../shared/fixtures"),
+			 rel);
 	return buf[slot];
 }
 

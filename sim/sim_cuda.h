@@ -1,0 +1,142 @@
+/*
+ * sim_cuda.h - internals shared by the files of the simulated libcuda.so.1
+ * (sim_cuda*.c). Nothing here is exported: the library's version script
+ * (sim/libcuda.map) exports only cu* symbols.
+ *
+ * Locking: one process-local mutex (vgpu_simcu.lock) guards the tables of
+ * contexts, streams, pools and allocations; it is taken before a GPU's shared
+ * state lock, never after. The current context stack is per thread.
+ */
+#ifndef VGPU_SIM_CUDA_H
+#define VGPU_SIM_CUDA_H
+
+#define VGPU_CUDA_DECLARE_PROTOTYPES 1
+#include "vgpu_cuda_abi.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "sim_env.h"
+#include "sim_state.h"
+
+#define SIMCU_GRANULE (2ull << 20) /* device allocation and VMM granularity */
+
+struct sim_ctx {
+	uint32_t magic;      /* SIMCU_CTX_MAGIC while it can be used */
+	int ordinal;         /* CUDA ordinal of its device */
+	int primary;
+	int active;          /* primary: retained at least once since its last release/reset */
+	unsigned int refcount;
+	unsigned int flags;
+	struct sim_ctx *next; /* all contexts ever made (never freed: stale handles stay checkable) */
+};
+#define SIMCU_CTX_MAGIC 0x43545843u /* "CXTC" */
+
+struct sim_pool {
+	uint32_t magic;
+	int ordinal;
+	int is_default;
+	int destroyed;
+	struct sim_pool *next;
+};
+#define SIMCU_POOL_MAGIC 0x4c4f4f50u /* "POOL" */
+
+struct sim_dev {
+	int gpu;                     /* node GPU index */
+	struct vgpu_sim_state *state; /* opened at the first charge */
+	struct sim_ctx primary;
+	struct sim_pool default_pool;
+};
+
+struct simcu {
+	pthread_mutex_t lock;
+	int loaded;        /* env read (node may still be absent) */
+	int env_rc;        /* vgpu_sim_env_load's result */
+	int initialized;   /* cuInit succeeded (read with __atomic) */
+	int forked;        /* a child of an initialized process: unusable, as in CUDA */
+	vgpu_CUresult init_rc;
+	int init_called;
+	struct vgpu_sim_env env;
+	int ndev;
+	struct sim_dev dev[VGPU_SIM_MAX_GPUS];
+	struct sim_ctx *contexts;
+	struct sim_pool *pools;
+};
+
+extern struct simcu vgpu_simcu;
+
+/* CUDA_SUCCESS when cuInit succeeded in this process, else NOT_INITIALIZED. */
+vgpu_CUresult vgpu_simcu_ready(void);
+
+/* The device of a CUDA ordinal, or NULL. */
+struct sim_dev *vgpu_simcu_dev(int ordinal);
+
+/* The node GPU behind a device. */
+const struct vgpu_sim_gpu *vgpu_simcu_gpu(const struct sim_dev *d);
+
+/* Charge bytes and contexts to the device's GPU for this process:
+ * CUDA_SUCCESS, CUDA_ERROR_OUT_OF_MEMORY or CUDA_ERROR_UNKNOWN (state file
+ * unusable: a message is printed once). vgpu_simcu.lock is held. */
+vgpu_CUresult vgpu_simcu_charge(struct sim_dev *d, uint64_t bytes, unsigned int contexts);
+void vgpu_simcu_uncharge(struct sim_dev *d, uint64_t bytes, unsigned int contexts);
+
+/* The calling thread's current context (checked), or INVALID_CONTEXT. */
+vgpu_CUresult vgpu_simcu_current(struct sim_ctx **out);
+
+/* A context handle made by this library and still usable, or NULL. */
+struct sim_ctx *vgpu_simcu_ctx_check(vgpu_CUcontext h);
+
+/* The context a stream handle works in: NULL, CU_STREAM_LEGACY and
+ * CU_STREAM_PER_THREAD mean the current context. */
+vgpu_CUresult vgpu_simcu_stream_ctx(vgpu_CUstream s, struct sim_ctx **out);
+
+/* Free every allocation made in ctx (context destroy, primary release or
+ * reset). vgpu_simcu.lock is held. */
+void vgpu_simcu_mem_drop_ctx(struct sim_ctx *ctx);
+
+/* The process's table of memory ranges (sim_cuda_mem.c): every range made
+ * or registered through the library, sorted by base, never overlapping.
+ * All three need vgpu_simcu.lock. */
+enum simcu_kind {
+	SIMCU_DEVICE,     /* cuMemAlloc*, arrays, stream-ordered allocations */
+	SIMCU_MANAGED,    /* cuMemAllocManaged: host memory, not charged */
+	SIMCU_ARRAY,      /* cuArrayCreate: the handle is the base */
+	SIMCU_HOST,       /* cuMemAllocHost / cuMemHostAlloc */
+	SIMCU_REGISTERED, /* cuMemHostRegister'ed user memory */
+	SIMCU_VMM         /* one cuMemMap'ed range (sim_cuda_vmm.c) */
+};
+
+struct simcu_alloc {
+	uintptr_t base;
+	size_t size;
+	size_t maplen;        /* bytes mmap'ed at base (0: not ours to unmap) */
+	uint64_t charged;     /* device bytes charged for it */
+	int ordinal;
+	enum simcu_kind kind;
+	struct sim_ctx *ctx;  /* freed with this context (NULL: not context bound) */
+	void *owner;          /* SIMCU_DEVICE: its pool or NULL; SIMCU_VMM: its handle */
+	int access;           /* SIMCU_VMM: VGPU_CU_MEM_ACCESS_FLAGS_* */
+};
+
+/* Insert a (non-overlapping) range; -1 when out of memory or overlapping. */
+int vgpu_simcu_table_add(const struct simcu_alloc *a);
+/* The range holding [p, p + n) (n may be 0), or NULL. */
+struct simcu_alloc *vgpu_simcu_table_find(uintptr_t p, size_t n);
+/* Remove an entry found above. */
+void vgpu_simcu_table_del(struct simcu_alloc *a);
+
+/* Map bytes of host memory (MAP_NORESERVE), charge `charge` device bytes
+ * to the GPU of ordinal, and record the range (context c, owner); *out gets
+ * its base. CUDA_ERROR_INVALID_VALUE for 0 bytes, OUT_OF_MEMORY when it does
+ * not fit. Takes vgpu_simcu.lock. */
+vgpu_CUresult vgpu_simcu_mem_make(struct sim_ctx *c, int ordinal, size_t bytes, uint64_t charge,
+				  enum simcu_kind kind, void *owner, uintptr_t *out);
+
+/* Free the range starting exactly at p when its kind is in mask
+ * (1u << kind), returning CUDA_SUCCESS; else return err. Takes the lock. */
+vgpu_CUresult vgpu_simcu_mem_unmake(uintptr_t p, unsigned int mask, vgpu_CUresult err);
+
+/* Round up to a multiple of SIMCU_GRANULE (0 stays 0; overflow gives 0). */
+uint64_t vgpu_simcu_round(uint64_t bytes);
+
+#endif

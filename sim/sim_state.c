@@ -1,0 +1,392 @@
+/*
+ * sim_state.c - a simulated GPU's device memory shared across processes
+ * (see sim_state.h for the model).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "sim_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_MAGIC 0x5354534d49535056ull /* "VPSIMSTS" little-endian */
+#define STATE_LAYOUT 1
+
+struct proc_rec {
+	int32_t pid; /* 0: free */
+	uint32_t contexts;
+	uint64_t start_time;
+	uint64_t bytes;
+};
+
+/* The file's layout. Changing it means bumping STATE_LAYOUT. */
+struct state_file {
+	uint64_t magic;
+	uint32_t layout;
+	uint32_t size;
+	char uuid[48];
+	uint64_t capacity; /* memory_bytes - reserved_bytes */
+	pthread_mutex_t lock;
+	struct proc_rec procs[VGPU_SIM_MAX_PROCS];
+};
+
+struct vgpu_sim_state {
+	struct state_file *f;
+	uint64_t capacity;
+	pid_t pid;          /* owner of slot/start below: refreshed after fork */
+	uint64_t start_time;
+	int slot;           /* this process's record, or -1 */
+};
+
+uint64_t vgpu_sim_proc_start_time(pid_t pid, int *dead)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, field;
+
+	*dead = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* Gone, unless /proc hides other users' processes (hidepid):
+		 * ask the kernel. */
+		*dead = kill(pid, 0) != 0 && errno == ESRCH;
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		*dead = 1;
+		return 0;
+	}
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (!p || p[1] != ' ')
+		return 0;
+	p += 2;
+	if (*p == 'Z' || *p == 'X') { /* exited: a real driver has freed its memory */
+		*dead = 1;
+		return 0;
+	}
+	/* p is at field 3 (state); field 22 is 19 fields further. */
+	for (field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+/* Lock the table. A previous owner that died is recovered from: every
+ * update is one store into a record, and dead records are reaped next. */
+static int state_lock(struct state_file *f)
+{
+	int rc = pthread_mutex_lock(&f->lock);
+
+	if (rc == EOWNERDEAD)
+		rc = pthread_mutex_consistent(&f->lock);
+	return rc == 0 ? 0 : -1;
+}
+
+static void state_unlock(struct state_file *f)
+{
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void refresh_identity(struct vgpu_sim_state *st)
+{
+	pid_t pid = getpid();
+	int dead;
+
+	if (pid == st->pid)
+		return;
+	st->pid = pid;
+	st->start_time = vgpu_sim_proc_start_time(pid, &dead);
+	st->slot = -1;
+}
+
+/* Free the records of dead processes; the lock is held. */
+static void reap(struct vgpu_sim_state *st)
+{
+	struct state_file *f = st->f;
+
+	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
+		struct proc_rec *r = &f->procs[i];
+		uint64_t start;
+		int dead;
+
+		if (r->pid == 0 || (r->pid == st->pid && r->start_time == st->start_time))
+			continue;
+		start = vgpu_sim_proc_start_time(r->pid, &dead);
+		if (dead || (start != 0 && start != r->start_time))
+			memset(r, 0, sizeof(*r));
+	}
+}
+
+static uint64_t used_bytes(const struct state_file *f)
+{
+	uint64_t used = 0;
+
+	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++)
+		if (f->procs[i].pid != 0)
+			used += f->procs[i].bytes;
+	return used;
+}
+
+/* This process's record, claimed if needed; -1 when the table is full. */
+static int my_slot(struct vgpu_sim_state *st, int claim)
+{
+	struct state_file *f = st->f;
+	int free_slot = -1;
+
+	if (st->slot >= 0 && f->procs[st->slot].pid == st->pid && f->procs[st->slot].start_time == st->start_time)
+		return st->slot;
+	st->slot = -1;
+	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
+		if (f->procs[i].pid == st->pid && f->procs[i].start_time == st->start_time) {
+			st->slot = i;
+			return i;
+		}
+		if (f->procs[i].pid == 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (!claim || free_slot < 0)
+		return -1;
+	f->procs[free_slot].start_time = st->start_time;
+	f->procs[free_slot].bytes = 0;
+	f->procs[free_slot].contexts = 0;
+	f->procs[free_slot].pid = st->pid; /* last: a slot with a pid is complete */
+	st->slot = free_slot;
+	return free_slot;
+}
+
+int vgpu_sim_state_charge(struct vgpu_sim_state *st, uint64_t bytes, unsigned int contexts)
+{
+	struct state_file *f = st->f;
+	int rc = -1, slot;
+
+	refresh_identity(st);
+	if (state_lock(f) != 0)
+		return -1;
+	reap(st);
+	if (bytes > st->capacity || used_bytes(f) > st->capacity - bytes) {
+		rc = 1;
+		goto out;
+	}
+	slot = my_slot(st, 1);
+	if (slot < 0)
+		goto out;
+	f->procs[slot].bytes += bytes;
+	f->procs[slot].contexts += contexts;
+	rc = 0;
+out:
+	state_unlock(f);
+	return rc;
+}
+
+void vgpu_sim_state_uncharge(struct vgpu_sim_state *st, uint64_t bytes, unsigned int contexts)
+{
+	struct state_file *f = st->f;
+	struct proc_rec *r;
+	int slot;
+
+	refresh_identity(st);
+	if (state_lock(f) != 0)
+		return;
+	slot = my_slot(st, 0);
+	if (slot >= 0) {
+		r = &f->procs[slot];
+		r->bytes -= bytes < r->bytes ? bytes : r->bytes;
+		r->contexts -= contexts < r->contexts ? contexts : r->contexts;
+		if (r->bytes == 0 && r->contexts == 0) {
+			r->pid = 0;
+			st->slot = -1;
+		}
+	}
+	state_unlock(f);
+}
+
+int vgpu_sim_state_query(struct vgpu_sim_state *st, uint64_t *used, struct vgpu_sim_proc_info *procs, int max,
+			 int *nprocs)
+{
+	struct state_file *f = st->f;
+	int n = 0;
+
+	refresh_identity(st);
+	if (state_lock(f) != 0)
+		return -1;
+	reap(st);
+	*used = used_bytes(f);
+	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
+		const struct proc_rec *r = &f->procs[i];
+
+		if (r->pid == 0)
+			continue;
+		if (n < max) {
+			procs[n].pid = r->pid;
+			procs[n].contexts = r->contexts;
+			procs[n].bytes = r->bytes;
+		}
+		n++;
+	}
+	state_unlock(f);
+	*nprocs = n;
+	return 0;
+}
+
+int vgpu_sim_state_test_hold(struct vgpu_sim_state *st)
+{
+	return state_lock(st->f);
+}
+
+/* Build a complete state file under a temporary name and link it to path.
+ * Losing the race to another process is success. */
+static int create_file(const char *dir, const char *path, const struct vgpu_sim_gpu *gpu, uint64_t capacity,
+		       char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct state_file *f = MAP_FAILED;
+	pthread_mutexattr_t attr;
+	int fd, rc = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, gpu->uuid);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create a state file: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0666) != 0 || ftruncate(fd, (off_t)sizeof(*f)) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (f == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap: %s", tmp, strerror(errno));
+		goto out;
+	}
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	rc = pthread_mutex_init(&f->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: pthread_mutex_init: %s", tmp, strerror(rc));
+		rc = -1;
+		goto out;
+	}
+	f->layout = STATE_LAYOUT;
+	f->size = (uint32_t)sizeof(*f);
+	snprintf(f->uuid, sizeof(f->uuid), "%s", gpu->uuid);
+	f->capacity = capacity;
+	f->magic = STATE_MAGIC;
+	if (msync(f, sizeof(*f), MS_SYNC) != 0 || (link(tmp, path) != 0 && errno != EEXIST)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f != MAP_FAILED)
+		munmap(f, sizeof(*f));
+	close(fd);
+	unlink(tmp);
+	return rc;
+}
+
+static int check_file(const char *path, const struct state_file *f, const struct vgpu_sim_gpu *gpu,
+		      uint64_t capacity, char *err, size_t errlen)
+{
+	if (f->magic != STATE_MAGIC || f->layout != STATE_LAYOUT || f->size != sizeof(*f)) {
+		snprintf(err, errlen, "%s: not a state file of layout %d (remove it)", path, STATE_LAYOUT);
+		return -1;
+	}
+	if (strcmp(f->uuid, gpu->uuid) != 0 || f->capacity != capacity) {
+		snprintf(err, errlen, "%s: made for another GPU (%.48s, %llu bytes usable; remove it)", path,
+			 f->uuid, (unsigned long long)f->capacity);
+		return -1;
+	}
+	return 0;
+}
+
+int vgpu_sim_state_open(const char *dir, const struct vgpu_sim_gpu *gpu, struct vgpu_sim_state **out,
+			char *err, size_t errlen)
+{
+	uint64_t capacity = gpu->memory_bytes - gpu->reserved_bytes;
+	struct vgpu_sim_state *st = NULL;
+	struct state_file *f = MAP_FAILED;
+	char path[4096];
+	struct stat sb;
+	int fd = -1, tries;
+
+	if (mkdir(dir, 0777) == 0)
+		chmod(dir, 01777);
+	else if (errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create the state directory: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s.state", dir, gpu->uuid);
+	for (tries = 0; tries < 2 && fd < 0; tries++) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 && errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (fd < 0 && create_file(dir, path, gpu, capacity, err, errlen) != 0)
+			return -1;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: vanished while being opened", path);
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || sb.st_size != (off_t)sizeof(*f)) {
+		snprintf(err, errlen, "%s: size %lld, expected %zu (remove it)", path, (long long)sb.st_size,
+			 sizeof(*f));
+		goto fail;
+	}
+	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (f == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (check_file(path, f, gpu, capacity, err, errlen) != 0)
+		goto fail;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	close(fd);
+	st->f = f;
+	st->capacity = capacity;
+	st->slot = -1;
+	st->pid = 0;
+	refresh_identity(st);
+	*out = st;
+	return 0;
+fail:
+	if (f != MAP_FAILED)
+		munmap(f, sizeof(*f));
+	close(fd);
+	return -1;
+}
+
+void vgpu_sim_state_close(struct vgpu_sim_state *st)
+{
+	if (!st)
+		return;
+	munmap(st->f, sizeof(*st->f));
+	free(st);
+}

@@ -1,0 +1,72 @@
+/*
+ * sim_state.h - one simulated GPU's device memory, shared by every process
+ * on the simulated node.
+ *
+ * A file per GPU (<state dir>/<uuid>.state) is mmap'ed MAP_SHARED. It holds
+ * a table of per-process records (pid, process start time, bytes charged,
+ * contexts); the GPU's used memory is their sum. A robust process-shared
+ * mutex guards the table, so a process SIGKILLed while holding it leaves it
+ * recoverable (EOWNERDEAD). Records of dead processes (pid gone, a zombie, or
+ * a pid reused by a process with another start time) are reaped under the
+ * lock on every charge and every query, as a real driver frees a dead
+ * process's memory.
+ *
+ * The file is created atomically (a temporary file is fully initialised,
+ * then link()ed to its name), and checked on open (size, magic, layout
+ * version, UUID, memory size).
+ */
+#ifndef VGPU_SIM_STATE_H
+#define VGPU_SIM_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sim_node.h"
+
+#define VGPU_SIM_MAX_PROCS 256
+
+struct vgpu_sim_state;
+
+/* One process as NVML lists it. */
+struct vgpu_sim_proc_info {
+	pid_t pid;
+	unsigned int contexts;
+	uint64_t bytes;
+};
+
+/* Open (creating if needed) the state file of gpu under dir; dir itself is
+ * created (one level, mode 01777) when missing. Returns 0 and *out, or -1
+ * with err set. */
+int vgpu_sim_state_open(const char *dir, const struct vgpu_sim_gpu *gpu, struct vgpu_sim_state **out,
+			char *err, size_t errlen);
+
+/* Unmap and free (NULL is fine). The process's record stays: it is freed by
+ * uncharging, or reaped once the process is gone. */
+void vgpu_sim_state_close(struct vgpu_sim_state *st);
+
+/* Charge bytes and contexts more contexts to the calling process, if the
+ * GPU's used memory stays within memory_bytes - reserved_bytes. Returns 0,
+ * 1 when it would not fit (nothing charged), or -1 on a broken lock or a
+ * full process table. */
+int vgpu_sim_state_charge(struct vgpu_sim_state *st, uint64_t bytes, unsigned int contexts);
+
+/* Give back what vgpu_sim_state_charge took (clamped at the record's
+ * values); the record is freed when it holds nothing. */
+void vgpu_sim_state_uncharge(struct vgpu_sim_state *st, uint64_t bytes, unsigned int contexts);
+
+/* Reap, then report the GPU's used bytes (all processes, contexts included)
+ * and up to max processes (those holding a context or memory) in procs;
+ * *nprocs gets how many there are in all. Returns 0 or -1. */
+int vgpu_sim_state_query(struct vgpu_sim_state *st, uint64_t *used, struct vgpu_sim_proc_info *procs, int max,
+			 int *nprocs);
+
+/* For tests: take the table's lock and return holding it (0), so that a
+ * test process can be killed while it holds the lock. */
+int vgpu_sim_state_test_hold(struct vgpu_sim_state *st);
+
+/* Start time of a process (field 22 of /proc/PID/stat, clock ticks since
+ * boot), 0 when unknown; *dead is set when the process is gone or a zombie. */
+uint64_t vgpu_sim_proc_start_time(pid_t pid, int *dead);
+
+#endif

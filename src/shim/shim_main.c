@@ -1,0 +1,396 @@
+/*
+ * shim_main.c - libvgpu-shim.so's constructor (reads the step description,
+ * once), its logger, the lazy loading of the real driver and NVML behind the
+ * export tables, the dlopen redirection, and fork handling.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct vgpu_shim_conf vgpu_shim;
+int vgpu_shim_log_level = VGPU_LOG_WARN;
+__thread int vgpu_shim_depth __attribute__((tls_model("initial-exec")));
+void *vgpu_shim_real_dlopen;
+
+#define X(n) #n,
+const char *const vgpu_shim_cuda_names[VGPU_SHIM_NCUDA] = {
+#include "cuda_exports.def"
+};
+const char *const vgpu_shim_nvml_names[VGPU_SHIM_NNVML] = {
+#include "nvml_exports.def"
+};
+#undef X
+
+/* The hook markers: an undefined one fails the link (see shim.h). */
+#define X(n) extern const char vgpu_shim_hooked_##n;
+VGPU_SHIM_CUDA_HOOKS(X)
+VGPU_SHIM_NVML_HOOKS(X)
+#undef X
+#define X(n) { VGPU_SHIM_IDX_##n, &vgpu_shim_hooked_##n },
+static const struct {
+	int idx;
+	const char *marker;
+} cuda_hooks[] = { VGPU_SHIM_CUDA_HOOKS(X) }, nvml_hooks[] = { VGPU_SHIM_NVML_HOOKS(X) };
+#undef X
+
+int vgpu_shim_cuda_hooked(int idx)
+{
+	for (size_t i = 0; i < sizeof(cuda_hooks) / sizeof(cuda_hooks[0]); i++)
+		if (cuda_hooks[i].idx == idx && *cuda_hooks[i].marker)
+			return 1;
+	return 0;
+}
+
+int vgpu_shim_nvml_hooked(int idx)
+{
+	for (size_t i = 0; i < sizeof(nvml_hooks) / sizeof(nvml_hooks[0]); i++)
+		if (nvml_hooks[i].idx == idx && *nvml_hooks[i].marker)
+			return 1;
+	return 0;
+}
+
+/* ---- logging -------------------------------------------------------------- */
+
+static int log_fd = -1;
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+/* The log destination: the step's log file (never the program's stdout),
+ * else stderr. */
+static void open_log(void)
+{
+	const char *path = vgpu_shim.ok ? vgpu_shim.desc.log_file : "";
+	struct stat a, b;
+	int fd;
+
+	log_fd = 2;
+	if (!path[0])
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd >= 0 && fd < 3) { /* never one of the standard descriptors */
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		close(fd);
+		fd = high;
+	}
+	if (fd >= 0 && fstat(fd, &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		close(fd); /* the program's stdout: refuse */
+		fd = -1;
+	}
+	if (fd >= 0)
+		log_fd = fd;
+}
+
+void vgpu_shim_log(int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "", "error", "warning", "info", "debug" };
+	char buf[1024];
+	va_list ap;
+	int n, m;
+
+	pthread_once(&log_once, open_log);
+	n = snprintf(buf, sizeof(buf), "vgpu-shim[%d]%s%s: %s: ", (int)getpid(), vgpu_shim.desc.step[0] ? " " : "",
+		     vgpu_shim.desc.step, names[level > 0 && level <= VGPU_LOG_DEBUG ? level : 0]);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return;
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m < (int)(sizeof(buf) - (size_t)n - 1) ? m : (int)(sizeof(buf) - (size_t)n - 2);
+	buf[n++] = '\n';
+	if (write(log_fd, buf, (size_t)n) < 0)
+		return; /* nowhere else to say it */
+}
+
+/* ---- the real libraries -------------------------------------------------- */
+
+/* What an entry point does when its real library is unusable, or when the
+ * real library lacks it. */
+static int cuda_unusable(void)
+{
+	return VGPU_CUDA_ERROR_NOT_INITIALIZED;
+}
+static int cuda_missing(void)
+{
+	return VGPU_CUDA_ERROR_NOT_FOUND;
+}
+static int nvml_unusable(void)
+{
+	return VGPU_NVML_ERROR_LIBRARY_NOT_FOUND;
+}
+static int nvml_missing(void)
+{
+	return VGPU_NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+struct real_lib {
+	const char *what;
+	pthread_once_t once;
+	void *handle;
+	struct link_map *map;
+	int ok;
+	void **table;
+	const char *const *names;
+	void *const *self;
+	int n;
+	void *unusable; /* cuda_unusable or nvml_unusable */
+	void *missing;
+};
+
+static struct real_lib cuda_lib = { "CUDA driver",	  PTHREAD_ONCE_INIT,	 NULL,
+				    NULL,		  0,			 vgpu_shim_cuda_table,
+				    vgpu_shim_cuda_names, vgpu_shim_cuda_self,	 VGPU_SHIM_NCUDA,
+				    (void *)cuda_unusable, (void *)cuda_missing };
+static struct real_lib nvml_lib = { "NVML",		  PTHREAD_ONCE_INIT,	 NULL,
+				    NULL,		  0,			 vgpu_shim_nvml_table,
+				    vgpu_shim_nvml_names, vgpu_shim_nvml_self,	 VGPU_SHIM_NNVML,
+				    (void *)nvml_unusable, (void *)nvml_missing };
+static __thread int loading;
+
+/* real driver address -> export index, sorted by address (cuGetProcAddress) */
+struct addr_idx {
+	void *real;
+	int idx;
+};
+static struct addr_idx *cuda_by_addr;
+static int cuda_by_addr_n;
+
+static int addr_cmp(const void *a, const void *b)
+{
+	const struct addr_idx *x = a, *y = b;
+
+	if (x->real != y->real)
+		return (uintptr_t)x->real < (uintptr_t)y->real ? -1 : 1;
+	/* Aliases (one function, two names): hooked names first. */
+	return vgpu_shim_cuda_hooked(y->idx) - vgpu_shim_cuda_hooked(x->idx);
+}
+
+static void index_cuda(void)
+{
+	int n = 0;
+
+	cuda_by_addr = calloc(VGPU_SHIM_NCUDA, sizeof(*cuda_by_addr));
+	if (!cuda_by_addr)
+		return;
+	for (int i = 0; i < VGPU_SHIM_NCUDA; i++) {
+		void *p = __atomic_load_n(&vgpu_shim_cuda_table[i], __ATOMIC_RELAXED);
+
+		if (p != (void *)cuda_missing && p != (void *)cuda_unusable)
+			cuda_by_addr[n++] = (struct addr_idx){ p, i };
+	}
+	qsort(cuda_by_addr, (size_t)n, sizeof(*cuda_by_addr), addr_cmp);
+	cuda_by_addr_n = n;
+}
+
+void *vgpu_shim_cuda_self_of(void *real)
+{
+	int lo = 0, hi = cuda_by_addr_n;
+
+	if (!real || vgpu_shim_load_cuda() != 0)
+		return NULL;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)cuda_by_addr[mid].real < (uintptr_t)real)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The first of equal addresses is a hooked name when there is one. */
+	if (lo < cuda_by_addr_n && cuda_by_addr[lo].real == real)
+		return vgpu_shim_cuda_self[cuda_by_addr[lo].idx];
+	return NULL;
+}
+
+static void *real_dlopen_fn(void)
+{
+	void *p = __atomic_load_n(&vgpu_shim_real_dlopen, __ATOMIC_ACQUIRE);
+
+	if (!p) {
+		p = dlsym(RTLD_NEXT, "dlopen");
+		__atomic_store_n(&vgpu_shim_real_dlopen, p, __ATOMIC_RELEASE);
+	}
+	return p;
+}
+
+static void fill(struct real_lib *lib, void *fn)
+{
+	for (int i = 0; i < lib->n; i++)
+		__atomic_store_n(&lib->table[i], fn, __ATOMIC_RELEASE);
+}
+
+static void load(struct real_lib *lib, const char *path)
+{
+	void *(*real_dlopen)(const char *, int) = (void *(*)(const char *, int))real_dlopen_fn();
+	const char *why = NULL;
+	void *h = NULL;
+	int found = 0;
+
+	if (!vgpu_shim.ok) {
+		SHIM_ERROR("%s; %s calls fail in this process", vgpu_shim.error, lib->what);
+		fill(lib, lib->unusable);
+		return;
+	}
+	if (real_dlopen)
+		h = real_dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+	if (!h)
+		why = real_dlopen ? dlerror() : "no dlopen";
+	if (!h && !why)
+		why = "unknown error";
+	else if (dlsym(h, lib->names[0]) == lib->self[0])
+		why = "that is this shim, not the real library";
+	if (why) {
+		SHIM_ERROR("cannot load the %s %s: %s; its calls fail in this process", lib->what, path, why);
+		fill(lib, lib->unusable);
+		return;
+	}
+	if (dlinfo(h, RTLD_DI_LINKMAP, &lib->map) != 0)
+		lib->map = NULL;
+	for (int i = 0; i < lib->n; i++) {
+		void *p = dlsym(h, lib->names[i]);
+
+		found += p != NULL;
+		__atomic_store_n(&lib->table[i], p ? p : lib->missing, __ATOMIC_RELEASE);
+	}
+	lib->handle = h;
+	lib->ok = 1;
+	SHIM_INFO("%s %s loaded: %d of %d entry points", lib->what, path, found, lib->n);
+}
+
+static void load_cuda_once(void)
+{
+	load(&cuda_lib, vgpu_shim.desc.cuda_path);
+	if (cuda_lib.ok)
+		index_cuda();
+}
+
+static void load_nvml_once(void)
+{
+	load(&nvml_lib, vgpu_shim.desc.nvml_path);
+}
+
+int vgpu_shim_load_cuda(void)
+{
+	if (loading)
+		return -1; /* the real driver's own initialisation calling back */
+	loading = 1;
+	pthread_once(&cuda_lib.once, load_cuda_once);
+	loading = 0;
+	return cuda_lib.ok ? 0 : -1;
+}
+
+int vgpu_shim_load_nvml(void)
+{
+	if (loading)
+		return -1;
+	loading = 1;
+	pthread_once(&nvml_lib.once, load_nvml_once);
+	loading = 0;
+	return nvml_lib.ok ? 0 : -1;
+}
+
+void *vgpu_shim_resolve(void **slot)
+{
+	if (slot >= vgpu_shim_cuda_table && slot < vgpu_shim_cuda_table + VGPU_SHIM_NCUDA) {
+		if (loading)
+			return (void *)cuda_unusable;
+		vgpu_shim_load_cuda();
+	} else if (slot >= vgpu_shim_nvml_table && slot < vgpu_shim_nvml_table + VGPU_SHIM_NNVML) {
+		if (loading)
+			return (void *)nvml_unusable;
+		vgpu_shim_load_nvml();
+	} else {
+		return (void *)cuda_unusable;
+	}
+	return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
+/* ---- dlopen -------------------------------------------------------------- */
+
+static struct link_map *self_map;
+static char self_path[4096];
+
+/* Did the call come from the real driver or the real NVML? */
+static int from_real(void *caller)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+
+	if (!caller || !dladdr1(caller, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return 0;
+	return (cuda_lib.map && lm == cuda_lib.map) || (nvml_lib.map && lm == nvml_lib.map);
+}
+
+void *vgpu_shim_dlopen_redirect(const char *file, int mode, void *caller)
+{
+	void *(*real_dlopen)(const char *, int) = (void *(*)(const char *, int))real_dlopen_fn();
+	struct link_map *lm = NULL;
+	const char *base;
+	void *h;
+
+	if (!file || !real_dlopen)
+		return NULL;
+	base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	if (strncmp(base, "libcuda.so", 10) != 0 && strncmp(base, "libnvidia-ml.so", 15) != 0)
+		return NULL;
+	if (from_real(caller))
+		return NULL;
+	/* The shim by its soname (it was loaded before any real driver), checked,
+	 * else by its path. Each call takes a reference, as dlopen does. */
+	h = real_dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD | (mode & RTLD_GLOBAL));
+	if (h && (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || lm != self_map)) {
+		dlclose(h);
+		h = NULL;
+	}
+	if (!h && self_path[0])
+		h = real_dlopen(self_path, RTLD_LAZY | RTLD_NOLOAD | (mode & RTLD_GLOBAL));
+	SHIM_DEBUG("dlopen(\"%s\") -> %s", file, h ? "the shim" : "not redirected");
+	return h;
+}
+
+/* ---- constructor and fork ---------------------------------------------- */
+
+static void atfork_child(void)
+{
+	vgpu_track_reset();
+	vgpu_shim_acct_atfork_child();
+	vgpu_shim_ctx_atfork_child();
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	const char *path = getenv(VGPU_STEPDESC_ENV); /* the only getenv of the shim */
+	Dl_info info;
+	vgpu_err_t err;
+
+	if (!path || !path[0]) {
+		snprintf(vgpu_shim.error, sizeof(vgpu_shim.error), "%s is not set: no step description",
+			 VGPU_STEPDESC_ENV);
+	} else if (vgpu_stepdesc_load(path, &vgpu_shim.desc, &err) != 0) {
+		snprintf(vgpu_shim.error, sizeof(vgpu_shim.error), "%s", err.msg);
+	} else {
+		vgpu_shim.ok = 1;
+		vgpu_shim_log_level = (int)vgpu_shim.desc.log_level;
+	}
+	if (dladdr1((void *)shim_init, &info, (void **)&self_map, RTLD_DL_LINKMAP) && info.dli_fname &&
+	    !realpath(info.dli_fname, self_path))
+		self_path[0] = '\0';
+	real_dlopen_fn();
+	pthread_atfork(NULL, NULL, atfork_child);
+}

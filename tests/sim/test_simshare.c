@@ -1,0 +1,250 @@
+/*
+ * test_simshare - device memory shared across processes on a simulated node:
+ * NVML sees every process's memory and the process list; allocations fail
+ * when other processes hold the memory; a process that exits or is SIGKILLed
+ * (also in the middle of allocating) gives its memory back and never leaves
+ * the state lock held; two simulated nodes keep separate state.
+ *
+ * Workers are forked processes that load libcuda.so.1, retain the primary
+ * context of a GPU and allocate; they talk to the scenario over pipes.
+ */
+#include "simtest.h"
+
+#include <sched.h>
+#include <sys/stat.h>
+
+struct worker {
+	pid_t pid;
+	int to;   /* scenario -> worker: any byte (or EOF) ends it */
+	int from; /* worker -> scenario: one int per result */
+};
+
+enum mode { HOLD, CHURN };
+
+/* Fork a worker on CUDA ordinal gpu that allocates a then b MiB (0: skip),
+ * reports both results and then either waits for its end (HOLD) or
+ * allocates and frees in a loop until killed (CHURN). */
+static struct worker spawn(int gpu, unsigned long long a, unsigned long long b, enum mode mode)
+{
+	struct worker w = { -1, -1, -1 };
+	int to[2], from[2];
+
+	if (pipe(to) != 0 || pipe(from) != 0)
+		return w;
+	w.pid = fork();
+	if (w.pid == 0) {
+		vgpu_CUcontext ctx;
+		vgpu_CUdeviceptr p, q;
+		int rc[2] = { -1, -1 };
+		void *h;
+		char c;
+
+		close(to[1]);
+		close(from[0]);
+		h = sim_open("libcuda.so.1");
+		LOAD(h, cuInit);
+		LOAD(h, cuDevicePrimaryCtxRetain);
+		LOAD(h, cuCtxSetCurrent);
+		LOAD(h, cuMemAlloc_v2);
+		LOAD(h, cuMemFree_v2);
+		if (cuInit(0) == 0 && cuDevicePrimaryCtxRetain(&ctx, gpu) == 0 && cuCtxSetCurrent(ctx) == 0) {
+			rc[0] = a ? (int)cuMemAlloc_v2(&p, a * MIB) : 0;
+			rc[1] = b ? (int)cuMemAlloc_v2(&q, b * MIB) : 0;
+		}
+		if (write(from[1], rc, sizeof(rc)) != sizeof(rc))
+			_exit(3);
+		if (mode == CHURN)
+			for (unsigned int i = 0;; i++)
+				if (cuMemAlloc_v2(&q, (2 + i % 32) * MIB) == 0)
+					cuMemFree_v2(q);
+		while (read(to[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0); /* without freeing: exiting gives the memory back */
+	}
+	close(to[0]);
+	close(from[1]);
+	w.to = to[1];
+	w.from = from[0];
+	return w;
+}
+
+static int results(struct worker *w, int rc[2])
+{
+	ssize_t n;
+
+	while ((n = read(w->from, rc, 2 * sizeof(int))) < 0 && errno == EINTR)
+		;
+	return n == 2 * sizeof(int) ? 0 : -1;
+}
+
+static void finish(struct worker *w, int sig)
+{
+	int status;
+
+	if (sig)
+		kill(w->pid, sig);
+	else if (write(w->to, "x", 1) != 1) /* not EOF: later workers hold copies of this pipe */
+		kill(w->pid, SIGKILL);
+	close(w->to);
+	close(w->from);
+	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+struct nvml {
+	vgpu_pfn_nvmlDeviceGetMemoryInfo_v2 mem;
+	vgpu_pfn_nvmlDeviceGetComputeRunningProcesses_v3 procs;
+	vgpu_nvmlDevice_t dev[3];
+};
+
+static void nvml_open(struct nvml *nv)
+{
+	void *n = sim_open("libnvidia-ml.so.1");
+	LOAD(n, nvmlInit_v2);
+	LOAD(n, nvmlDeviceGetHandleByIndex_v2);
+
+	nv->mem = (vgpu_pfn_nvmlDeviceGetMemoryInfo_v2)sim_sym(n, "nvmlDeviceGetMemoryInfo_v2");
+	nv->procs = (vgpu_pfn_nvmlDeviceGetComputeRunningProcesses_v3)sim_sym(
+		n, "nvmlDeviceGetComputeRunningProcesses_v3");
+	if (nvmlInit_v2() != 0)
+		check(0, "nvmlInit");
+	for (unsigned int i = 0; i < 3; i++)
+		if (nvmlDeviceGetHandleByIndex_v2(i, &nv->dev[i]) != 0)
+			nv->dev[i] = NULL;
+}
+
+static unsigned long long used_mib(const struct nvml *nv, int gpu)
+{
+	vgpu_nvmlMemory_v2_t m = { .version = VGPU_NVML_MEMORY_V2 };
+
+	if (nv->mem(nv->dev[gpu], &m) != 0)
+		return ~0ull;
+	return m.used / MIB;
+}
+
+/* MiB NVML lists for pid on gpu; -1 when not listed. *count gets the list length. */
+static long long proc_mib(const struct nvml *nv, int gpu, pid_t pid, unsigned int *count)
+{
+	vgpu_nvmlProcessInfo_t p[16];
+	long long mib = -1;
+
+	*count = 16;
+	if (nv->procs(nv->dev[gpu], count, p) != 0)
+		return -2;
+	for (unsigned int i = 0; i < *count; i++)
+		if (p[i].pid == (unsigned int)pid)
+			mib = (long long)(p[i].usedGpuMemory / MIB);
+	return mib;
+}
+
+/* GPU 0 of simtest-a: 960 MiB usable, 100 MiB per context. */
+static void across_processes(void *arg)
+{
+	struct worker a, b;
+	unsigned int n;
+	struct nvml nv;
+	int rc[2];
+
+	(void)arg;
+	use_node("simtest-a");
+	nvml_open(&nv);
+	a = spawn(0, 500, 0, HOLD);
+	if (!check(results(&a, rc) == 0 && rc[0] == 0, "worker A allocates 500 MiB (rc %d)", rc[0]))
+		return;
+	CHECK_EQ_INT(used_mib(&nv, 0), 600, "NVML: A's context and 500 MiB");
+	CHECK_EQ_INT(proc_mib(&nv, 0, a.pid, &n), 600, "NVML lists A with 600 MiB");
+	b = spawn(0, 300, 150, HOLD);
+	if (!check(results(&b, rc) == 0, "worker B reports"))
+		return;
+	CHECK_EQ_INT(rc[0], VGPU_CUDA_ERROR_OUT_OF_MEMORY, "B: 300 MiB do not fit next to A (260 MiB free)");
+	CHECK_EQ_INT(rc[1], 0, "B: 150 MiB do");
+	CHECK_EQ_INT(used_mib(&nv, 0), 850, "NVML: both processes");
+	CHECK_EQ_INT(proc_mib(&nv, 0, b.pid, &n), 250, "NVML lists B with 250 MiB");
+	CHECK_EQ_INT(n, 2, "two processes");
+	finish(&a, 0);
+	CHECK_EQ_INT(used_mib(&nv, 0), 250, "A exited without freeing: its memory is back");
+	CHECK_EQ_INT(proc_mib(&nv, 0, a.pid, &n), -1, "A is no longer listed");
+	CHECK_EQ_INT(n, 1, "one process");
+	finish(&b, SIGKILL);
+	CHECK_EQ_INT(used_mib(&nv, 0), 0, "B killed: nothing used");
+	proc_mib(&nv, 0, b.pid, &n);
+	CHECK_EQ_INT(n, 0, "no process listed");
+}
+
+/* 50 workers on GPU 1 hold 200 MiB and allocate/free in a loop; each is
+ * SIGKILLed at a different moment (some before they even report). */
+static void sigkill(void *arg)
+{
+	unsigned int n, seed = 12345;
+	struct nvml nv;
+	int bad = 0;
+
+	(void)arg;
+	use_node("simtest-a");
+	nvml_open(&nv);
+	alarm(300); /* a lock left held would hang the queries below */
+	for (int i = 0; i < 50; i++) {
+		struct worker w = spawn(1, 200, 0, CHURN);
+		int rc[2];
+
+		if (i % 3 != 0 && (results(&w, rc) != 0 || rc[0] != 0))
+			bad++;
+		seed = seed * 1103515245u + 12345u;
+		for (unsigned int y = 0; y < (seed >> 16) % 64; y++)
+			sched_yield();
+		finish(&w, SIGKILL);
+		if (used_mib(&nv, 1) != 0 || proc_mib(&nv, 1, w.pid, &n) != -1 || n != 0)
+			bad++;
+	}
+	alarm(0);
+	CHECK_EQ_INT(bad, 0, "after each of 50 kills, no memory and no process is left on GPU 1");
+	CHECK_EQ_INT(used_mib(&nv, 1), 0, "GPU 1 is free");
+	CHECK_EQ_INT(used_mib(&nv, 0), 0, "GPU 0 was never touched");
+}
+
+/* simtest-a and simtest-b, chosen by SLURMD_NODENAME, keep separate state. */
+static void two_nodes(void *arg)
+{
+	char path[1024], dir[1024];
+	struct worker w;
+	struct nvml nv;
+	struct stat sb;
+	int rc[2];
+
+	(void)arg;
+	use_node("none");
+	unsetenv("VGPU_SIM_NODE");
+	snprintf(dir, sizeof(dir), "%s/nodes", sim_dir);
+	setenv("VGPU_SIM_DIR", dir, 1);
+	setenv("SLURMD_NODENAME", "simtest-a", 1);
+	w = spawn(0, 500, 0, HOLD);
+	check(results(&w, rc) == 0 && rc[0] == 0, "a worker on simtest-a holds 500 MiB");
+	setenv("SLURMD_NODENAME", "simtest-b", 1);
+	nvml_open(&nv);
+	CHECK_EQ_INT(used_mib(&nv, 0), 0, "simtest-b's GPU is untouched");
+	snprintf(path, sizeof(path), "%s/nodes/state-simtest-a/%s.state", sim_dir, NODE_A_UUID0);
+	check(stat(path, &sb) == 0, "state of simtest-a: %s", path);
+	snprintf(path, sizeof(path), "%s/nodes/state-simtest-b/%s.state", sim_dir, NODE_B_UUID0);
+	check(stat(path, &sb) == 0, "state of simtest-b: %s", path);
+	snprintf(path, sizeof(path), "%s/nodes/state-simtest-b/%s.state", sim_dir, NODE_A_UUID0);
+	check(stat(path, &sb) != 0, "no simtest-a GPU in simtest-b's state");
+	finish(&w, SIGKILL);
+}
+
+int main(void)
+{
+	char path[1024];
+
+	sim_setup();
+	write_nodes();
+	snprintf(path, sizeof(path), "%s/nodes", sim_dir);
+	mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%s/nodes/simtest-a.json", sim_dir);
+	sim_write(path, node_a_json);
+	snprintf(path, sizeof(path), "%s/nodes/simtest-b.json", sim_dir);
+	sim_write(path, node_b_json);
+	sim_run(across_processes, NULL, "processes");
+	sim_run(sigkill, NULL, "SIGKILL");
+	sim_run(two_nodes, NULL, "two nodes");
+	return sim_done();
+}
