@@ -50,6 +50,8 @@ tests_unit_test_account_LDADD = $(UNIT_LDADD)
 
 ## Fuzz targets of the request and vgpu.conf parsers; `make check` replays
 ## their seed corpora (tests/fuzz/corpus/{request,conf}/).
+## REPLAY_CFLAGS: the flags every fuzz replay test compiles with.
+REPLAY_CFLAGS = $(AM_CFLAGS)
 check_PROGRAMS += tests/fuzz/replay_request
 TESTS += tests/fuzz/replay_request
 tests_fuzz_replay_request_SOURCES = tests/fuzz/fuzz_request.c $(FUZZ_REPLAY_SRC)

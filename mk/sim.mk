@@ -95,15 +95,13 @@ endif
 EXTRA_DIST += tests/unit/test_cuda_abi.c
 
 ## Fuzz target of the node-JSON parser; `make check` replays its seed corpus
-## (tests/fuzz/corpus/simnode/). mk/tests.mk should add $(SIM_FUZZ_BINS) to
-## FUZZ_BINS and $(SIM_FUZZ_TARGETS) to FUZZ_TARGETS.
+## (tests/fuzz/corpus/simnode/); mk/tests.mk runs $(SIM_FUZZ_BINS) in `make fuzz`.
 check_PROGRAMS += tests/fuzz/replay_simnode
 TESTS += tests/fuzz/replay_simnode
 tests_fuzz_replay_simnode_SOURCES = tests/fuzz/fuzz_simnode.c $(FUZZ_REPLAY_SRC)
 tests_fuzz_replay_simnode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim -DVGPU_FUZZ_CORPUS='"simnode"'
-tests_fuzz_replay_simnode_CFLAGS = $(REPLAY_CFLAGS)
+tests_fuzz_replay_simnode_CFLAGS = $(AM_CFLAGS)
 tests_fuzz_replay_simnode_LDADD = sim/libvgpusim.la
-SIM_FUZZ_TARGETS = tests/fuzz/fuzz_simnode.c
 SIM_FUZZ_BINS = fuzz/simnode
 if FUZZING
 noinst_PROGRAMS += fuzz/simnode
