@@ -2,7 +2,7 @@
 ## (libvgpudiscover: NVML and the CUDA driver loaded with dlopen, hwloc
 ## locality), with their tests. Slurm-free.
 
-libvgpucore_la_SOURCES += src/lib/vgpu_inventory.c src/lib/vgpu_inventory.h
+libvgpucore_la_SOURCES += src/lib/vgpu_inventory.c src/lib/vgpu_inventory_json.c src/lib/vgpu_inventory.h
 dist_doc_DATA += doc/inventory.md
 EXTRA_DIST += doc/vgpu-discover.md
 

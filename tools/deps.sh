@@ -3,10 +3,10 @@
 # `apt-get update` only when something is.
 #
 #   vgpu_deps build    compiler, autotools, libraries
-#   vgpu_deps test     build + Check, clang (fuzzing), Slurm daemons, munge
+#   vgpu_deps test     build + clang (fuzzing), hwloc, Slurm daemons, munge
 
 vgpu_deps_build="gcc make autoconf automake libtool pkg-config libslurm-dev libhwloc-dev libjson-c-dev check python3"
-vgpu_deps_test="$vgpu_deps_build clang libclang-rt-14-dev hwloc"
+vgpu_deps_test="$vgpu_deps_build clang libclang-rt-14-dev hwloc slurmctld slurmd slurm-client munge"
 
 vgpu_deps() {
 	local want missing="" p

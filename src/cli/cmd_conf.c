@@ -24,7 +24,8 @@ static void conf_usage(FILE *out)
 		"      --gres          print only the gres.conf lines\n"
 		"      --nodes         print only the slurm.conf lines (GresTypes, NodeName)\n"
 		"      --types         print only the vgpu.conf GpuType lines\n"
-		"      --dev-dir DIR   directory of the nvidiaN device files (default /dev)\n"
+		"      --dev-dir DIR   directory of the nvidiaN device files (default /dev);\n"
+		"                      %%n in it stands for the node name\n"
 		"      --no-cores      leave Cores= out of gres.conf\n"
 		"  -h, --help          this text\n",
 		VGPU_CONF_PATH);

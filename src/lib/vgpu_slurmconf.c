@@ -214,15 +214,38 @@ static void write_nodes(FILE *out, const vgpu_conf_t *conf, const sorted_t *s)
 	}
 }
 
-static void write_gres(FILE *out, const vgpu_conf_t *conf, const sorted_t *s, int omit_cores,
-		       const char *dev_dir)
+/* dev_dir with every "%n" replaced by host, into buf. */
+static const char *node_dev_dir(const char *dev_dir, const char *host, char *buf, size_t len)
 {
+	size_t o = 0;
+	const char *p;
+
+	for (p = dev_dir; *p && o + 1 < len; p++) {
+		if (p[0] == '%' && p[1] == 'n') {
+			size_t n = strnlen(host, len - 1 - o);
+
+			memcpy(buf + o, host, n);
+			o += n;
+			p++;
+		} else {
+			buf[o++] = *p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void write_gres(FILE *out, const vgpu_conf_t *conf, const sorted_t *s, int omit_cores,
+		       const char *dev_dir_pattern)
+{
+	char dev_dir[VGPU_PATH_MAX];
 	size_t i, g;
 
 	fprintf(out, "AutoDetect=off\n");
 	for (i = 0; i < s->n; i++) {
 		const vgpu_inventory_t *inv = s->invs[i];
 
+		node_dev_dir(dev_dir_pattern, inv->hostname, dev_dir, sizeof(dev_dir));
 		for (g = 0; g < inv->ngpus; g++) {
 			const vgpu_gpu_t *gpu = s->gpus[i][g];
 

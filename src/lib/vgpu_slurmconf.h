@@ -28,7 +28,8 @@
 
 typedef struct vgpu_slurmconf_opts {
 	unsigned what;                  /* VGPU_SLURMCONF_* bits */
-	const char *dev_dir;            /* where nvidiaN live; NULL: "/dev" */
+	const char *dev_dir;            /* where nvidiaN live; NULL: "/dev"; "%n" in it
+					 * stands for the node name (one dir per node) */
 	int headers;                    /* print "# --- gres.conf ---" section headers */
 	const char *preamble;           /* a comment line written first, or NULL */
 	int omit_cores;                 /* leave Cores= out (nodes whose slurmd sees other CPUs) */

@@ -103,7 +103,7 @@ END_TEST
 
 START_TEST(memory_mode_counts_shards_per_gpu)
 {
-	vgpu_slurmconf_opts_t opts = { .what = VGPU_SLURMCONF_GRES, .dev_dir = "/x",
+	vgpu_slurmconf_opts_t opts = { .what = VGPU_SLURMCONF_GRES, .dev_dir = "/x/%n",
 				       .omit_cores = 1 };
 	vgpu_conf_t conf;
 	vgpu_err_t err;
@@ -115,10 +115,10 @@ START_TEST(memory_mode_counts_shards_per_gpu)
 	ck_assert_msg(out != NULL, "%s", err.msg);
 	ck_assert_str_eq(out,
 			 "AutoDetect=off\n"
-			 "NodeName=node2 Name=gpu Type=h100 File=/x/nvidia0\n"
-			 "NodeName=node2 Name=gpu Type=h100 File=/x/nvidia1\n"
-			 "NodeName=node2 Name=shard Count=78 File=/x/nvidia0\n"
-			 "NodeName=node2 Name=shard Count=78 File=/x/nvidia1\n");
+			 "NodeName=node2 Name=gpu Type=h100 File=/x/node2/nvidia0\n"
+			 "NodeName=node2 Name=gpu Type=h100 File=/x/node2/nvidia1\n"
+			 "NodeName=node2 Name=shard Count=78 File=/x/node2/nvidia0\n"
+			 "NodeName=node2 Name=shard Count=78 File=/x/node2/nvidia1\n");
 	free(out);
 }
 END_TEST
