@@ -176,7 +176,7 @@ enum vgpu_track_kind {
 	VGPU_TRACK_DEVPTR = 1, /* cuMemAlloc*, managed, stream-ordered: key = address */
 	VGPU_TRACK_ARRAY,      /* cuArrayCreate: key = handle */
 	VGPU_TRACK_VMM,        /* cuMemCreate: key = handle; aux = live mappings */
-	VGPU_TRACK_MAP,        /* cuMemMap: key = address; aux = its VMM handle */
+	VGPU_TRACK_MAP,        /* cuMemMap: key = address; aux = its VMM handle; bytes = length, gpu -1 */
 	VGPU_TRACK_CTX,        /* cuCtxCreate: key = context */
 	VGPU_TRACK_POOL,       /* memory pool: key = pool; gpu only */
 };
