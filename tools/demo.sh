@@ -34,8 +34,9 @@ export VGPU_SIM_NODE=$work/gpu01.json
 
 say "1. What the node has (NVML + CUDA driver loaded at run time, hwloc locality)"
 run "$vgpu" discover --hostname gpu01 2>/dev/null
-run "$vgpu" discover --hostname gpu01 --json 2>/dev/null >"$work/gpu01.inv.json"
-echo "(inventory written to $work/gpu01.inv.json)"
+printf '$ %s\n' "$vgpu discover --hostname gpu01 --json > $work/gpu01.inv.json"
+"$vgpu" discover --hostname gpu01 --json 2>/dev/null >"$work/gpu01.inv.json"
+head -c 300 "$work/gpu01.inv.json"; echo "..."
 
 say "2. Slurm configuration generated from the inventory (strict accounting: 1 shard = 1% of memory AND SMs)"
 printf 'AccountingMode=strict\nShardsPerGpu=100\nMemoryReserve=512M\n' >"$work/vgpu.conf"

@@ -103,6 +103,9 @@ void *vgpu_shim_resolve(void **slot);
 void *vgpu_shim_dlopen_redirect(const char *file, int mode, void *caller);
 extern void *vgpu_shim_real_dlopen;
 
+/* Does NVML slot idx hold a real function (NVML loaded, symbol found)? */
+int vgpu_shim_nvml_real(int idx);
+
 /* Load the real driver / NVML now (idempotent); 0 when usable. */
 int vgpu_shim_load_cuda(void);
 int vgpu_shim_load_nvml(void);

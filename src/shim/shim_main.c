@@ -304,6 +304,16 @@ int vgpu_shim_load_nvml(void)
 	return nvml_lib.ok ? 0 : -1;
 }
 
+int vgpu_shim_nvml_real(int idx)
+{
+	void *p;
+
+	if (idx < 0 || idx >= VGPU_SHIM_NNVML || !nvml_lib.ok)
+		return 0;
+	p = __atomic_load_n(&vgpu_shim_nvml_table[idx], __ATOMIC_ACQUIRE);
+	return p != nvml_lib.missing && p != nvml_lib.unusable;
+}
+
 void *vgpu_shim_resolve(void **slot)
 {
 	if (slot >= vgpu_shim_cuda_table && slot < vgpu_shim_cuda_table + VGPU_SHIM_NCUDA) {
