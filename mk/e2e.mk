@@ -1,1 +1,22 @@
 ## mk/e2e.mk: the developer cluster (real slurmctld/slurmd on simulated GPU nodes) and end-to-end tests.
+##
+## tools/vgpu-devcluster starts a Slurm 22.05 cluster on this machine, one
+## slurmd per simulated GPU node (doc/devcluster.md). The tests under
+## tests/e2e/ each start their own devcluster (unique name, own ports),
+## tear it down in a trap, and skip when not root or when Slurm's daemons
+## are not installed. tests/e2e/gpuinfo is the program they run as a job.
+
+EXTRA_DIST += tools/vgpu-devcluster tests/e2e/lib.sh
+dist_doc_DATA += doc/devcluster.md
+
+check_PROGRAMS += tests/e2e/gpuinfo
+tests_e2e_gpuinfo_SOURCES = tests/e2e/gpuinfo.c
+
+E2E_TESTS = \
+	tests/e2e/0010-devcluster.sh \
+	tests/e2e/0020-shard-fill.sh \
+	tests/e2e/0030-gpu-vs-shard.sh \
+	tests/e2e/0040-step-env.sh \
+	tests/e2e/0050-gpuinfo.sh
+TESTS += $(E2E_TESTS)
+EXTRA_DIST += $(E2E_TESTS)

@@ -18,3 +18,108 @@ tests_fuzz_replay_stepdesc_SOURCES = tests/fuzz/fuzz_stepdesc.c $(FUZZ_REPLAY_SR
 tests_fuzz_replay_stepdesc_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"stepdesc"'
 tests_fuzz_replay_stepdesc_CFLAGS = $(REPLAY_CFLAGS)
 tests_fuzz_replay_stepdesc_LDADD = libvgpucore.la
+# Its libFuzzer binary (mk/tests.mk's print-fuzz-bins lists SHIM_FUZZ_BINS).
+SHIM_FUZZ_BINS = fuzz/stepdesc
+if FUZZING
+noinst_PROGRAMS += fuzz/stepdesc
+fuzz_stepdesc_SOURCES = tests/fuzz/fuzz_stepdesc.c
+fuzz_stepdesc_LDADD = libvgpucore.la
+fuzz_stepdesc_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+endif
+
+## The shim. libtool names the library after its soname, which must be
+## libcuda.so.1 (see doc/shim.md): it is built as src/shim/libcuda.la
+## (src/shim/.libs/libcuda.so.1), installed under $(pkglibdir)/shim/, and
+## $(pkglibdir)/libvgpu-shim.so links to it.
+shimdir = $(pkglibdir)/shim
+shim_LTLIBRARIES = src/shim/libcuda.la
+src_shim_libcuda_la_SOURCES = \
+	src/shim/shim.h \
+	src/shim/shim_stubs.c \
+	src/shim/shim_main.c \
+	src/shim/shim_acct.c \
+	src/shim/shim_track.c \
+	src/shim/shim_mem.c \
+	src/shim/shim_ctx.c \
+	src/shim/shim_info.c \
+	src/shim/shim_nvml.c \
+	src/shim/vgpu_ledger.c \
+	src/shim/vgpu_ledger.h \
+	src/include/vgpu_cuda_exports.def \
+	src/shim/nvml_exports.def \
+	src/lib/vgpu_stepdesc.c \
+	src/lib/vgpu_stepdesc.h \
+	src/lib/vgpu_error.c \
+	src/lib/vgpu_error.h \
+	src/include/vgpu_cuda_abi.h \
+	src/include/vgpu_nvml_abi.h
+src_shim_libcuda_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim
+src_shim_libcuda_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+src_shim_libcuda_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 -no-undefined \
+	-Wl,--version-script=$(srcdir)/src/shim/libvgpu-shim.map
+src_shim_libcuda_la_LIBADD = $(PTHREAD_LIBS)
+EXTRA_src_shim_libcuda_la_DEPENDENCIES = $(srcdir)/src/shim/libvgpu-shim.map
+EXTRA_DIST += src/shim/libvgpu-shim.map tools/gen-cuda-exports.sh tools/gen-nvml-exports.sh
+
+install-exec-hook:
+	cd $(DESTDIR)$(pkglibdir) && rm -f libvgpu-shim.so && ln -sf shim/libcuda.so.1 libvgpu-shim.so
+uninstall-hook:
+	rm -f $(DESTDIR)$(pkglibdir)/libvgpu-shim.so
+
+## In the build tree, the shim to preload and the simulated driver behind it.
+VGPU_SHIM_LIB = $(abs_top_builddir)/src/shim/.libs/libcuda.so.1
+
+## ---- tests ---------------------------------------------------------------
+SHIM_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim -I$(top_srcdir)/tests/unit
+
+# The program run under the shim: links nothing but libdl; its direct cu*
+# and nvml* references are weak and undefined, bound at run time to the
+# preloaded shim.
+check_PROGRAMS += tests/shim/shimprobe
+tests_shim_shimprobe_SOURCES = tests/shim/shimprobe.c
+
+# The shared ledger, compiled into the test (multi-process, with fork).
+check_PROGRAMS += tests/shim/test_ledger
+TESTS += tests/shim/test_ledger
+tests_shim_test_ledger_SOURCES = tests/shim/test_ledger.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h
+tests_shim_test_ledger_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
+tests_shim_test_ledger_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_shim_test_ledger_LDADD = $(CHECK_LIBS)
+
+# The shim in front of the simulated driver. SHIM_TEST_DEPS: what the
+# tests run (the probe is preloaded with the shim; the simulator is its real
+# driver).
+SHIM_TEST_DEPS = src/shim/libcuda.la sim/libcuda.la sim/libnvidia-ml.la tests/shim/shimprobe
+SHIM_TEST_LDADD = sim/libvgpusim.la libvgpucore.la
+check_PROGRAMS += tests/shim/test_shim
+TESTS += tests/shim/test_shim
+tests_shim_test_shim_SOURCES = tests/shim/test_shim.c tests/shim/shimtest.h
+tests_shim_test_shim_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
+check_PROGRAMS += tests/shim/test_shim_access
+TESTS += tests/shim/test_shim_access
+tests_shim_test_shim_access_SOURCES = tests/shim/test_shim_access.c tests/shim/shimtest.h
+tests_shim_test_shim_access_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_access_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_access_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
+check_PROGRAMS += tests/shim/test_shim_race
+TESTS += tests/shim/test_shim_race
+tests_shim_test_shim_race_SOURCES = tests/shim/test_shim_race.c tests/shim/shimtest.h
+tests_shim_test_shim_race_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_race_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_race_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
+TESTS += tests/shim/0010-exports.sh
+EXTRA_DIST += tests/shim/0010-exports.sh
+
+## ---- benchmarks: `make bench` (not part of `make check`) ------------------
+EXTRA_PROGRAMS = bench/bench_shim
+bench_bench_shim_SOURCES = bench/bench_shim.c
+bench: $(SHIM_TEST_DEPS) bench/bench_shim$(EXEEXT)
+	VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(srcdir)/bench/run.sh
+.PHONY: bench
+EXTRA_DIST += bench/run.sh
+CLEANFILES += bench/bench_shim$(EXEEXT)

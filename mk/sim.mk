@@ -31,8 +31,14 @@ sim_libcuda_la_SOURCES = \
 	sim/sim_cuda_pool.c \
 	sim/sim_cuda_vmm.c \
 	sim/sim_cuda_getproc.c \
-	src/include/vgpu_cuda_abi.h
-sim_libcuda_la_LDFLAGS = $(SIM_LIB_LDFLAGS) -Wl,--version-script=$(srcdir)/sim/libcuda.map
+	sim/sim_cuda_stubs.c \
+	sim/sim_procs.h \
+	src/include/vgpu_cuda_abi.h \
+	src/include/vgpu_cuda_exports.def
+# -Bsymbolic: the library's own references (cuGetProcAddress's table, calls
+# between entry points) bind inside it, as a real driver's do, even when a
+# preloaded library (the shim) exports the same names.
+sim_libcuda_la_LDFLAGS = $(SIM_LIB_LDFLAGS) -Wl,-Bsymbolic -Wl,--version-script=$(srcdir)/sim/libcuda.map
 sim_libcuda_la_LIBADD = sim/libvgpusim.la $(JSONC_LIBS) $(PTHREAD_LIBS)
 EXTRA_sim_libcuda_la_DEPENDENCIES = $(srcdir)/sim/libcuda.map
 

@@ -2,31 +2,25 @@
  * sim_cuda_getproc.c - cuGetProcAddress / cuGetProcAddress_v2 and
  * cuGetExportTable of the simulated libcuda.so.1.
  *
- * The table is VGPU_CUDA_ENTRY_POINTS from vgpu_cuda_abi.h, the same list
- * the exported prototypes come from: (base name, version, per-thread) ->
- * symbol. A query for base name B at CUDA version V gets the entry of B with
- * the highest version <= V; with CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM
- * a per-thread (_ptds/_ptsz) entry is preferred when one qualifies, as the
- * real driver does.
+ * The table is every entry point a CUDA 13.0 driver exports
+ * (src/include/vgpu_cuda_exports.def, built into sim_cuda_stubs.c):
+ * (base name, version, per-thread) -> symbol; those the simulator does not
+ * implement return CUDA_ERROR_NOT_SUPPORTED when called. A query for base
+ * name B at CUDA version V gets the entry of B with the highest version <=
+ * V; with CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM a per-thread
+ * (_ptds/_ptsz) entry is preferred when one qualifies, as the real driver
+ * does. The library is linked -Bsymbolic, so the pointers are the
+ * simulator's own even when another library (the shim) exports the same
+ * names, as a real driver's internal entry points are.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "sim_cuda.h"
+#include "sim_procs.h"
 
 #include <string.h>
-
-struct proc_entry {
-	const char *base;
-	int version;
-	int per_thread;
-	void *fn;
-};
-
-#define PROC_ROW(sym, base, ver, pt, params) { #base, ver, sizeof(#pt) > 1, (void *)sym },
-static const struct proc_entry procs[] = { VGPU_CUDA_ENTRY_POINTS(PROC_ROW) };
-#undef PROC_ROW
 
 /* The driver version: the node's, or this ABI's when there is no node. */
 static int driver_version(void)
@@ -40,7 +34,9 @@ static int driver_version(void)
 static vgpu_CUresult lookup(const char *symbol, void **pfn, int cudaVersion, vgpu_cuuint64_t flags,
 			    vgpu_CUdriverProcAddressQueryResult *status)
 {
-	const struct proc_entry *best = NULL, *best_pt = NULL;
+	const struct simcu_proc *best = NULL, *best_pt = NULL;
+	size_t nprocs;
+	const struct simcu_proc *procs = vgpu_simcu_procs(&nprocs);
 	int known = 0;
 
 	if (!symbol || !pfn || (flags & ~(vgpu_cuuint64_t)(VGPU_CU_GET_PROC_ADDRESS_LEGACY_STREAM |
@@ -48,8 +44,8 @@ static vgpu_CUresult lookup(const char *symbol, void **pfn, int cudaVersion, vgp
 	    cudaVersion > driver_version())
 		return VGPU_CUDA_ERROR_INVALID_VALUE;
 	*pfn = NULL;
-	for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
-		const struct proc_entry *e = &procs[i];
+	for (size_t i = 0; i < nprocs; i++) {
+		const struct simcu_proc *e = &procs[i];
 
 		if (strcmp(e->base, symbol) != 0)
 			continue;

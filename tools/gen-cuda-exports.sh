@@ -1,66 +1,90 @@
 #!/bin/sh
-# tools/gen-cuda-exports.sh - list every symbol the CUDA driver (libcuda.so.1)
-# exports, as the X-macro file src/shim/cuda_exports.def the shim builds its
-# pass-through stubs and its table of real entry points from.
+# tools/gen-cuda-exports.sh - list every entry point the CUDA driver
+# (libcuda.so.1) exports, with the cuGetProcAddress name and version that
+# select it, as the X-macro file src/include/vgpu_cuda_exports.def:
 #
-#   tools/gen-cuda-exports.sh [CUDA_DIR] > src/shim/cuda_exports.def
+#   X(symbol, base, version, per_thread_suffix)
+#   X(cuMemAlloc_v2, cuMemAlloc, 3020, )     X(cuMemcpyHtoD_v2_ptds, cuMemcpyHtoD, 7000, _ptds)
 #
-# CUDA_DIR (default /usr/local/cuda) is a CUDA toolkit. Two sources:
-#  1. `nm -D` of CUDA_DIR/lib64/stubs/libcuda.so, NVIDIA's link stub, which
-#     exports exactly the real driver's entry points: this is the list;
-#  2. the function declarations of cuda.h and cudaProfiler.h, preprocessed
-#     three ways (default, per-thread default stream, and with the legacy
-#     unversioned names), and the PFN_* typedefs of cudaTypedefs.h. They
-#     cross-check the list: every PFN base name must have an export; names
-#     only one source knows are reported on stderr. Without the stub the list
-#     is the headers' names (stderr says so).
-# Exits non-zero when neither source is usable or the check fails.
+# The shim builds its pass-through stubs and its table of real entry points
+# from it; the simulated driver exports every symbol and answers
+# cuGetProcAddress from it.
+#
+#   tools/gen-cuda-exports.sh [CUDA_DIR] > src/include/vgpu_cuda_exports.def
+#
+# CUDA_DIR (default /usr/local/cuda) is a CUDA toolkit. Sources:
+#  1. the PFN_<base>_v<version>[_ptds|_ptsz] typedefs of cudaTypedefs.h and
+#     cudaProfilerTypedefs.h. For each base name, its versions in ascending
+#     order select <base>, <base>_v2, <base>_v3, ...; a per-thread variant is
+#     the symbol of its version (or of the latest one before it) plus the
+#     suffix. (This is how the driver names its versioned entry points;
+#     every generated name is checked against the next source.)
+#  2. `nm -D` of CUDA_DIR/lib64/stubs/libcuda.so, NVIDIA's link stub, which
+#     exports the real driver's entry points but for graphics interop. A name
+#     derived from (1) that the stub lacks is an error; an export no PFN
+#     names is listed with its own name as base and version 0 (and reported
+#     on stderr).
+#  3. the PFN typedefs of cudaGLTypedefs.h, cudaEGLTypedefs.h and
+#     cudaVDPAUTypedefs.h: the OpenGL/EGL/VDPAU interop entry points, which
+#     the real driver exports and the stub does not; listed as derived.
+# Without the stub, the list is what the typedefs give (stderr says so).
 # tests/shim/0010-exports.sh regenerates the list and compares it with the
 # checked-in one wherever the toolkit is installed.
 set -eu
 dir=${1:-/usr/local/cuda}
 inc=$dir/include
 stub=$dir/lib64/stubs/libcuda.so
-cc=${CC:-cc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-: > "$tmp/hdr"
-if [ -r "$inc/cuda.h" ] && [ -r "$inc/cudaTypedefs.h" ]; then
-	for mode in "" -DCUDA_API_PER_THREAD_DEFAULT_STREAM=1 -D__CUDA_API_VERSION_INTERNAL; do
-		printf '#include <cuda.h>\n#include <cudaProfiler.h>\n' |
-			$cc -E -P -I"$inc" $mode -x c - | tr '\n' ' ' |
-			grep -oE '\bCUresult +(__attribute__\(\(visibility\("default"\)\)\) +)?cu[A-Za-z0-9_]+ *\(' |
-			grep -oE 'cu[A-Za-z0-9_]+'
-	done | LC_ALL=C sort -u > "$tmp/hdr"
-	cat "$inc/cudaTypedefs.h" "$inc/cudaProfilerTypedefs.h" 2>/dev/null |
-		grep -oE 'PFN_cu[A-Za-z0-9_]+' | sed -E 's/^PFN_//; s/_v[0-9]+(_pt[sd][sz])?$//' |
-		LC_ALL=C sort -u > "$tmp/bases"
-fi
-if [ -r "$stub" ]; then
-	nm -D --defined-only "$stub" | awk '$2 ~ /^[TW]$/ && $3 ~ /^cu/ { print $3 }' | LC_ALL=C sort -u > "$tmp/list"
-	source="nm -D $stub"
-	if [ -s "$tmp/hdr" ]; then
-		LC_ALL=C comm -13 "$tmp/list" "$tmp/hdr" | sed 's/^/gen-cuda-exports: declared in the headers, not exported: /' >&2
-		LC_ALL=C comm -23 "$tmp/list" "$tmp/hdr" | sed 's/^/gen-cuda-exports: exported, not declared in the headers: /' >&2
-	fi
-elif [ -s "$tmp/hdr" ]; then
-	cp "$tmp/hdr" "$tmp/list"
-	source="the declarations of $inc/cuda.h (no $stub)"
-	echo "gen-cuda-exports: $stub is missing: listing the headers' declarations" >&2
-else
-	echo "gen-cuda-exports: neither $stub nor $inc/cuda.h + cudaTypedefs.h: nothing to list" >&2
-	exit 1
-fi
+[ -r "$inc/cudaTypedefs.h" ] || { echo "gen-cuda-exports: no $inc/cudaTypedefs.h" >&2; exit 1; }
+pfns() {
+	cat "$@" 2>/dev/null | grep -oE 'PFN_cu[A-Za-z0-9_]+_v[0-9]+(_pt[sd][sz])?\b' | LC_ALL=C sort -u |
+		sed -E 's/^PFN_(.*)_v([0-9]+)(_pt[sd][sz])?$/\1 \2 \3/'
+}
+pfns "$inc/cudaTypedefs.h" "$inc/cudaProfilerTypedefs.h" > "$tmp/pfn"
+pfns "$inc/cudaGLTypedefs.h" "$inc/cudaEGLTypedefs.h" "$inc/cudaVDPAUTypedefs.h" > "$tmp/interop"
+# base version [pt] -> symbol base version pt
+names() { awk '
+{ base = $1; ver = $2 + 0; pt = $3; key = base SUBSEP ver SUBSEP pt; if (key in seen) next; seen[key] = 1
+  n = ++count[base]; vers[base, n] = ver; pts[base, n] = pt }
+END {
+  for (b in count) {
+    np = 0
+    for (i = 1; i <= count[b]; i++) if (pts[b, i] == "") plain[++np] = vers[b, i]
+    for (i = 1; i <= np; i++) for (j = i + 1; j <= np; j++) if (plain[j] < plain[i]) { t = plain[i]; plain[i] = plain[j]; plain[j] = t }
+    for (i = 1; i <= count[b]; i++) {
+      v = vers[b, i]; best = 0
+      for (k = 1; k <= np; k++) if (plain[k] <= v) best = k
+      sym = best <= 1 ? b : b "_v" best
+      print sym pts[b, i], b, v, pts[b, i]
+    }
+    delete plain
+  }
+}' "$1" | LC_ALL=C sort -u; }
+names "$tmp/pfn" > "$tmp/gen"
+names "$tmp/interop" > "$tmp/gen-interop"
 status=0
-if [ -s "$tmp/bases" ]; then
-	while read -r base; do
-		grep -qE "^${base}(_v[0-9]+)?(_pt[sd][sz])?\$" "$tmp/list" ||
-			{ echo "gen-cuda-exports: PFN_${base}_* has no exported symbol" >&2; status=1; }
-	done < "$tmp/bases"
+if [ -r "$stub" ]; then
+	nm -D --defined-only "$stub" | awk '$2 ~ /^[TW]$/ && $3 ~ /^cu/ { print $3 }' | LC_ALL=C sort -u > "$tmp/stub"
+	awk '{ print $1 }' "$tmp/gen" | LC_ALL=C sort -u > "$tmp/gennames"
+	if LC_ALL=C comm -13 "$tmp/stub" "$tmp/gennames" | grep -q .; then
+		LC_ALL=C comm -13 "$tmp/stub" "$tmp/gennames" | sed 's/^/gen-cuda-exports: derived, not exported by the stub: /' >&2
+		status=1
+	fi
+	LC_ALL=C comm -23 "$tmp/stub" "$tmp/gennames" | while read -r s; do
+		echo "gen-cuda-exports: exported, named by no PFN typedef: $s" >&2
+		echo "$s $s 0"
+	done >> "$tmp/gen"
+	source="cudaTypedefs.h, checked against nm -D of the stub libcuda.so, and the interop typedefs"
+else
+	echo "gen-cuda-exports: $stub is missing: the list is not checked against the driver's exports" >&2
+	source="cudaTypedefs.h (not checked: no stub libcuda.so)"
 fi
 version=$(sed -nE 's/^#define CUDA_VERSION ([0-9]+).*/\1/p' "$inc/cuda.h" 2>/dev/null | head -1)
-echo "/* Every symbol libcuda.so.1 exports (CUDA ${version:-?}), from $source."
-echo " * Generated by tools/gen-cuda-exports.sh; do not edit. X(name) per line. */"
-sed 's/.*/X(&)/' "$tmp/list"
+echo "/* Every entry point libcuda.so.1 exports (CUDA ${version:-?}), from $source."
+echo " * Generated by tools/gen-cuda-exports.sh; do not edit."
+echo " * X(symbol, cuGetProcAddress name, version, per-thread suffix) */"
+cat "$tmp/gen-interop" >> "$tmp/gen"
+LC_ALL=C sort -u -k1,1 "$tmp/gen" | awk '{ printf "X(%s, %s, %s, %s)\n", $1, $2, $3, $4 }'
 exit $status

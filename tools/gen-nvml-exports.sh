@@ -15,8 +15,8 @@ set -eu
 src=${1:?usage: gen-nvml-exports.sh nvml.h|libnvidia-ml.so}
 case $src in
 *.h)
-	names=$(tr '\n' ' ' < "$src" | grep -oE 'DECLDIR +nvml[A-Za-z0-9_]+ *\(' |
-		sed -E 's/DECLDIR +//; s/ *\($//' | LC_ALL=C sort -u)
+	names=$(tr '\n' ' ' < "$src" | grep -oE 'DECLDIR[^;(){}]*[ *]nvml[A-Za-z0-9_]+ *\(' |
+		grep -oE 'nvml[A-Za-z0-9_]+ *\($' | sed -E 's/ *\($//' | LC_ALL=C sort -u)
 	api=$(sed -nE 's/^#define NVML_API_VERSION +([0-9]+).*/\1/p' "$src" | head -1)
 	what="the declarations of $(basename "$src") (NVML API ${api:-?})" ;;
 *)

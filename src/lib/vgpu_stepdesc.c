@@ -256,6 +256,8 @@ static int parse_scalar(parse_state_t *st, const char *key, const char *val, vgp
 	st->seen |= bit;
 	if (!val[0])
 		return vgpu_err_set(err, "%s: empty value", key);
+	if (strchr(val, '\t'))
+		return vgpu_err_set(err, "%s: tab in the value", key);
 	switch (bit) {
 	case SEEN_STEP:
 		if (!label_valid(val))
@@ -293,7 +295,7 @@ static int parse_line(parse_state_t *st, char *line, vgpu_err_t *err)
 	if (!line[0] || line[0] == '#')
 		return 0;
 	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f)
 			return vgpu_err_set(err, "control character at column %zu", i + 1);
 	if (!st->have_version)
 		return parse_version(st, line, err);

@@ -1,5 +1,5 @@
 /*
- * shim.h - internals of libvgpu-shim.so shared by src/shim/*.c (doc/shim.md
+ * shim.h - internals of libvgpu-shim.so shared by the src/shim sources (doc/shim.md
  * explains the design). Nothing declared here is exported: the shim is built
  * with -fvisibility=hidden; only the driver entry points (declared with
  * default visibility by the ABI headers below), the NVML ones and dlopen
@@ -59,9 +59,9 @@ void *dlopen(const char *file, int mode);
 #define VGPU_SHIM_HOOK(name) const char vgpu_shim_hooked_##name = 1
 
 /* ---- export tables (generated in shim_stubs.c from the lists) ----------- */
-#define X(n) VGPU_SHIM_IDX_##n,
+#define X(n, ...) VGPU_SHIM_IDX_##n,
 enum vgpu_shim_cuda_idx {
-#include "cuda_exports.def"
+#include "vgpu_cuda_exports.def"
 	VGPU_SHIM_NCUDA
 };
 enum vgpu_shim_nvml_idx {
@@ -95,6 +95,8 @@ int vgpu_shim_nvml_hooked(int idx);
 /* The shim's export of the real driver entry point at address real, or NULL
  * when real is none of the real driver's exports (cuGetProcAddress). */
 void *vgpu_shim_cuda_self_of(void *real);
+/* Is p one of the shim's own CUDA exports? */
+int vgpu_shim_cuda_is_self(void *p);
 
 /* Called by the asm: what to jump to for a table slot (loads the library). */
 void *vgpu_shim_resolve(void **slot);

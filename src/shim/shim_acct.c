@@ -119,6 +119,18 @@ static struct vgpu_ledger *ledger_of(int g)
 	return l;
 }
 
+/* This process's identity, read once (again after fork). */
+static uint64_t self(void)
+{
+	uint64_t me = __atomic_load_n(&self_ident, __ATOMIC_ACQUIRE);
+
+	if (!me) {
+		me = vgpu_ledger_self();
+		__atomic_store_n(&self_ident, me, __ATOMIC_RELEASE);
+	}
+	return me;
+}
+
 /* This process's slot in ledger l of GPU g, claimed on first use; -1 when
  * none can be had (logged). */
 static int slot_of(int g, struct vgpu_ledger *l)
@@ -130,9 +142,7 @@ static int slot_of(int g, struct vgpu_ledger *l)
 	pthread_mutex_lock(&acct_lock);
 	s = gpus[g].slot;
 	if (s < 0) {
-		if (!self_ident)
-			self_ident = vgpu_ledger_self();
-		s = vgpu_ledger_claim(l, self_ident);
+		s = vgpu_ledger_claim(l, self());
 		if (s < 0)
 			SHIM_ERROR("GPU %s: %s", vgpu_shim.desc.gpus[g].uuid,
 				   self_ident ? "every ledger slot is held by a live process"
@@ -178,7 +188,7 @@ int vgpu_shim_view(int g, uint64_t *limit, uint64_t *used)
 
 	if (!l)
 		return -1;
-	vgpu_ledger_reclaim(l);
+	vgpu_ledger_reclaim(l, self());
 	*limit = vgpu_ledger_limit(l);
 	*used = vgpu_ledger_used(l);
 	return 0;
@@ -190,7 +200,7 @@ int vgpu_shim_procs(int g, struct vgpu_ledger_proc *out, int max)
 
 	if (!l)
 		return -1;
-	vgpu_ledger_reclaim(l);
+	vgpu_ledger_reclaim(l, self());
 	return vgpu_ledger_procs(l, out, max);
 }
 

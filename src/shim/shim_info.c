@@ -117,23 +117,25 @@ struct abi_entry {
 	int idx;
 };
 
-#define ABI_ROW(sym, base, ver, pt, params) { #sym, #base, ver, sizeof(#pt) > 1, VGPU_SHIM_IDX_##sym },
-static const struct abi_entry abi[] = { VGPU_CUDA_ENTRY_POINTS(ABI_ROW) };
-#undef ABI_ROW
+#define X(sym, base, ver, pt) { #sym, #base, ver, sizeof(#pt) > 1, VGPU_SHIM_IDX_##sym },
+static const struct abi_entry exports[] = {
+#include "vgpu_cuda_exports.def"
+};
+#undef X
 
 /* When the driver hands out a pointer that is none of its exported
  * functions (a real driver may return internal entry points), find the
- * entry point by name and version in the ABI list, as the driver does, and
- * return the shim's when it hooks it. Only for versions the list fully
- * describes; NULL otherwise. */
+ * entry point by name and version in the export list (generated from
+ * cudaTypedefs.h), as the driver does, and return the shim's when it hooks
+ * it. Only for versions the list fully describes; NULL otherwise. */
 static void *by_name(const char *symbol, int version, vgpu_cuuint64_t flags)
 {
 	const struct abi_entry *best = NULL, *best_pt = NULL;
 
 	if (version > VGPU_CUDA_VERSION)
 		return NULL;
-	for (size_t i = 0; i < sizeof(abi) / sizeof(abi[0]); i++) {
-		const struct abi_entry *e = &abi[i];
+	for (size_t i = 0; i < sizeof(exports) / sizeof(exports[0]); i++) {
+		const struct abi_entry *e = &exports[i];
 
 		if (strcmp(e->base, symbol) != 0 || e->version > version)
 			continue;
@@ -154,6 +156,8 @@ static void *ours(const char *symbol, void *real, int version, vgpu_cuuint64_t f
 {
 	void *p = vgpu_shim_cuda_self_of(real);
 
+	if (!p && vgpu_shim_cuda_is_self(real))
+		return real; /* the driver already handed out the shim's export */
 	if (!p && symbol)
 		p = by_name(symbol, version, flags);
 	if (!p) {

@@ -14,11 +14,13 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct vgpu_shim_conf vgpu_shim;
@@ -26,9 +28,9 @@ int vgpu_shim_log_level = VGPU_LOG_WARN;
 __thread int vgpu_shim_depth __attribute__((tls_model("initial-exec")));
 void *vgpu_shim_real_dlopen;
 
-#define X(n) #n,
+#define X(n, ...) #n,
 const char *const vgpu_shim_cuda_names[VGPU_SHIM_NCUDA] = {
-#include "cuda_exports.def"
+#include "vgpu_cuda_exports.def"
 };
 const char *const vgpu_shim_nvml_names[VGPU_SHIM_NNVML] = {
 #include "nvml_exports.def"
@@ -36,7 +38,7 @@ const char *const vgpu_shim_nvml_names[VGPU_SHIM_NNVML] = {
 #undef X
 
 /* The hook markers: an undefined one fails the link (see shim.h). */
-#define X(n) extern const char vgpu_shim_hooked_##n;
+#define X(n) extern const char vgpu_shim_hooked_##n __attribute__((visibility("hidden")));
 VGPU_SHIM_CUDA_HOOKS(X)
 VGPU_SHIM_NVML_HOOKS(X)
 #undef X
@@ -94,6 +96,32 @@ static void open_log(void)
 		log_fd = fd;
 }
 
+/* Write without letting a closed pipe kill the program: SIGPIPE is blocked
+ * around the write, and one it raised is taken back (unless the program had
+ * one pending already). */
+static void quiet_write(const char *buf, size_t n)
+{
+	sigset_t pipe_set, old, pending;
+	int was_pending;
+	ssize_t w;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	do
+		w = write(log_fd, buf, n);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 && errno == EPIPE && !was_pending) {
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void vgpu_shim_log(int level, const char *fmt, ...)
 {
 	static const char *const names[] = { "", "error", "warning", "info", "debug" };
@@ -113,8 +141,7 @@ void vgpu_shim_log(int level, const char *fmt, ...)
 		return;
 	n += m < (int)(sizeof(buf) - (size_t)n - 1) ? m : (int)(sizeof(buf) - (size_t)n - 2);
 	buf[n++] = '\n';
-	if (write(log_fd, buf, (size_t)n) < 0)
-		return; /* nowhere else to say it */
+	quiet_write(buf, (size_t)n);
 }
 
 /* ---- the real libraries -------------------------------------------------- */
@@ -160,7 +187,7 @@ static struct real_lib nvml_lib = { "NVML",		  PTHREAD_ONCE_INIT,	 NULL,
 				    NULL,		  0,			 vgpu_shim_nvml_table,
 				    vgpu_shim_nvml_names, vgpu_shim_nvml_self,	 VGPU_SHIM_NNVML,
 				    (void *)nvml_unusable, (void *)nvml_missing };
-static __thread int loading;
+static __thread int loading __attribute__((tls_model("initial-exec")));
 
 /* real driver address -> export index, sorted by address (cuGetProcAddress) */
 struct addr_idx {
@@ -169,6 +196,7 @@ struct addr_idx {
 };
 static struct addr_idx *cuda_by_addr;
 static int cuda_by_addr_n;
+static void **self_sorted; /* the shim's own exports, by address */
 
 static int addr_cmp(const void *a, const void *b)
 {
@@ -178,6 +206,13 @@ static int addr_cmp(const void *a, const void *b)
 		return (uintptr_t)x->real < (uintptr_t)y->real ? -1 : 1;
 	/* Aliases (one function, two names): hooked names first. */
 	return vgpu_shim_cuda_hooked(y->idx) - vgpu_shim_cuda_hooked(x->idx);
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static void index_cuda(void)
@@ -195,6 +230,16 @@ static void index_cuda(void)
 	}
 	qsort(cuda_by_addr, (size_t)n, sizeof(*cuda_by_addr), addr_cmp);
 	cuda_by_addr_n = n;
+	self_sorted = malloc(VGPU_SHIM_NCUDA * sizeof(*self_sorted));
+	if (self_sorted) {
+		memcpy(self_sorted, vgpu_shim_cuda_self, VGPU_SHIM_NCUDA * sizeof(*self_sorted));
+		qsort(self_sorted, VGPU_SHIM_NCUDA, sizeof(*self_sorted), ptr_cmp);
+	}
+}
+
+int vgpu_shim_cuda_is_self(void *p)
+{
+	return p && self_sorted && bsearch(&p, self_sorted, VGPU_SHIM_NCUDA, sizeof(*self_sorted), ptr_cmp);
 }
 
 void *vgpu_shim_cuda_self_of(void *real)
@@ -248,12 +293,12 @@ static void load(struct real_lib *lib, const char *path)
 	}
 	if (real_dlopen)
 		h = real_dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-	if (!h)
+	if (!h) {
 		why = real_dlopen ? dlerror() : "no dlopen";
-	if (!h && !why)
-		why = "unknown error";
-	else if (dlsym(h, lib->names[0]) == lib->self[0])
+		why = why ? why : "unknown error";
+	} else if (dlsym(h, lib->names[0]) == lib->self[0]) {
 		why = "that is this shim, not the real library";
+	}
 	if (why) {
 		SHIM_ERROR("cannot load the %s %s: %s; its calls fail in this process", lib->what, path, why);
 		fill(lib, lib->unusable);

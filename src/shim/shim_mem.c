@@ -87,6 +87,23 @@ static vgpu_CUresult finish(const struct pending *p, vgpu_CUresult rc, int kind,
 	return rc;
 }
 
+/* finish() for an allocation that wrote its address to *dptr: read it only
+ * after the driver returned (argument evaluation order is unspecified). */
+static vgpu_CUresult finish_ptr(const struct pending *p, vgpu_CUresult rc, const vgpu_CUdeviceptr *dptr)
+{
+	return finish(p, rc, VGPU_TRACK_DEVPTR, rc == VGPU_CUDA_SUCCESS ? *dptr : 0);
+}
+
+static vgpu_CUresult finish_ptr_v1(const struct pending *p, vgpu_CUresult rc, const vgpu_CUdeviceptr_v1 *dptr)
+{
+	return finish(p, rc, VGPU_TRACK_DEVPTR, rc == VGPU_CUDA_SUCCESS ? *dptr : 0);
+}
+
+static vgpu_CUresult finish_array(const struct pending *p, vgpu_CUresult rc, const vgpu_CUarray *h)
+{
+	return finish(p, rc, VGPU_TRACK_ARRAY, rc == VGPU_CUDA_SUCCESS ? (uint64_t)(uintptr_t)*h : 0);
+}
+
 /* Take the record of key before the driver frees it (so a concurrent
  * allocation that gets the same address cannot be confused with it), then
  * give its bytes back, or put it back when the driver refuses. */
@@ -125,7 +142,7 @@ vgpu_CUresult cuMemAlloc_v2(vgpu_CUdeviceptr *dptr, size_t bytesize)
 	}
 	rc = begin(&p, "cuMemAlloc", bytesize, -2);
 	if (rc == VGPU_CUDA_SUCCESS)
-		rc = finish(&p, CU_REAL(cuMemAlloc_v2)(dptr, bytesize), VGPU_TRACK_DEVPTR, *dptr);
+		rc = finish_ptr(&p, CU_REAL(cuMemAlloc_v2)(dptr, bytesize), dptr);
 out:
 	vgpu_shim_leave();
 	return rc;
@@ -143,7 +160,7 @@ vgpu_CUresult cuMemAlloc(vgpu_CUdeviceptr_v1 *dptr, unsigned int bytesize)
 	}
 	rc = begin(&p, "cuMemAlloc", bytesize, -2);
 	if (rc == VGPU_CUDA_SUCCESS)
-		rc = finish(&p, CU_REAL(cuMemAlloc)(dptr, bytesize), VGPU_TRACK_DEVPTR, *dptr);
+		rc = finish_ptr_v1(&p, CU_REAL(cuMemAlloc)(dptr, bytesize), dptr);
 out:
 	vgpu_shim_leave();
 	return rc;
@@ -231,7 +248,7 @@ vgpu_CUresult cuMemAllocManaged(vgpu_CUdeviceptr *dptr, size_t bytesize, unsigne
 	}
 	rc = begin(&p, "cuMemAllocManaged", bytesize, -2);
 	if (rc == VGPU_CUDA_SUCCESS)
-		rc = finish(&p, CU_REAL(cuMemAllocManaged)(dptr, bytesize, flags), VGPU_TRACK_DEVPTR, *dptr);
+		rc = finish_ptr(&p, CU_REAL(cuMemAllocManaged)(dptr, bytesize, flags), dptr);
 out:
 	vgpu_shim_leave();
 	return rc;
@@ -284,7 +301,7 @@ static int pool_gpu(vgpu_CUmemoryPool pool)
 		}                                                                                          \
 		rc = begin(&p, #sym, bytesize, -2);                                                        \
 		if (rc == VGPU_CUDA_SUCCESS)                                                               \
-			rc = finish(&p, CU_REAL(sym)(dptr, bytesize, hStream), VGPU_TRACK_DEVPTR, *dptr);   \
+			rc = finish_ptr(&p, CU_REAL(sym)(dptr, bytesize, hStream), dptr); \
 out:                                                                                                       \
 		vgpu_shim_leave();                                                                         \
 		return rc;                                                                                 \
@@ -306,7 +323,7 @@ ALLOC_ASYNC_HOOK(cuMemAllocAsync_ptsz)
 		}                                                                                           \
 		rc = begin(&p, #sym, bytesize, pool_gpu(pool));                                             \
 		if (rc == VGPU_CUDA_SUCCESS)                                                                \
-			rc = finish(&p, CU_REAL(sym)(dptr, bytesize, pool, s), VGPU_TRACK_DEVPTR, *dptr);    \
+			rc = finish_ptr(&p, CU_REAL(sym)(dptr, bytesize, pool, s), dptr); \
 out:                                                                                                        \
 		vgpu_shim_leave();                                                                          \
 		return rc;                                                                                  \
@@ -411,8 +428,7 @@ vgpu_CUresult cuArrayCreate_v2(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY_DESC
 	}
 	rc = begin(&p, "cuArrayCreate", array_bytes(pAllocateArray), -2);
 	if (rc == VGPU_CUDA_SUCCESS)
-		rc = finish(&p, CU_REAL(cuArrayCreate_v2)(pHandle, pAllocateArray), VGPU_TRACK_ARRAY,
-			    (uint64_t)(uintptr_t)*pHandle);
+		rc = finish_array(&p, CU_REAL(cuArrayCreate_v2)(pHandle, pAllocateArray), pHandle);
 out:
 	vgpu_shim_leave();
 	return rc;

@@ -18,8 +18,8 @@
 
 /* The slice of step GPU g against the physical total/free: total, free and
  * used (total - free). */
-static void nvml_slice(int g, uint64_t phys_total, uint64_t phys_free, uint64_t *total, uint64_t *free,
-		       uint64_t *used)
+static void nvml_slice(int g, uint64_t phys_total, uint64_t phys_free, unsigned long long *total,
+		       unsigned long long *free, unsigned long long *used)
 {
 	uint64_t limit = 0, in_use = 0;
 

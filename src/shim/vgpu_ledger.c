@@ -278,12 +278,13 @@ static int reclaim_slot(struct ledger_file *f, uint32_t i, uint64_t me)
 	return 1;
 }
 
-int vgpu_ledger_reclaim(struct vgpu_ledger *l)
+int vgpu_ledger_reclaim(struct vgpu_ledger *l, uint64_t me)
 {
-	uint64_t me = vgpu_ledger_self();
 	uint32_t n = hwm(l->f);
 	int freed = 0;
 
+	if (me == 0)
+		me = vgpu_ledger_self();
 	if (me == 0)
 		return 0;
 	for (uint32_t i = 0; i < n; i++)
@@ -315,7 +316,7 @@ int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me)
 				;
 			return (int)i;
 		}
-		if (pass == 0 && vgpu_ledger_reclaim(l) == 0)
+		if (pass == 0 && vgpu_ledger_reclaim(l, me) == 0)
 			break;
 	}
 	return -1;
@@ -367,7 +368,7 @@ int vgpu_ledger_reserve(struct vgpu_ledger *l, int slot, uint64_t bytes)
 		 * has been taken back since. */
 		if (!reclaimed) {
 			reclaimed = 1;
-			if (vgpu_ledger_reclaim(l) > 0)
+			if (vgpu_ledger_reclaim(l, atomic_load(&f->owner[slot]) & ~RECLAIMING) > 0)
 				continue;
 		}
 		if (!others_inflight(f, slot) && sum(f) + bytes > f->limit)

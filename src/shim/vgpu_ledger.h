@@ -91,8 +91,10 @@ uint64_t vgpu_ledger_used(const struct vgpu_ledger *l);
 /* Bytes charged to one slot. */
 uint64_t vgpu_ledger_slot_bytes(const struct vgpu_ledger *l, int slot);
 
-/* Reclaim the slots of dead processes; returns how many were freed. */
-int vgpu_ledger_reclaim(struct vgpu_ledger *l);
+/* Reclaim the slots of dead processes, as the process of identity me (its
+ * own slot is never looked at; 0: read it from /proc). Returns how many
+ * were freed. */
+int vgpu_ledger_reclaim(struct vgpu_ledger *l, uint64_t me);
 
 /* List up to max live processes that hold memory; returns how many there
  * are in all (may exceed max). */

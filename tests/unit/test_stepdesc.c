@@ -115,7 +115,8 @@ START_TEST(errors_name_the_line)
 	expect_error("step=a b\n", "t.desc:5: step: 'a b' may hold only letters, digits, '.', '_' and '-'");
 	expect_error("step=\n", "t.desc:5: step: empty value");
 	expect_error("just words\n", "t.desc:5: 'just words' is not key=value");
-	expect_error("log=warn\tx\n", "t.desc:5: log: unknown level 'warn\\x09x' (off, error, warn, info, debug)");
+	expect_error("log=warn\tx\n", "t.desc:5: log: tab in the value");
+	expect_error("acct=/a\x7f\n", "t.desc:5: control character at column 8");
 	expect_error("log=w\x01\n", "t.desc:5: control character at column 6");
 	expect_error("", "t.desc:4: no gpu line");
 }

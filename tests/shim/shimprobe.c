@@ -1,0 +1,499 @@
+/*
+ * shimprobe.c - the program the shim tests run under LD_PRELOAD=libvgpu-shim:
+ * a CUDA "application" that links nothing but libdl and reaches the driver in
+ * one of three ways, then runs the commands given on its command line,
+ * printing one line per command on stdout.
+ *
+ *   shimprobe MODE COMMAND...
+ *   MODE  direct   call cu* / nvml* by name: the references are left
+ *                  undefined at link time and bound by the loader to the
+ *                  preloaded shim (as a program linked with -lcuda is);
+ *         dlopen   dlopen("libcuda.so.1") / ("libnvidia-ml.so.1") + dlsym;
+ *         getproc  cuGetProcAddress_v2 (itself found with dlsym) for every
+ *                  driver entry point, as the CUDA runtime does.
+ *
+ * Commands (each prints "<command>: <result>"; rc is the CUresult number):
+ *   init                 cuInit, retain device 0's primary context, make it current
+ *   ctx N                retain device N's primary context and make it current
+ *   release N | reset N  cuDevicePrimaryCtxRelease_v2 / Reset_v2
+ *   create N | destroy   cuCtxCreate_v2 on device N (made current) / destroy it
+ *   alloc KIND BYTES     KIND: mem pitch managed async pool array vmm vmmkeep host register
+ *   free | freeall       free the last allocation / all of them (in reverse)
+ *   info                 cuMemGetInfo_v2: "info: rc FREE TOTAL"
+ *   total N              cuDeviceTotalMem_v2 of device N
+ *   uuid N               device N's UUID
+ *   fill PERCENT         one cuMemAlloc of PERCENT% of what cuMemGetInfo calls free
+ *   nvmlmem UUID         v1 "total free used" and v2 "total reserved free used"
+ *   nvmlprocs UUID       "pid:bytes ..." from nvmlDeviceGetComputeRunningProcesses_v3
+ *   race N SEED MAX      N random allocations (mem/async/vmm, up to MAX bytes) and frees
+ *   hold                 print "hold: ready", then wait for a signal
+ *   getproc FILE         replay a cuGetProcAddress_v2 fixture (symbol version flags per line)
+ *   dlopen NAME          dlopen(NAME) and say whether it is the shim
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VGPU_CUDA_DECLARE_PROTOTYPES 1
+#include "vgpu_cuda_abi.h"
+#define VGPU_NVML_DECLARE_PROTOTYPES 1
+#include "vgpu_nvml_abi.h"
+
+/* The entry points the probe uses: X(symbol, base, version). */
+#define PROBE_CUDA(X)                                                                            \
+	X(cuInit, cuInit, 2000) X(cuDeviceGetCount, cuDeviceGetCount, 2000)                       \
+	X(cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain, 7000)                               \
+	X(cuDevicePrimaryCtxRelease_v2, cuDevicePrimaryCtxRelease, 11000)                         \
+	X(cuDevicePrimaryCtxReset_v2, cuDevicePrimaryCtxReset, 11000)                             \
+	X(cuCtxSetCurrent, cuCtxSetCurrent, 4000) X(cuCtxCreate_v2, cuCtxCreate, 3020)            \
+	X(cuCtxDestroy_v2, cuCtxDestroy, 4000) X(cuMemAlloc_v2, cuMemAlloc, 3020)                 \
+	X(cuMemFree_v2, cuMemFree, 3020) X(cuMemAllocPitch_v2, cuMemAllocPitch, 3020)             \
+	X(cuMemAllocManaged, cuMemAllocManaged, 6000) X(cuMemAllocAsync, cuMemAllocAsync, 11020)  \
+	X(cuMemFreeAsync, cuMemFreeAsync, 11020)                                                  \
+	X(cuMemAllocFromPoolAsync, cuMemAllocFromPoolAsync, 11020)                                \
+	X(cuMemPoolCreate, cuMemPoolCreate, 11020) X(cuArrayCreate_v2, cuArrayCreate, 3020)       \
+	X(cuArrayDestroy, cuArrayDestroy, 2000) X(cuMemCreate, cuMemCreate, 10020)                \
+	X(cuMemRelease, cuMemRelease, 10020) X(cuMemMap, cuMemMap, 10020)                         \
+	X(cuMemUnmap, cuMemUnmap, 10020) X(cuMemAddressReserve, cuMemAddressReserve, 10020)       \
+	X(cuMemAddressFree, cuMemAddressFree, 10020) X(cuMemSetAccess, cuMemSetAccess, 10020)     \
+	X(cuMemGetInfo_v2, cuMemGetInfo, 3020) X(cuDeviceTotalMem_v2, cuDeviceTotalMem, 3020)     \
+	X(cuDeviceGetUuid, cuDeviceGetUuid, 9020) X(cuMemHostAlloc, cuMemHostAlloc, 2020)         \
+	X(cuMemFreeHost, cuMemFreeHost, 2000) X(cuMemHostRegister_v2, cuMemHostRegister, 6050)    \
+	X(cuMemHostUnregister, cuMemHostUnregister, 4000)
+#define PROBE_NVML(X)                                                                             \
+	X(nvmlInit_v2) X(nvmlDeviceGetHandleByUUID) X(nvmlDeviceGetMemoryInfo)                    \
+	X(nvmlDeviceGetMemoryInfo_v2) X(nvmlDeviceGetComputeRunningProcesses_v3)
+
+/* Direct references (prototypes from the ABI header), weak so that they
+ * may stay undefined at link time: the loader binds them to the preloaded
+ * shim. */
+#define WEAK(sym, ...) extern __typeof__(sym) sym __attribute__((weak));
+PROBE_CUDA(WEAK)
+PROBE_NVML(WEAK)
+WEAK(cuGetProcAddress_v2)
+#undef WEAK
+static struct {
+#define FIELD(sym, ...) vgpu_pfn_##sym sym;
+	PROBE_CUDA(FIELD)
+	PROBE_NVML(FIELD)
+#undef FIELD
+	vgpu_pfn_cuGetProcAddress_v2 getproc;
+} api;
+
+enum kind { K_MEM, K_PITCH, K_MANAGED, K_ASYNC, K_POOL, K_ARRAY, K_VMM, K_VMMKEEP, K_HOST, K_REGISTER };
+static const char *const kinds[] = { "mem", "pitch", "managed", "async", "pool", "array", "vmm", "vmmkeep", "host", "register" };
+
+struct alloc {
+	enum kind kind;
+	uint64_t ptr;    /* address, array handle, or host pointer */
+	uint64_t handle; /* VMM handle (0 once released) */
+	size_t size;
+	int dev;
+};
+
+#define MAX_ALLOCS 4096
+static struct alloc allocs[MAX_ALLOCS];
+static int nallocs, cur_dev;
+static vgpu_CUmemoryPool pool;
+static vgpu_CUcontext created;
+
+static void die(const char *what)
+{
+	printf("%s: failed\n", what);
+	fflush(stdout);
+	exit(2);
+}
+
+static void load(const char *mode)
+{
+	if (strcmp(mode, "direct") == 0) {
+#define DIRECT(sym, ...) api.sym = sym;
+		PROBE_CUDA(DIRECT)
+		PROBE_NVML(DIRECT)
+#undef DIRECT
+		api.getproc = cuGetProcAddress_v2;
+		return;
+	}
+	void *cu = dlopen("libcuda.so.1", RTLD_NOW), *nv = dlopen("libnvidia-ml.so.1", RTLD_NOW);
+
+	if (!cu || !nv)
+		die("dlopen");
+	api.getproc = (vgpu_pfn_cuGetProcAddress_v2)dlsym(cu, "cuGetProcAddress_v2");
+#define BYNAME(sym, ...) api.sym = (vgpu_pfn_##sym)dlsym(nv, #sym);
+	PROBE_NVML(BYNAME)
+#undef BYNAME
+	if (strcmp(mode, "dlopen") == 0) {
+#define BYNAME(sym, ...) api.sym = (vgpu_pfn_##sym)dlsym(cu, #sym);
+		PROBE_CUDA(BYNAME)
+#undef BYNAME
+	} else if (strcmp(mode, "getproc") == 0) {
+		vgpu_CUdriverProcAddressQueryResult st;
+		void *p;
+#define BYPROC(sym, base, ver)                                                              \
+	p = NULL;                                                                           \
+	if (!api.getproc || api.getproc(#base, &p, ver, 0, &st) != VGPU_CUDA_SUCCESS)        \
+		die("cuGetProcAddress_v2(" #base ")");                                      \
+	api.sym = (vgpu_pfn_##sym)p;
+		PROBE_CUDA(BYPROC)
+#undef BYPROC
+	} else {
+		die("mode");
+	}
+}
+
+static void ctx(int dev)
+{
+	vgpu_CUcontext c = NULL;
+	vgpu_CUresult rc = api.cuDevicePrimaryCtxRetain(&c, dev);
+
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = api.cuCtxSetCurrent(c);
+	if (rc == VGPU_CUDA_SUCCESS)
+		cur_dev = dev;
+	printf("ctx %d: %d\n", dev, rc);
+}
+
+static vgpu_CUresult vmm_alloc(struct alloc *a, size_t size, int keep)
+{
+	vgpu_CUmemAllocationProp prop = { 0 };
+	vgpu_CUmemAccessDesc acc = { 0 };
+	vgpu_CUdeviceptr va = 0;
+	vgpu_CUmemGenericAllocationHandle h = 0;
+	vgpu_CUresult rc;
+
+	prop.type = VGPU_CU_MEM_ALLOCATION_TYPE_PINNED;
+	prop.location.type = VGPU_CU_MEM_LOCATION_TYPE_DEVICE;
+	prop.location.id = cur_dev;
+	size = (size + (2u << 20) - 1) / (2u << 20) * (2u << 20);
+	rc = api.cuMemCreate(&h, size, &prop, 0);
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
+	rc = api.cuMemAddressReserve(&va, size, 0, 0, 0);
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = api.cuMemMap(va, size, 0, h, 0);
+	acc.location = prop.location;
+	acc.flags = VGPU_CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = api.cuMemSetAccess(va, size, &acc, 1);
+	if (rc != VGPU_CUDA_SUCCESS) {
+		api.cuMemRelease(h);
+		return rc;
+	}
+	if (!keep) { /* PyTorch-style: release the handle, the mapping keeps it alive */
+		api.cuMemRelease(h);
+		h = 0;
+	}
+	a->ptr = va;
+	a->handle = h;
+	a->size = size;
+	return rc;
+}
+
+static vgpu_CUresult do_alloc(enum kind k, size_t size, struct alloc *a)
+{
+	vgpu_CUdeviceptr p = 0;
+	vgpu_CUresult rc = VGPU_CUDA_ERROR_INVALID_VALUE;
+
+	a->kind = k;
+	a->size = size;
+	a->dev = cur_dev;
+	switch (k) {
+	case K_MEM:
+		rc = api.cuMemAlloc_v2(&p, size);
+		break;
+	case K_PITCH: {
+		size_t pitch = 0;
+
+		rc = api.cuMemAllocPitch_v2(&p, &pitch, size / 1024 ? size / 1024 : 1, 1024, 4);
+		break;
+	}
+	case K_MANAGED:
+		rc = api.cuMemAllocManaged(&p, size, VGPU_CU_MEM_ATTACH_GLOBAL);
+		break;
+	case K_ASYNC:
+		rc = api.cuMemAllocAsync(&p, size, NULL);
+		break;
+	case K_POOL:
+		if (!pool) {
+			vgpu_CUmemPoolProps props = { 0 };
+
+			props.allocType = VGPU_CU_MEM_ALLOCATION_TYPE_PINNED;
+			props.location.type = VGPU_CU_MEM_LOCATION_TYPE_DEVICE;
+			props.location.id = cur_dev;
+			rc = api.cuMemPoolCreate(&pool, &props);
+			if (rc != VGPU_CUDA_SUCCESS)
+				return rc;
+		}
+		rc = api.cuMemAllocFromPoolAsync(&p, size, pool, NULL);
+		break;
+	case K_ARRAY: {
+		vgpu_CUDA_ARRAY_DESCRIPTOR d = { size / 4096 ? size / 4096 : 1, 1024, VGPU_CU_AD_FORMAT_FLOAT, 1 };
+		vgpu_CUarray arr = NULL;
+
+		rc = api.cuArrayCreate_v2(&arr, &d);
+		p = (vgpu_CUdeviceptr)(uintptr_t)arr;
+		break;
+	}
+	case K_VMM:
+	case K_VMMKEEP:
+		return vmm_alloc(a, size, k == K_VMMKEEP);
+	case K_HOST: {
+		void *h = NULL;
+
+		rc = api.cuMemHostAlloc(&h, size, 0);
+		p = (vgpu_CUdeviceptr)(uintptr_t)h;
+		break;
+	}
+	case K_REGISTER: {
+		void *h = malloc(size);
+
+		rc = h ? api.cuMemHostRegister_v2(h, size, 0) : VGPU_CUDA_ERROR_OUT_OF_MEMORY;
+		if (rc != VGPU_CUDA_SUCCESS)
+			free(h);
+		p = (vgpu_CUdeviceptr)(uintptr_t)h;
+		break;
+	}
+	}
+	a->ptr = p;
+	return rc;
+}
+
+static vgpu_CUresult do_free(struct alloc *a)
+{
+	switch (a->kind) {
+	case K_MEM:
+	case K_PITCH:
+	case K_MANAGED:
+		return api.cuMemFree_v2(a->ptr);
+	case K_ASYNC:
+	case K_POOL:
+		return api.cuMemFreeAsync(a->ptr, NULL);
+	case K_ARRAY:
+		return api.cuArrayDestroy((vgpu_CUarray)(uintptr_t)a->ptr);
+	case K_VMM:
+	case K_VMMKEEP: {
+		vgpu_CUresult rc = api.cuMemUnmap(a->ptr, a->size);
+
+		if (a->handle)
+			api.cuMemRelease(a->handle);
+		api.cuMemAddressFree(a->ptr, a->size);
+		return rc;
+	}
+	case K_HOST:
+		return api.cuMemFreeHost((void *)(uintptr_t)a->ptr);
+	case K_REGISTER: {
+		vgpu_CUresult rc = api.cuMemHostUnregister((void *)(uintptr_t)a->ptr);
+
+		free((void *)(uintptr_t)a->ptr);
+		return rc;
+	}
+	}
+	return VGPU_CUDA_ERROR_INVALID_VALUE;
+}
+
+static int kind_of(const char *s)
+{
+	for (int i = 0; i < (int)(sizeof(kinds) / sizeof(kinds[0])); i++)
+		if (strcmp(s, kinds[i]) == 0)
+			return i;
+	die("kind");
+	return 0;
+}
+
+static vgpu_nvmlDevice_t nvml_dev(const char *uuid)
+{
+	static int inited;
+	vgpu_nvmlDevice_t d = NULL;
+
+	if (!inited && api.nvmlInit_v2() != VGPU_NVML_SUCCESS)
+		die("nvmlInit_v2");
+	inited = 1;
+	if (api.nvmlDeviceGetHandleByUUID(uuid, &d) != VGPU_NVML_SUCCESS)
+		die("nvmlDeviceGetHandleByUUID");
+	return d;
+}
+
+static void race(int n, unsigned seed, size_t max)
+{
+	static const enum kind rk[] = { K_MEM, K_ASYNC, K_VMM };
+	int ok = 0, oom = 0, other = 0;
+
+	srand(seed);
+	for (int i = 0; i < n; i++) {
+		if (nallocs > 0 && (nallocs >= MAX_ALLOCS || rand() % 2)) {
+			int j = rand() % nallocs;
+
+			do_free(&allocs[j]);
+			allocs[j] = allocs[--nallocs];
+			continue;
+		}
+		vgpu_CUresult rc = do_alloc(rk[rand() % 3], (size_t)(rand() % (int)(max >> 20) + 1) << 20, &allocs[nallocs]);
+
+		if (rc == VGPU_CUDA_SUCCESS) {
+			ok++;
+			nallocs++;
+		} else if (rc == VGPU_CUDA_ERROR_OUT_OF_MEMORY) {
+			oom++;
+		} else {
+			other++;
+			printf("race: unexpected rc %d\n", rc);
+		}
+	}
+	printf("race: ok %d oom %d other %d\n", ok, oom, other);
+}
+
+static void replay(const char *file)
+{
+	char line[512], sym[256];
+	FILE *f = fopen(file, "r");
+	Dl_info info;
+
+	if (!f)
+		die("getproc");
+	while (fgets(line, sizeof(line), f)) {
+		vgpu_CUdriverProcAddressQueryResult st = 99;
+		unsigned long long flags;
+		void *p = NULL;
+		int ver;
+		vgpu_CUresult rc;
+
+		if (line[0] == '#' || sscanf(line, "%255s %d %llu", sym, &ver, &flags) != 3)
+			continue;
+		rc = api.getproc(strcmp(sym, "<empty>") == 0 ? "" : sym, &p, ver, flags, &st);
+		if (rc == VGPU_CUDA_SUCCESS && p && dladdr(p, &info) && info.dli_sname)
+			printf("getproc %s %d %llu: %d %d %s %s\n", sym, ver, flags, rc, (int)st,
+			       info.dli_fname ? info.dli_fname : "?", info.dli_sname);
+		else
+			printf("getproc %s %d %llu: %d %d - -\n", sym, ver, flags, rc, (int)st);
+	}
+	fclose(f);
+}
+
+static void onsig(int sig)
+{
+	(void)sig;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		die("usage: shimprobe MODE COMMAND...");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	load(argv[1]);
+	for (int i = 2; i < argc; i++) {
+		const char *c = argv[i];
+		const char *a1 = i + 1 < argc ? argv[i + 1] : "0", *a2 = i + 2 < argc ? argv[i + 2] : "0";
+		vgpu_CUresult rc;
+
+		if (strcmp(c, "init") == 0) {
+			rc = api.cuInit(0);
+			printf("init: %d\n", rc);
+			if (rc == VGPU_CUDA_SUCCESS)
+				ctx(0);
+		} else if (strcmp(c, "ctx") == 0) {
+			ctx(atoi(a1));
+			i++;
+		} else if (strcmp(c, "release") == 0 || strcmp(c, "reset") == 0) {
+			rc = c[2] == 'l' ? api.cuDevicePrimaryCtxRelease_v2(atoi(a1)) : api.cuDevicePrimaryCtxReset_v2(atoi(a1));
+			printf("%s %s: %d\n", c, a1, rc);
+			i++;
+		} else if (strcmp(c, "create") == 0) {
+			rc = api.cuCtxCreate_v2(&created, 0, atoi(a1));
+			if (rc == VGPU_CUDA_SUCCESS)
+				cur_dev = atoi(a1);
+			printf("create %s: %d\n", a1, rc);
+			i++;
+		} else if (strcmp(c, "destroy") == 0) {
+			printf("destroy: %d\n", api.cuCtxDestroy_v2(created));
+		} else if (strcmp(c, "alloc") == 0) {
+			if (nallocs >= MAX_ALLOCS)
+				die("alloc");
+			rc = do_alloc((enum kind)kind_of(a1), strtoull(a2, NULL, 0), &allocs[nallocs]);
+			nallocs += rc == VGPU_CUDA_SUCCESS;
+			printf("alloc %s %s: %d\n", a1, a2, rc);
+			i += 2;
+		} else if (strcmp(c, "free") == 0) {
+			printf("free: %d\n", nallocs > 0 ? (int)do_free(&allocs[--nallocs]) : -1);
+		} else if (strcmp(c, "freeall") == 0) {
+			int bad = 0;
+
+			while (nallocs > 0)
+				bad += do_free(&allocs[--nallocs]) != VGPU_CUDA_SUCCESS;
+			printf("freeall: %d\n", bad);
+		} else if (strcmp(c, "info") == 0) {
+			size_t fr = 0, tot = 0;
+
+			rc = api.cuMemGetInfo_v2(&fr, &tot);
+			printf("info: %d %zu %zu\n", rc, fr, tot);
+		} else if (strcmp(c, "total") == 0) {
+			size_t tot = 0;
+
+			rc = api.cuDeviceTotalMem_v2(&tot, atoi(a1));
+			printf("total %s: %d %zu\n", a1, rc, tot);
+			i++;
+		} else if (strcmp(c, "uuid") == 0) {
+			vgpu_CUuuid u;
+			unsigned char *b = (unsigned char *)u.bytes;
+
+			rc = api.cuDeviceGetUuid(&u, atoi(a1));
+			printf("uuid %s: %d GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n", a1, rc,
+			       b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+			       b[15]);
+			i++;
+		} else if (strcmp(c, "fill") == 0) {
+			size_t fr = 0, tot = 0;
+
+			api.cuMemGetInfo_v2(&fr, &tot);
+			rc = do_alloc(K_MEM, fr / 100 * (size_t)atoi(a1), &allocs[nallocs]);
+			nallocs += rc == VGPU_CUDA_SUCCESS;
+			printf("fill %s: %d %zu\n", a1, rc, fr / 100 * (size_t)atoi(a1));
+			i++;
+		} else if (strcmp(c, "nvmlmem") == 0) {
+			vgpu_nvmlDevice_t d = nvml_dev(a1);
+			vgpu_nvmlMemory_t m1 = { 0 };
+			vgpu_nvmlMemory_v2_t m2 = { .version = VGPU_NVML_MEMORY_V2 };
+			int r1 = api.nvmlDeviceGetMemoryInfo(d, &m1), r2 = api.nvmlDeviceGetMemoryInfo_v2(d, &m2);
+
+			printf("nvmlmem: %d %llu %llu %llu | %d %llu %llu %llu %llu\n", r1, m1.total, m1.free, m1.used, r2,
+			       m2.total, m2.reserved, m2.free, m2.used);
+			i++;
+		} else if (strcmp(c, "nvmlprocs") == 0) {
+			vgpu_nvmlDevice_t d = nvml_dev(a1);
+			vgpu_nvmlProcessInfo_t p[64];
+			unsigned int n = 64;
+			int r = api.nvmlDeviceGetComputeRunningProcesses_v3(d, &n, p);
+
+			printf("nvmlprocs: %d", r);
+			for (unsigned int k = 0; r == 0 && k < n; k++)
+				printf(" %u:%llu", p[k].pid, p[k].usedGpuMemory);
+			printf("\n");
+			i++;
+		} else if (strcmp(c, "race") == 0) {
+			race(atoi(a1), (unsigned)atoi(a2), strtoull(i + 3 < argc ? argv[i + 3] : "64M", NULL, 0));
+			i += 3;
+		} else if (strcmp(c, "hold") == 0) {
+			signal(SIGUSR1, onsig);
+			printf("hold: ready\n");
+			fflush(stdout);
+			pause();
+		} else if (strcmp(c, "getproc") == 0) {
+			replay(a1);
+			i++;
+		} else if (strcmp(c, "dlopen") == 0) {
+			void *h = dlopen(a1, RTLD_NOW), *self = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+
+			printf("dlopen %s: %s\n", a1, !h ? "null" : h == self ? "shim" : "other");
+			i++;
+		} else {
+			die(c);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * test_shim_race - several processes of one step racing allocations and
+ * frees on one slice, through the shim, against the simulated GPU:
+ *  - a monitor samples the SIMULATED GPU's physical usage the whole time
+ *    (the simulator's NVML, no shim): it never exceeds the slice;
+ *  - then 30 racers are SIGKILLed at random moments (each replaced); the
+ *    slice's accounting stays exact: a new process is offered exactly the
+ *    slice less its own context, NVML lists only it, and once it is gone the
+ *    simulated GPU is empty.
+ */
+#include "shimtest.h"
+
+#include <poll.h>
+#include <time.h>
+
+#define RACERS 6
+
+struct monitor {
+	pid_t pid;
+	int stop_fd, result_fd;
+};
+
+struct sample {
+	uint64_t max;
+	long samples;
+	int ok;
+};
+
+/* Sample the simulated GPU's used memory until told to stop. */
+static struct monitor monitor_start(const struct scen *s, const char *uuid)
+{
+	struct monitor m;
+	int stop[2], res[2];
+
+	if (pipe(stop) != 0 || pipe(res) != 0)
+		exit(99);
+	fflush(stdout);
+	m.pid = fork();
+	if (m.pid == 0) {
+		struct sample r = { 0, 0, 0 };
+		vgpu_pfn_nvmlInit_v2 init;
+		vgpu_pfn_nvmlDeviceGetHandleByUUID byuuid;
+		vgpu_pfn_nvmlDeviceGetMemoryInfo_v2 mem;
+		vgpu_nvmlDevice_t d;
+		struct pollfd pfd = { stop[0], POLLIN, 0 };
+		void *h;
+
+		close(stop[1]);
+		close(res[0]);
+		setenv("VGPU_SIM_NODE", s->node_path, 1);
+		setenv("VGPU_SIM_STATE", s->state, 1);
+		h = dlopen(build_path("sim/.libs/libnvidia-ml.so.1"), RTLD_NOW | RTLD_LOCAL);
+		init = h ? (vgpu_pfn_nvmlInit_v2)dlsym(h, "nvmlInit_v2") : NULL;
+		byuuid = h ? (vgpu_pfn_nvmlDeviceGetHandleByUUID)dlsym(h, "nvmlDeviceGetHandleByUUID") : NULL;
+		mem = h ? (vgpu_pfn_nvmlDeviceGetMemoryInfo_v2)dlsym(h, "nvmlDeviceGetMemoryInfo_v2") : NULL;
+		if (init && init() == VGPU_NVML_SUCCESS && byuuid(uuid, &d) == VGPU_NVML_SUCCESS) {
+			r.ok = 1;
+			while (poll(&pfd, 1, 0) == 0) {
+				vgpu_nvmlMemory_v2_t m2 = { .version = VGPU_NVML_MEMORY_V2 };
+
+				if (mem(d, &m2) != VGPU_NVML_SUCCESS) {
+					r.ok = 0;
+					break;
+				}
+				r.max = m2.used > r.max ? m2.used : r.max;
+				r.samples++;
+			}
+		}
+		if (write(res[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	close(stop[0]);
+	close(res[1]);
+	m.stop_fd = stop[1];
+	m.result_fd = res[0];
+	return m;
+}
+
+static struct sample monitor_stop(struct monitor *m)
+{
+	struct sample r = { 0, 0, 0 };
+
+	close(m->stop_fd);
+	if (read(m->result_fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		r.ok = 0;
+	close(m->result_fd);
+	waitpid(m->pid, NULL, 0);
+	return r;
+}
+
+static pid_t racer(const struct scen *s, int i, int rounds, int *fd)
+{
+	static const char *const modes[] = { "direct", "dlopen", "getproc" };
+	static char seed[RACERS * 64][16], n[RACERS * 64][16];
+	static int k;
+	const char *argv[] = { modes[i % 3], "init", "race", n[k], seed[k], "268435456", NULL };
+
+	snprintf(n[k], sizeof(n[k]), "%d", rounds);
+	snprintf(seed[k], sizeof(seed[k]), "%d", i + 1);
+	k = (k + 1) % (RACERS * 64);
+	return probe_start(s, 1, NULL, argv, fd, NULL);
+}
+
+/* A new process of the step: offered exactly the slice less its context,
+ * listed alone by NVML; afterwards the simulated GPU is empty. */
+static void exact(const struct scen *s, const char *when)
+{
+	const char *argv[] = { "dlopen", "init", "info", "nvmlprocs", s->desc.gpus[0].uuid, NULL };
+	const char *procs;
+	char what[256], *out;
+
+	probe_run(s, 1, NULL, argv, &out, NULL);
+	snprintf(what, sizeof(what), "%s: a new process is offered the slice less its context", when);
+	CHECK_U64(info_free(out, 0, NULL), s->desc.gpus[0].mem_bytes - gpu_ctx(s, 0), what);
+	procs = line_of(out, "nvmlprocs: ", 0);
+	check(strncmp(procs, "0 ", 2) == 0 && strchr(procs, ':') == strrchr(procs, ':'),
+	      "%s: NVML lists only that process (%s)", when, procs);
+	free(out);
+	snprintf(what, sizeof(what), "%s: then the simulated GPU is empty", when);
+	CHECK_U64(phys_query(s, s->desc.gpus[0].uuid, 0).used, 0, what);
+}
+
+static void race(void)
+{
+	struct scen s;
+	struct monitor m;
+	struct sample r;
+	int fds[RACERS], ok = 0, oom = 0, other = 0, refused_ctx = 0;
+	pid_t pids[RACERS];
+
+	scen_init(&s, "sim/nodes/a100x2.json", "race");
+	scen_gpu(&s, 0, 4 * GIB, gpu_ctx(&s, 0));
+	scen_write(&s);
+	m = monitor_start(&s, s.desc.gpus[0].uuid);
+	for (int i = 0; i < RACERS; i++)
+		pids[i] = racer(&s, i, 400, &fds[i]);
+	for (int i = 0; i < RACERS; i++) {
+		char *out = slurp(fds[i]);
+		int a = 0, b = 0, c = -1;
+
+		waitpid(pids[i], NULL, 0);
+		if (strcmp(line_of(out, "ctx 0: ", 0), "2") == 0) {
+			/* started when the others held the slice: no room for its context */
+			refused_ctx++;
+			free(out);
+			continue;
+		}
+		if (sscanf(line_of(out, "race: ok ", 0), "%d oom %d other %d", &a, &b, &c) != 3)
+			c = -1;
+		ok += a;
+		oom += b;
+		other += c < 0 ? 1 : c;
+		if (c != 0)
+			diag("racer %d: %s", i, out);
+		free(out);
+	}
+	r = monitor_stop(&m);
+	check(r.ok && r.samples > 0, "the simulated GPU was sampled %ld times", r.samples);
+	check(r.max <= 4 * GIB, "racing processes never held more than the slice on the simulated GPU (peak %llu MiB)",
+	      (unsigned long long)(r.max >> 20));
+	check(ok > 0 && oom > 0, "allocations succeeded (%d) and the slice was reached (%d refused)", ok, oom);
+	CHECK_U64(other, 0, "no other error than out of memory");
+	check(refused_ctx < RACERS, "%d of %d racers got a context (the others found the slice full)", RACERS - refused_ctx,
+	      RACERS);
+	exact(&s, "after the race");
+	scen_free(&s);
+}
+
+static void kills(void)
+{
+	struct timespec ts = { 0, 0 };
+	struct scen s;
+	struct monitor m;
+	struct sample r;
+	int fds[RACERS], killed = 0;
+	pid_t pids[RACERS];
+
+	scen_init(&s, "sim/nodes/a100x2.json", "kill");
+	scen_gpu(&s, 0, 4 * GIB, gpu_ctx(&s, 0));
+	scen_write(&s);
+	m = monitor_start(&s, s.desc.gpus[0].uuid);
+	srand(7);
+	for (int i = 0; i < RACERS; i++)
+		pids[i] = racer(&s, i, 100000000, &fds[i]);
+	for (int round = 0; round < 30; round++) {
+		int k = rand() % RACERS, status;
+
+		ts.tv_nsec = (rand() % 30 + 5) * 1000000L; /* 5..35 ms */
+		nanosleep(&ts, NULL);
+		kill(pids[k], SIGKILL);
+		waitpid(pids[k], &status, 0);
+		killed += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		close(fds[k]);
+		pids[k] = racer(&s, round, 100000000, &fds[k]);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+		close(fds[i]);
+	}
+	r = monitor_stop(&m);
+	CHECK_U64(killed, 30, "racers SIGKILLed in the middle of their work");
+	check(r.ok && r.max <= 4 * GIB, "the simulated GPU never held more than the slice (peak %llu MiB, %ld samples)",
+	      (unsigned long long)(r.max >> 20), r.samples);
+	exact(&s, "after 30 SIGKILLs");
+	scen_free(&s);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	race();
+	kills();
+	return done();
+}
