@@ -1,0 +1,1 @@
+## mk/plugins.mk: the Slurm plugins (SPANK launcher, admission) and their tests.

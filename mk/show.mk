@@ -1,0 +1,1 @@
+## mk/show.mk: vgpu show (reads the controller through libslurm) and its tests.
