@@ -10,7 +10,7 @@ ShardsPerGpu=100
 GpuType=h100 Memory=80G SMs=132
 GpuType=l4 Memory=24G SMs=58
 EOC
-plan 16
+plan 18
 
 ok "vgpu --help exits 0" "$vgpu" --help
 like "$("$vgpu" --version)" '^slurm-vgpu [0-9]+\.[0-9]+' "vgpu --version names the package"
@@ -37,6 +37,11 @@ like "$out" "^vgpu request: .*10X" "the message quotes the bad text"
 
 out=$("$vgpu" request -c "$conf" -t a100 'mem=1G' 2>&1)
 like "$out" "--type: no GpuType 'a100'" "an unknown --type is named"
+
+out=$(VGPU_CONF="$conf" "$vgpu" request -t l4 'mem=1G' 2>&1)
+like "$out" 'l4 +5 of 100 shards' "VGPU_CONF names the vgpu.conf when --conf is not given"
+out=$(VGPU_CONF=/nonexistent/vgpu.conf "$vgpu" request 'mem=1G' 2>&1)
+like "$out" "^vgpu request: .*/nonexistent/vgpu.conf" "an unreadable VGPU_CONF is an error, not the defaults"
 
 printf 'AccountingMode=maybe\n' >"$conf"
 out=$("$vgpu" request -c "$conf" 'mem=1G' 2>&1)
