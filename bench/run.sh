@@ -1,27 +1,61 @@
 #!/bin/sh
-# bench/run.sh - run bench_shim with and without the shim against the
-# simulated driver (`make bench` calls it from the build directory).
+# bench/run.sh - run bench_shim against the simulated driver: straight,
+# through the shim, and through the shim with a non-binding SM cap (90%,
+# kernels that take no SM time), and print the results side by side
+# (`make bench` calls it from the build directory).
+#   BENCH_PROCS  processes started at once (default 256)
 set -eu
-b=${VGPU_BUILDDIR:-.}
+b=$(cd "${VGPU_BUILDDIR:-.}" && pwd)
 src=${VGPU_SRCDIR:-$(dirname "$0")/..}
-procs=${BENCH_PROCS:-64}
+procs=${BENCH_PROCS:-256}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$src/sim/nodes/a100x2.json" "$tmp/node.json"
 uuid=$(sed -n 's/.*"uuid": *"\(GPU-[^"]*\)".*/\1/p' "$tmp/node.json" | head -1)
-mkdir "$tmp/acct"
-cat > "$tmp/step.desc" <<DESC
+mkdir "$tmp/acct" "$tmp/acct-cap"
+desc() { # FILE ACCT SM
+	cat > "$1" <<DESC
 vgpu-step 1
 step=bench
-acct=$tmp/acct
-cuda=$(cd "$b" && pwd)/sim/.libs/libcuda.so.1
-nvml=$(cd "$b" && pwd)/sim/.libs/libnvidia-ml.so.1
-gpu uuid=$uuid mem=34359738368 ctx=314572800
+acct=$2
+cuda=$b/sim/.libs/libcuda.so.1
+nvml=$b/sim/.libs/libnvidia-ml.so.1
+gpu uuid=$uuid mem=68719476736 sm=$3 ctx=104857600
 DESC
-export VGPU_SIM_NODE=$tmp/node.json VGPU_STEP_DESC=$tmp/step.desc
-echo "== the simulated driver alone"
-VGPU_SIM_STATE=$tmp/state-a LD_LIBRARY_PATH=$b/sim/.libs "$b/bench/bench_shim"
-VGPU_SIM_STATE=$tmp/state-a LD_LIBRARY_PATH=$b/sim/.libs "$b/bench/bench_shim" start "$procs"
-echo "== through the shim"
-VGPU_SIM_STATE=$tmp/state-b LD_PRELOAD=$b/src/shim/.libs/libcuda.so.1 "$b/bench/bench_shim"
-VGPU_SIM_STATE=$tmp/state-b LD_PRELOAD=$b/src/shim/.libs/libcuda.so.1 "$b/bench/bench_shim" start "$procs"
+}
+desc "$tmp/step.desc" "$tmp/acct" 10000
+desc "$tmp/cap.desc" "$tmp/acct-cap" 9000
+export VGPU_SIM_NODE="$tmp/node.json" VGPU_SIM_BLOCK_NS=0
+shim=$b/src/shim/.libs/libcuda.so.1
+run() { # NAME ENV... -- ARGS
+	name=$1; shift
+	env "$@" > "$tmp/$name"
+}
+run sim VGPU_SIM_STATE="$tmp/s1" LD_LIBRARY_PATH="$b/sim/.libs" "$b/bench/bench_shim" calls
+run shim VGPU_SIM_STATE="$tmp/s2" VGPU_STEP_DESC="$tmp/step.desc" LD_PRELOAD="$shim" "$b/bench/bench_shim" calls
+run cap VGPU_SIM_STATE="$tmp/s3" VGPU_STEP_DESC="$tmp/cap.desc" LD_PRELOAD="$shim" "$b/bench/bench_shim" calls
+run start-sim VGPU_SIM_STATE="$tmp/s4" LD_LIBRARY_PATH="$b/sim/.libs" "$b/bench/bench_shim" start "$procs"
+run start-shim VGPU_SIM_STATE="$tmp/s5" VGPU_STEP_DESC="$tmp/step.desc" LD_PRELOAD="$shim" \
+	"$b/bench/bench_shim" start "$procs"
+
+echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+echo
+echo "per call (ns, best of 5)  simulator  shim  (+ns, ratio)   shim, cap 90% not binding  (+ns, ratio)"
+for k in pass launch alloc info; do
+	a=$(awk -v k=$k '$1 == k { print $2 }' "$tmp/sim")
+	s=$(awk -v k=$k '$1 == k { print $2 }' "$tmp/shim")
+	c=$(awk -v k=$k '$1 == k { print $2 }' "$tmp/cap")
+	awk -v k="$k" -v a="$a" -v s="$s" -v c="$c" 'BEGIN {
+		printf "  %-8s %20.1f %7.1f  (%+6.1f, %5.2fx) %13.1f  (%+6.1f, %5.2fx)\n",
+			k, a, s, s - a, s / a, c, c - a, c / a }'
+done
+echo
+echo "start-up, $procs processes at once: exec -> cuInit, cuDeviceGet, context, cuMemGetInfo returned (ms)"
+read -r _ _ p50a p99a maxa bada < "$tmp/start-sim"
+read -r _ _ p50s p99s maxs bads < "$tmp/start-shim"
+awk -v a="$p50a" -v b="$p50s" -v c="$p99a" -v d="$p99s" -v e="$maxa" -v f="$maxs" -v x="$bada" -v y="$bads" 'BEGIN {
+	printf "  %-6s %10s %10s %12s\n", "", "simulator", "shim", "(+ms, ratio)"
+	printf "  %-6s %10.2f %10.2f  (%+.2f, %.2fx)\n", "p50", a, b, b - a, b / a
+	printf "  %-6s %10.2f %10.2f  (%+.2f, %.2fx)\n", "p99", c, d, d - c, d / c
+	printf "  %-6s %10.2f %10.2f  (%+.2f, %.2fx)\n", "max", e, f, f - e, f / e
+	printf "  failed: %d / %d\n", x, y }'

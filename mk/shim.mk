@@ -43,6 +43,7 @@ src_shim_libcuda_la_SOURCES = \
 	src/shim/shim_ctx.c \
 	src/shim/shim_info.c \
 	src/shim/shim_nvml.c \
+	src/shim/shim_sm.c \
 	src/shim/vgpu_ledger.c \
 	src/shim/vgpu_ledger.h \
 	src/include/vgpu_cuda_exports.def \
@@ -111,6 +112,13 @@ tests_shim_test_shim_race_SOURCES = tests/shim/test_shim_race.c tests/shim/shimt
 tests_shim_test_shim_race_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_race_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_race_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
+check_PROGRAMS += tests/shim/test_shim_sm
+TESTS += tests/shim/test_shim_sm
+tests_shim_test_shim_sm_SOURCES = tests/shim/test_shim_sm.c tests/shim/shimtest.h
+tests_shim_test_shim_sm_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_sm_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_sm_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
 TESTS += tests/shim/0010-exports.sh
 EXTRA_DIST += tests/shim/0010-exports.sh

@@ -27,6 +27,7 @@ sim_libcuda_la_SOURCES = \
 	sim/sim_cuda.c \
 	sim/sim_cuda.h \
 	sim/sim_cuda_ctx.c \
+	sim/sim_cuda_exec.c \
 	sim/sim_cuda_mem.c \
 	sim/sim_cuda_pool.c \
 	sim/sim_cuda_vmm.c \
@@ -82,6 +83,14 @@ tests_sim_test_simshare_SOURCES = tests/sim/test_simshare.c tests/sim/simtest.h
 tests_sim_test_simshare_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 
 tests_sim_test_simgetproc_SOURCES = tests/sim/test_simgetproc.c tests/sim/simtest.h
+
+# SM time: launches, events, synchronisation, the bounded queue, NVML
+# utilisation (reads the shared state through libvgpusim).
+check_PROGRAMS += tests/sim/test_simexec
+TESTS += tests/sim/test_simexec
+tests_sim_test_simexec_SOURCES = tests/sim/test_simexec.c tests/sim/simtest.h
+tests_sim_test_simexec_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+tests_sim_test_simexec_LDADD = sim/libvgpusim.la
 tests_sim_test_simgetproc_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 
 # Prints a node file's facts, one per line (used by 0010-simnode.sh).

@@ -31,7 +31,7 @@ fuzz_inventory_SOURCES = tests/fuzz/fuzz_inventory.c
 fuzz_inventory_LDADD = libvgpucore.la
 fuzz_inventory_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 print-fuzz-bins:
-	@echo $(FUZZ_BINS) $(SIM_FUZZ_BINS) $(SHIM_FUZZ_BINS)
+	@echo $(FUZZ_BINS) $(SIM_FUZZ_BINS) $(SHIM_FUZZ_BINS) $(SHOW_FUZZ_BINS)
 endif
 
 # `make fuzz FUZZ_SECONDS=60`: run every libFuzzer target (in its own clang

@@ -21,7 +21,19 @@
 
 #define SIMCU_GRANULE (2ull << 20) /* device allocation and VMM granularity */
 
+/* A stream's queue of work on the GPU: the completion times of what it has
+ * in flight (at most SIMCU_QUEUE_DEPTH, as a real driver's bounded command
+ * queue), oldest first. Guarded by vgpu_simcu_exec_lock (sim_cuda_exec.c). */
+#define SIMCU_QUEUE_DEPTH 1024
+struct simcu_queue {
+	uint64_t end[SIMCU_QUEUE_DEPTH];
+	unsigned int head, count;
+	uint64_t last; /* when the last work queued on it completes */
+};
+
 struct sim_ctx {
+	struct simcu_queue *queue; /* the NULL / legacy / per-thread stream's (made on first use) */
+	uint64_t last_end;         /* when the last work queued in it completes */
 	uint32_t magic;      /* SIMCU_CTX_MAGIC while it can be used */
 	int ordinal;         /* CUDA ordinal of its device */
 	int primary;
@@ -83,6 +95,10 @@ void vgpu_simcu_uncharge(struct sim_dev *d, uint64_t bytes, unsigned int context
 /* The calling thread's current context (checked), or INVALID_CONTEXT. */
 vgpu_CUresult vgpu_simcu_current(struct sim_ctx **out);
 
+/* The context and queue of a stream handle (NULL, CU_STREAM_LEGACY and
+ * CU_STREAM_PER_THREAD: the current context's default queue). */
+vgpu_CUresult vgpu_simcu_stream_queue(vgpu_CUstream s, struct sim_ctx **ctx, struct simcu_queue **q);
+
 /* A context handle made by this library and still usable, or NULL. */
 struct sim_ctx *vgpu_simcu_ctx_check(vgpu_CUcontext h);
 
@@ -138,5 +154,46 @@ vgpu_CUresult vgpu_simcu_mem_unmake(uintptr_t p, unsigned int mask, vgpu_CUresul
 
 /* Round up to a multiple of SIMCU_GRANULE (0 stays 0; overflow gives 0). */
 uint64_t vgpu_simcu_round(uint64_t bytes);
+
+/* ---- SM time (sim_cuda_exec.c) -------------------------------------------
+ * Entry points the ABI header does not declare: their prototypes here. */
+struct vgpu_simcu_launch_config { /* CUlaunchConfig (CUDA 12+) */
+	unsigned int gridDimX, gridDimY, gridDimZ;
+	unsigned int blockDimX, blockDimY, blockDimZ;
+	unsigned int sharedMemBytes;
+	vgpu_CUstream hStream;
+	void *attrs;
+	unsigned int numAttrs;
+};
+typedef void *vgpu_simcu_event_t; /* CUevent */
+vgpu_CUresult cuLaunchKernelEx(const struct vgpu_simcu_launch_config *config, vgpu_CUfunction f,
+			       void **kernelParams, void **extra);
+vgpu_CUresult cuLaunchKernelEx_ptsz(const struct vgpu_simcu_launch_config *config, vgpu_CUfunction f,
+				    void **kernelParams, void **extra);
+vgpu_CUresult cuLaunchCooperativeKernel(vgpu_CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+					unsigned int bx, unsigned int by, unsigned int bz, unsigned int shmem,
+					vgpu_CUstream s, void **params);
+vgpu_CUresult cuLaunchCooperativeKernel_ptsz(vgpu_CUfunction f, unsigned int gx, unsigned int gy,
+					     unsigned int gz, unsigned int bx, unsigned int by, unsigned int bz,
+					     unsigned int shmem, vgpu_CUstream s, void **params);
+vgpu_CUresult cuEventCreate(vgpu_simcu_event_t *e, unsigned int flags);
+vgpu_CUresult cuEventDestroy(vgpu_simcu_event_t e);
+vgpu_CUresult cuEventDestroy_v2(vgpu_simcu_event_t e);
+vgpu_CUresult cuEventRecord(vgpu_simcu_event_t e, vgpu_CUstream s);
+vgpu_CUresult cuEventRecord_ptsz(vgpu_simcu_event_t e, vgpu_CUstream s);
+vgpu_CUresult cuEventRecordWithFlags(vgpu_simcu_event_t e, vgpu_CUstream s, unsigned int flags);
+vgpu_CUresult cuEventRecordWithFlags_ptsz(vgpu_simcu_event_t e, vgpu_CUstream s, unsigned int flags);
+vgpu_CUresult cuEventQuery(vgpu_simcu_event_t e);
+vgpu_CUresult cuEventSynchronize(vgpu_simcu_event_t e);
+vgpu_CUresult cuEventElapsedTime(float *ms, vgpu_simcu_event_t start, vgpu_simcu_event_t end);
+vgpu_CUresult cuEventElapsedTime_v2(float *ms, vgpu_simcu_event_t start, vgpu_simcu_event_t end);
+vgpu_CUresult cuStreamQuery(vgpu_CUstream s);
+vgpu_CUresult cuStreamQuery_ptsz(vgpu_CUstream s);
+
+/* Queue units x the per-block cost of SM time on stream s (blocking while
+ * its queue is full). */
+vgpu_CUresult vgpu_simcu_enqueue(vgpu_CUstream s, uint64_t units);
+/* Wait until work ending at end (CLOCK_MONOTONIC ns) is done. */
+void vgpu_simcu_wait_until(uint64_t end);
 
 #endif

@@ -25,6 +25,7 @@ static __thread int depth;
 struct sim_stream {
 	uint32_t magic;
 	struct sim_ctx *ctx;
+	struct simcu_queue queue;
 	struct sim_stream *next;
 };
 
@@ -283,8 +284,11 @@ vgpu_CUresult cuCtxGetDevice(vgpu_CUdevice *device)
 vgpu_CUresult cuCtxSynchronize_v2(vgpu_CUcontext ctx)
 {
 	struct sim_ctx *c = NULL;
+	vgpu_CUresult rc = ctx_or_current(ctx, &c);
 
-	return ctx_or_current(ctx, &c);
+	if (rc == VGPU_CUDA_SUCCESS)
+		vgpu_simcu_wait_until(__atomic_load_n(&c->last_end, __ATOMIC_ACQUIRE));
+	return rc;
 }
 
 vgpu_CUresult cuCtxSynchronize(void)
@@ -492,8 +496,40 @@ vgpu_CUresult cuStreamDestroy(vgpu_CUstream hStream)
 vgpu_CUresult cuStreamSynchronize(vgpu_CUstream hStream)
 {
 	struct sim_ctx *c = NULL;
+	struct simcu_queue *q = NULL;
+	vgpu_CUresult rc = vgpu_simcu_stream_queue(hStream, &c, &q);
 
-	return vgpu_simcu_stream_ctx(hStream, &c);
+	if (rc == VGPU_CUDA_SUCCESS)
+		vgpu_simcu_wait_until(__atomic_load_n(&q->last, __ATOMIC_ACQUIRE));
+	return rc;
+}
+
+vgpu_CUresult vgpu_simcu_stream_queue(vgpu_CUstream s, struct sim_ctx **ctx, struct simcu_queue **q)
+{
+	vgpu_CUresult rc = vgpu_simcu_stream_ctx(s, ctx);
+	struct simcu_queue *n = NULL;
+
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
+	if (s != NULL && s != VGPU_CU_STREAM_LEGACY && s != VGPU_CU_STREAM_PER_THREAD) {
+		*q = &((struct sim_stream *)(void *)s)->queue;
+		return rc;
+	}
+	*q = __atomic_load_n(&(*ctx)->queue, __ATOMIC_ACQUIRE);
+	if (*q)
+		return rc;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
+	pthread_mutex_lock(&vgpu_simcu.lock);
+	if (!(*ctx)->queue) {
+		__atomic_store_n(&(*ctx)->queue, n, __ATOMIC_RELEASE);
+		n = NULL;
+	}
+	*q = (*ctx)->queue;
+	pthread_mutex_unlock(&vgpu_simcu.lock);
+	free(n);
+	return rc;
 }
 
 vgpu_CUresult cuStreamSynchronize_ptsz(vgpu_CUstream hStream)
@@ -501,7 +537,8 @@ vgpu_CUresult cuStreamSynchronize_ptsz(vgpu_CUstream hStream)
 	return cuStreamSynchronize(hStream);
 }
 
-/* No kernel runs: a launch with a valid shape on a valid stream succeeds. */
+/* A launch with a valid shape on a valid stream queues its blocks' SM time
+ * (sim_cuda_exec.c). */
 vgpu_CUresult cuLaunchKernel(vgpu_CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
 			     unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY,
 			     unsigned int blockDimZ, unsigned int sharedMemBytes, vgpu_CUstream hStream,
@@ -521,7 +558,7 @@ vgpu_CUresult cuLaunchKernel(vgpu_CUfunction f, unsigned int gridDimX, unsigned 
 	if (!gridDimX || !gridDimY || !gridDimZ || !blockDimX || !blockDimY || !blockDimZ || threads > 1024 ||
 	    blockDimZ > 64 || gridDimY > 65535 || gridDimZ > 65535 || gridDimX > 2147483647u)
 		return VGPU_CUDA_ERROR_INVALID_VALUE;
-	return VGPU_CUDA_SUCCESS;
+	return vgpu_simcu_enqueue(hStream, (uint64_t)gridDimX * gridDimY * gridDimZ);
 }
 
 vgpu_CUresult cuLaunchKernel_ptsz(vgpu_CUfunction f, unsigned int gridDimX, unsigned int gridDimY,

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim_env.h"
 #include "sim_state.h"
@@ -342,20 +343,6 @@ vgpu_nvmlReturn_t nvmlDeviceGetMigMode(vgpu_nvmlDevice_t device, unsigned int *c
 	return VGPU_NVML_SUCCESS;
 }
 
-vgpu_nvmlReturn_t nvmlDeviceGetUtilizationRates(vgpu_nvmlDevice_t device, vgpu_nvmlUtilization_t *utilization)
-{
-	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
-
-	if (rc != VGPU_NVML_SUCCESS)
-		return rc;
-	if (!utilization)
-		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
-	utilization->gpu = 0; /* no kernel ever runs here */
-	utilization->memory = 0;
-	return VGPU_NVML_SUCCESS;
-}
-
 /* ---- memory and processes (shared state) -------------------------------- */
 
 /* Used bytes and processes of a GPU, reaping dead processes first. */
@@ -376,6 +363,49 @@ static vgpu_nvmlReturn_t gpu_usage(const struct vgpu_sim_gpu *g, uint64_t *used,
 	rc = vgpu_sim_state_query(nv.state[i], used, procs, max, n);
 	pthread_mutex_unlock(&nv.lock);
 	return rc == 0 ? VGPU_NVML_SUCCESS : VGPU_NVML_ERROR_UNKNOWN;
+}
+
+/* GPU utilisation: the share of time the GPU ran work (all processes)
+ * since this process last asked (as NVML averages over its sample period);
+ * the first time, 100 while work is queued, else 0. */
+vgpu_nvmlReturn_t nvmlDeviceGetUtilizationRates(vgpu_nvmlDevice_t device, vgpu_nvmlUtilization_t *utilization)
+{
+	static uint64_t last_t[VGPU_SIM_MAX_GPUS], last_done[VGPU_SIM_MAX_GPUS];
+	static unsigned int last_pct[VGPU_SIM_MAX_GPUS];
+	const struct vgpu_sim_gpu *g = NULL;
+	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	uint64_t used, done = 0, until = 0, now;
+	struct timespec ts;
+	int n, i;
+
+	if (rc != VGPU_NVML_SUCCESS)
+		return rc;
+	if (!utilization)
+		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
+	rc = gpu_usage(g, &used, NULL, 0, &n); /* opens the state */
+	if (rc != VGPU_NVML_SUCCESS)
+		return rc;
+	i = (int)(g - node()->gpus);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&nv.lock);
+	if (vgpu_sim_state_busy(nv.state[i], now, &done, &until) != 0)
+		rc = VGPU_NVML_ERROR_UNKNOWN;
+	else if (!last_t[i])
+		last_pct[i] = until > now ? 100 : 0;
+	else if (now - last_t[i] >= 1000000) {
+		uint64_t pct = (done - last_done[i]) * 100 / (now - last_t[i]);
+
+		last_pct[i] = pct > 100 ? 100 : (unsigned int)pct;
+	}
+	if (rc == VGPU_NVML_SUCCESS && (!last_t[i] || now - last_t[i] >= 1000000)) {
+		last_t[i] = now;
+		last_done[i] = done;
+	}
+	utilization->gpu = last_pct[i];
+	utilization->memory = 0;
+	pthread_mutex_unlock(&nv.lock);
+	return rc;
 }
 
 vgpu_nvmlReturn_t nvmlDeviceGetMemoryInfo(vgpu_nvmlDevice_t device, vgpu_nvmlMemory_t *memory)

@@ -20,13 +20,14 @@
 #include <unistd.h>
 
 #define STATE_MAGIC 0x5354534d49535056ull /* "VPSIMSTS" little-endian */
-#define STATE_LAYOUT 1
+#define STATE_LAYOUT 2
 
 struct proc_rec {
 	int32_t pid; /* 0: free */
 	uint32_t contexts;
 	uint64_t start_time;
 	uint64_t bytes;
+	uint64_t sm_ns; /* SM time of the work it has queued (full-GPU ns) */
 };
 
 /* The file's layout. Changing it means bumping STATE_LAYOUT. */
@@ -37,6 +38,8 @@ struct state_file {
 	char uuid[48];
 	uint64_t capacity; /* memory_bytes - reserved_bytes */
 	pthread_mutex_t lock;
+	uint64_t busy_until; /* CLOCK_MONOTONIC ns at which the queued work ends */
+	uint64_t busy_total; /* SM ns of all work ever queued */
 	struct proc_rec procs[VGPU_SIM_MAX_PROCS];
 };
 
@@ -168,6 +171,7 @@ static int my_slot(struct vgpu_sim_state *st, int claim)
 	f->procs[free_slot].start_time = st->start_time;
 	f->procs[free_slot].bytes = 0;
 	f->procs[free_slot].contexts = 0;
+	f->procs[free_slot].sm_ns = 0;
 	f->procs[free_slot].pid = st->pid; /* last: a slot with a pid is complete */
 	st->slot = free_slot;
 	return free_slot;
@@ -239,11 +243,46 @@ int vgpu_sim_state_query(struct vgpu_sim_state *st, uint64_t *used, struct vgpu_
 			procs[n].pid = r->pid;
 			procs[n].contexts = r->contexts;
 			procs[n].bytes = r->bytes;
+			procs[n].sm_ns = r->sm_ns;
 		}
 		n++;
 	}
 	state_unlock(f);
 	*nprocs = n;
+	return 0;
+}
+
+int vgpu_sim_state_run(struct vgpu_sim_state *st, uint64_t now, uint64_t ns, uint64_t *end)
+{
+	struct state_file *f = st->f;
+	uint64_t start;
+	int slot;
+
+	refresh_identity(st);
+	if (state_lock(f) != 0)
+		return -1;
+	start = f->busy_until > now ? f->busy_until : now;
+	*end = start + ns;
+	if (ns) {
+		f->busy_until = *end;
+		f->busy_total += ns;
+		slot = my_slot(st, 1);
+		if (slot >= 0)
+			f->procs[slot].sm_ns += ns;
+	}
+	state_unlock(f);
+	return 0;
+}
+
+int vgpu_sim_state_busy(struct vgpu_sim_state *st, uint64_t now, uint64_t *done, uint64_t *until)
+{
+	struct state_file *f = st->f;
+
+	if (state_lock(f) != 0)
+		return -1;
+	*until = f->busy_until;
+	*done = f->busy_total - (f->busy_until > now ? f->busy_until - now : 0);
+	state_unlock(f);
 	return 0;
 }
 

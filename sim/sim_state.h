@@ -33,6 +33,7 @@ struct vgpu_sim_proc_info {
 	pid_t pid;
 	unsigned int contexts;
 	uint64_t bytes;
+	uint64_t sm_ns; /* SM time of the work it queued so far (full-GPU ns) */
 };
 
 /* Open (creating if needed) the state file of gpu under dir; dir itself is
@@ -60,6 +61,18 @@ void vgpu_sim_state_uncharge(struct vgpu_sim_state *st, uint64_t bytes, unsigned
  * *nprocs gets how many there are in all. Returns 0 or -1. */
 int vgpu_sim_state_query(struct vgpu_sim_state *st, uint64_t *used, struct vgpu_sim_proc_info *procs, int max,
 			 int *nprocs);
+
+/* SM time. The GPU executes the work of all processes in the order it was
+ * queued (time-slicing at kernel granularity, see doc/simulator.md): queue
+ * ns of full-GPU SM time for the calling process at CLOCK_MONOTONIC time
+ * now; *end gets when it completes (the later of now and the end of the work
+ * queued before it, plus ns). ns 0 queues nothing and returns when the GPU
+ * reaches that point (an event). Returns 0, or -1 on a broken lock. */
+int vgpu_sim_state_run(struct vgpu_sim_state *st, uint64_t now, uint64_t ns, uint64_t *end);
+
+/* SM ns of work completed by time now (all processes), and when the queued
+ * work ends. Returns 0 or -1. */
+int vgpu_sim_state_busy(struct vgpu_sim_state *st, uint64_t now, uint64_t *done, uint64_t *until);
 
 /* For tests: take the table's lock and return holding it (0), so that a
  * test process can be killed while it holds the lock. */

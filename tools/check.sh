@@ -5,7 +5,10 @@
 #   1. a -Werror build in build/check and `make check` (unit, simulated-GPU,
 #      golden, CLI and fuzz-corpus replay tests);
 #   2. an ASan+UBSan build in build/asan and `make check` there;
-#   3. each libFuzzer target for a short while (FUZZ_SECONDS, default 10).
+#   3. a ThreadSanitizer build in build/tsan running the shim's and the
+#      simulator's tests only (`make check TESTS=...`: the multi-threaded
+#      parts of the project);
+#   4. each libFuzzer target for a short while (FUZZ_SECONDS, default 10).
 # Ends with one line over all suites: "N passed, N failed, N skipped".
 # Exit status 0 only when nothing failed.
 set -u
@@ -44,14 +47,15 @@ step() {
 	fi
 }
 
-# suite NAME BUILDDIR CONFIGURE-ARGS...: configure, build and `make check`.
+# suite NAME BUILDDIR CONFIGURE-ARGS...: configure, build and `make check`
+# (only the tests named in $check_tests, when it is set).
 suite() {
 	local name=$1 dir=$2; shift 2
 	mkdir -p "$dir"
 	step "$name-configure" sh -c "cd '$dir' && '$top/configure' $*" || return
 	step "$name-build" make -C "$dir" -j"$jobs" || return
 	echo "== $name-check"
-	make -C "$dir" -j"$jobs" check >"$logdir/$name-check.log" 2>&1
+	make -C "$dir" -j"$jobs" check ${check_tests:+TESTS="$check_tests"} >"$logdir/$name-check.log" 2>&1
 	local rc=$?
 	grep -E '^(FAIL|ERROR|XPASS): ' "$logdir/$name-check.log" | head -50
 	count_suite "$logdir/$name-check.log"
@@ -65,10 +69,18 @@ suite() {
 	done
 }
 
+# The TSan suite: the shim (LD_PRELOADed into a threaded probe) and the
+# simulated driver.
+tsan_tests="tests/shim/test_ledger tests/shim/test_shim tests/shim/test_shim_access \
+tests/shim/test_shim_race tests/shim/test_shim_sm tests/sim/test_simnode tests/sim/test_simdriver \
+tests/sim/test_simshare tests/sim/test_simgetproc tests/sim/test_simexec"
+
 step bootstrap ./bootstrap &&
 	{
 		suite werror "$top/build/check" --enable-werror
 		suite asan "$top/build/asan" --enable-werror --enable-sanitizers
+		TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} check_tests="$tsan_tests" \
+			suite tsan "$top/build/tsan" --enable-werror --enable-tsan
 		if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
 			echo "== fuzz"
 			if tools/fuzz.sh "${FUZZ_SECONDS:-10}" >"$logdir/fuzz.log" 2>&1; then

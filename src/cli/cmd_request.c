@@ -24,6 +24,9 @@ static void request_usage(FILE *out)
 		"type of vgpu.conf the shards it takes and the limits its steps get.\n\n"
 		"  -c, --conf FILE   vgpu.conf to use (default %s)\n"
 		"  -t, --type NAME   only this GPU type\n"
+		"      --slurm       for the cli_filter: print 'ok SHARDS REQUEST' (the\n"
+		"                    shard count Slurm must place and the canonical request\n"
+		"                    with ':' separators), or the reason it is refused\n"
 		"  -h, --help        this text\n",
 		VGPU_CONF_PATH);
 }
@@ -49,11 +52,39 @@ static int show_type(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 	return 0;
 }
 
+/* --slurm: what the cli_filter needs to rewrite --gres=vgpu:REQUEST. The
+ * request must fit one GPU of some configured type (of its type= when given);
+ * the count is the largest over the types it fits (vgpu_account_shards_any). */
+static int slurm_line(const vgpu_conf_t *conf, const vgpu_request_t *req)
+{
+	const vgpu_gpu_type_t *type = NULL;
+	char canon[VGPU_REQUEST_TEXT_MAX], *p;
+	unsigned shards = 0;
+	vgpu_err_t err;
+
+	if (req->gpus > 1) {
+		fprintf(stderr, "vgpu request: gpus=%u: a slice is one GPU's share; Slurm 22.05 places "
+			"shards on one GPU per node (ask for gpus=1 or whole GPUs)\n", req->gpus);
+		return 1;
+	}
+	if (vgpu_account_shards_any(conf, req, &shards, &type, &err) != 0) {
+		fprintf(stderr, "vgpu request: %s\n", err.msg);
+		return 1;
+	}
+	vgpu_request_format(req, canon, sizeof(canon));
+	for (p = canon; *p; p++)
+		if (*p == ',')
+			*p = ':';
+	printf("ok %u %s\n", shards, canon);
+	return 0;
+}
+
 int vgpu_cmd_request(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "conf", required_argument, NULL, 'c' },
 		{ "type", required_argument, NULL, 't' },
+		{ "slurm", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,7 +94,7 @@ int vgpu_cmd_request(int argc, char **argv)
 	vgpu_err_t err;
 	char canon[VGPU_REQUEST_TEXT_MAX];
 	size_t i;
-	int c, fits = 0;
+	int c, fits = 0, slurm = 0;
 
 	opterr = 0;
 	optind = 1;
@@ -71,6 +102,7 @@ int vgpu_cmd_request(int argc, char **argv)
 		switch (c) {
 		case 'c': conf_path = optarg; break;
 		case 't': type_name = optarg; break;
+		case 'S': slurm = 1; break;
 		case 'h': request_usage(stdout); return 0;
 		default:
 			fprintf(stderr, "vgpu request: unknown option or missing value: '%s'\n",
@@ -84,12 +116,14 @@ int vgpu_cmd_request(int argc, char **argv)
 		request_usage(stderr);
 		return 2;
 	}
-	if (vgpu_request_parse(argv[optind], NULL, &req, &err) != 0) {
+	if (vgpu_request_parse(argv[optind], slurm ? "--gres=vgpu" : NULL, &req, &err) != 0) {
 		fprintf(stderr, "vgpu request: %s\n", err.msg);
 		return 1;
 	}
 	if (vgpu_cli_load_conf("request", conf_path, &conf, &source) != 0)
 		return 1;
+	if (slurm)
+		return slurm_line(&conf, &req);
 	vgpu_request_format(&req, canon, sizeof(canon));
 	printf("request    %s\n", canon);
 	if (conf.mode == VGPU_MODE_STRICT)

@@ -28,6 +28,40 @@
 #define VGPU_NVML_DECLARE_PROTOTYPES 1
 #include "vgpu_nvml_abi.h"
 void *dlopen(const char *file, int mode);
+/* Launch and event entry points the ABI header does not declare. */
+struct vgpu_shim_launch_config { /* CUlaunchConfig (CUDA 12+) */
+	unsigned int gridDimX, gridDimY, gridDimZ;
+	unsigned int blockDimX, blockDimY, blockDimZ;
+	unsigned int sharedMemBytes;
+	vgpu_CUstream hStream;
+	void *attrs;
+	unsigned int numAttrs;
+};
+typedef void *vgpu_shim_event_t; /* CUevent */
+#define VGPU_SHIM_COOP_ARGS                                                                        \
+	(vgpu_CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,      \
+	 unsigned int by, unsigned int bz, unsigned int shmem, vgpu_CUstream s, void **params)
+#define VGPU_SHIM_EXTRA_ENTRY_POINTS(X)                                                            \
+	X(cuLaunchKernelEx, (const struct vgpu_shim_launch_config *config, vgpu_CUfunction f,         \
+			     void **kernelParams, void **extra))                                      \
+	X(cuLaunchKernelEx_ptsz, (const struct vgpu_shim_launch_config *config, vgpu_CUfunction f,    \
+				  void **kernelParams, void **extra))                                 \
+	X(cuLaunchCooperativeKernel, VGPU_SHIM_COOP_ARGS)                                            \
+	X(cuLaunchCooperativeKernel_ptsz, VGPU_SHIM_COOP_ARGS)                                       \
+	X(cuGraphLaunch, (vgpu_CUgraphExec g, vgpu_CUstream s))                                      \
+	X(cuGraphLaunch_ptsz, (vgpu_CUgraphExec g, vgpu_CUstream s))                                 \
+	X(cuEventCreate, (vgpu_shim_event_t *e, unsigned int flags))                                 \
+	X(cuEventDestroy_v2, (vgpu_shim_event_t e))                                                  \
+	X(cuEventRecord, (vgpu_shim_event_t e, vgpu_CUstream s))                                     \
+	X(cuEventRecord_ptsz, (vgpu_shim_event_t e, vgpu_CUstream s))                                \
+	X(cuEventQuery, (vgpu_shim_event_t e))                                                       \
+	X(cuEventSynchronize, (vgpu_shim_event_t e))                                                 \
+	X(cuEventElapsedTime, (float *ms, vgpu_shim_event_t a, vgpu_shim_event_t b))
+#define X(n, args)                      \
+	typedef vgpu_CUresult(*vgpu_pfn_##n) args; \
+	vgpu_CUresult n args;
+VGPU_SHIM_EXTRA_ENTRY_POINTS(X)
+#undef X
 #pragma GCC visibility pop
 
 #include "vgpu_stepdesc.h"
@@ -51,7 +85,10 @@ void *dlopen(const char *file, int mode);
 	X(cuCtxCreate) X(cuCtxCreate_v2) X(cuCtxCreate_v3) X(cuCtxCreate_v4)                         \
 	X(cuCtxDestroy) X(cuCtxDestroy_v2)                                                           \
 	X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease) X(cuDevicePrimaryCtxRelease_v2)     \
-	X(cuDevicePrimaryCtxReset) X(cuDevicePrimaryCtxReset_v2)
+	X(cuDevicePrimaryCtxReset) X(cuDevicePrimaryCtxReset_v2)                                     \
+	X(cuLaunchKernel) X(cuLaunchKernel_ptsz) X(cuLaunchKernelEx) X(cuLaunchKernelEx_ptsz)        \
+	X(cuLaunchCooperativeKernel) X(cuLaunchCooperativeKernel_ptsz)                               \
+	X(cuGraphLaunch) X(cuGraphLaunch_ptsz)
 #define VGPU_SHIM_NVML_HOOKS(X)                                                 \
 	X(nvmlErrorString) X(nvmlDeviceGetMemoryInfo) X(nvmlDeviceGetMemoryInfo_v2) \
 	X(nvmlDeviceGetComputeRunningProcesses_v3)
@@ -170,6 +207,14 @@ void vgpu_shim_uncharge(int g, uint64_t bytes);
 /* The slice's view of GPU g: limit and used bytes (dead processes reclaimed
  * first). Returns 0, or -1 when its ledger cannot be opened. */
 int vgpu_shim_view(int g, uint64_t *limit, uint64_t *used);
+
+/* The shared ledger of step GPU g, opened on first use; NULL when unusable. */
+struct vgpu_ledger *vgpu_shim_ledger(int g);
+
+/* ---- SM cap (shim_sm.c) ------------------------------------------------ */
+/* Read the caps from the step description (constructor). */
+void vgpu_shim_sm_init(void);
+void vgpu_shim_sm_atfork_child(void);
 
 /* Processes holding memory on GPU g (pid, bytes): count in all, up to max
  * filled; -1 when the ledger cannot be opened. */

@@ -93,7 +93,7 @@ int vgpu_shim_gpu_of_nvml(vgpu_nvmlDevice_t dev)
 }
 
 /* The ledger of step GPU g, opened on first use; NULL when unusable. */
-static struct vgpu_ledger *ledger_of(int g)
+struct vgpu_ledger *vgpu_shim_ledger(int g)
 {
 	struct vgpu_ledger *l;
 	char err[512];
@@ -155,7 +155,7 @@ static int slot_of(int g, struct vgpu_ledger *l)
 
 vgpu_CUresult vgpu_shim_charge(int g, uint64_t bytes, const char *what)
 {
-	struct vgpu_ledger *l = ledger_of(g);
+	struct vgpu_ledger *l = vgpu_shim_ledger(g);
 	int s;
 
 	if (!l)
@@ -184,7 +184,7 @@ void vgpu_shim_uncharge(int g, uint64_t bytes)
 
 int vgpu_shim_view(int g, uint64_t *limit, uint64_t *used)
 {
-	struct vgpu_ledger *l = ledger_of(g);
+	struct vgpu_ledger *l = vgpu_shim_ledger(g);
 
 	if (!l)
 		return -1;
@@ -196,7 +196,7 @@ int vgpu_shim_view(int g, uint64_t *limit, uint64_t *used)
 
 int vgpu_shim_procs(int g, struct vgpu_ledger_proc *out, int max)
 {
-	struct vgpu_ledger *l = ledger_of(g);
+	struct vgpu_ledger *l = vgpu_shim_ledger(g);
 
 	if (!l)
 		return -1;

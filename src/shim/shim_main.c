@@ -426,6 +426,7 @@ static void atfork_child(void)
 	vgpu_track_reset();
 	vgpu_shim_acct_atfork_child();
 	vgpu_shim_ctx_atfork_child();
+	vgpu_shim_sm_atfork_child();
 }
 
 __attribute__((constructor)) static void shim_init(void)
@@ -442,6 +443,7 @@ __attribute__((constructor)) static void shim_init(void)
 	} else {
 		vgpu_shim.ok = 1;
 		vgpu_shim_log_level = (int)vgpu_shim.desc.log_level;
+		vgpu_shim_sm_init();
 	}
 	if (dladdr1((void *)shim_init, &info, (void **)&self_map, RTLD_DL_LINKMAP) && info.dli_fname &&
 	    !realpath(info.dli_fname, self_path))

@@ -29,7 +29,9 @@ struct ledger_file {
 	uint64_t limit;
 	char uuid[64];
 	_Atomic uint32_t hwm; /* slots [0, hwm) may have been claimed */
-	uint32_t pad[7];
+	uint32_t pad0;
+	_Atomic int64_t sm_tat; /* SM pacing: the step's schedule (CLOCK_MONOTONIC ns) */
+	uint32_t pad[4];
 	_Atomic uint64_t owner[VGPU_LEDGER_SLOTS];
 	_Atomic uint64_t charged[VGPU_LEDGER_SLOTS];
 	_Atomic uint32_t inflight[VGPU_LEDGER_SLOTS];
@@ -421,4 +423,19 @@ int vgpu_ledger_procs(const struct vgpu_ledger *l, struct vgpu_ledger_proc *proc
 		count++;
 	}
 	return count;
+}
+
+int64_t vgpu_ledger_sm_pace(struct vgpu_ledger *l, int64_t now, int64_t cost, int64_t tau)
+{
+	_Atomic int64_t *tat = &l->f->sm_tat;
+	int64_t t = atomic_load_explicit(tat, memory_order_relaxed), start;
+
+	for (;;) {
+		start = t > now ? t : now;
+		if (start - now > tau)
+			return start - tau - now;
+		if (atomic_compare_exchange_weak_explicit(tat, &t, start + cost, memory_order_relaxed,
+							  memory_order_relaxed))
+			return 0;
+	}
 }

@@ -100,4 +100,14 @@ int vgpu_ledger_reclaim(struct vgpu_ledger *l, uint64_t me);
  * are in all (may exceed max). */
 int vgpu_ledger_procs(const struct vgpu_ledger *l, struct vgpu_ledger_proc *procs, int max);
 
+/* SM pacing of the step on this GPU (a shared GCRA token bucket): the
+ * step's schedule is one word, the time by which the work admitted so far
+ * has been paid for at the step's cap. At time now (CLOCK_MONOTONIC ns), a
+ * launch costing cost ns of wall time (its SM time / cap) is admitted when
+ * the schedule is at most tau ahead of now: the schedule then advances by
+ * cost (from now, when it lagged behind: idle time is not saved up beyond
+ * tau) and 0 is returned. Otherwise nothing changes and the result is how
+ * long to wait before asking again. Lock-free; no syscall. */
+int64_t vgpu_ledger_sm_pace(struct vgpu_ledger *l, int64_t now, int64_t cost, int64_t tau);
+
 #endif

@@ -128,7 +128,7 @@ e2e_wait_idle() {
 # slurmstepd logs a cancelled job as an error.
 e2e_log_errors() {
 	grep -h -E 'error:|fatal:' "$e2e_dir"/log/slurmctld.log "$e2e_dir"/log/slurmd-n*.log 2>/dev/null |
-		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|\*\*\* JOB [0-9]+ ON n[0-9]+ CANCELLED AT'
+		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT'
 }
 
 # e2e_health: (e) after everything a test did, slurmctld and every slurmd

@@ -29,6 +29,12 @@
  *   hold                 print "hold: ready", then wait for a signal
  *   getproc FILE         replay a cuGetProcAddress_v2 fixture (symbol version flags per line)
  *   dlopen NAME          dlopen(NAME) and say whether it is the shim
+ *   spin MS KIND BLOCKS  launch kernels of BLOCKS blocks without synchronising for MS
+ *                        milliseconds, then cuCtxSynchronize: "spin: rc LAUNCHES NS"
+ *                        (NS: wall time from the first launch to the end of the sync).
+ *                        KIND: kernel kernel_ptsz ex ex_ptsz coop coop_ptsz, or mix
+ *                        (all six in turn)
+ *   threads N MS         N threads each allocating, freeing and launching for MS ms
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -39,6 +45,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VGPU_CUDA_DECLARE_PROTOTYPES 1
@@ -102,7 +110,7 @@ struct alloc {
 static struct alloc allocs[MAX_ALLOCS];
 static int nallocs, cur_dev;
 static vgpu_CUmemoryPool pool;
-static vgpu_CUcontext created;
+static vgpu_CUcontext created, cur_ctx;
 
 static void die(const char *what)
 {
@@ -111,8 +119,110 @@ static void die(const char *what)
 	exit(2);
 }
 
+static const char *probe_mode;
+
+/* A launch entry point, found the way the mode finds the rest (direct: the
+ * definition the loader binds a reference to). */
+static void *entry(const char *sym, const char *base, int ver, int per_thread)
+{
+	vgpu_CUdriverProcAddressQueryResult st;
+	void *p = NULL;
+
+	if (strcmp(probe_mode, "direct") == 0)
+		p = dlsym(RTLD_DEFAULT, sym);
+	else if (strcmp(probe_mode, "dlopen") == 0)
+		p = dlsym(dlopen("libcuda.so.1", RTLD_NOW), sym);
+	else if (api.getproc(base, &p, ver, per_thread ? 2 : 0, &st) != VGPU_CUDA_SUCCESS)
+		p = NULL;
+	if (!p)
+		die(sym);
+	return p;
+}
+
+struct launch_cfg { /* CUlaunchConfig */
+	unsigned int gx, gy, gz, bx, by, bz, shmem;
+	vgpu_CUstream stream;
+	void *attrs;
+	unsigned int nattrs;
+};
+typedef vgpu_CUresult (*coop_fn)(vgpu_CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+				 unsigned int bx, unsigned int by, unsigned int bz, unsigned int shmem,
+				 vgpu_CUstream s, void **params);
+typedef vgpu_CUresult (*ex_fn)(const struct launch_cfg *c, vgpu_CUfunction f, void **params, void **extra);
+
+static struct {
+	vgpu_pfn_cuLaunchKernel kernel, kernel_ptsz;
+	ex_fn ex, ex_ptsz;
+	coop_fn coop, coop_ptsz;
+	vgpu_pfn_cuCtxSynchronize sync;
+} launch;
+
+static void load_launch(void)
+{
+	if (launch.sync)
+		return;
+	launch.kernel = (vgpu_pfn_cuLaunchKernel)entry("cuLaunchKernel", "cuLaunchKernel", 4000, 0);
+	launch.kernel_ptsz = (vgpu_pfn_cuLaunchKernel)entry("cuLaunchKernel_ptsz", "cuLaunchKernel", 7000, 1);
+	launch.ex = (ex_fn)entry("cuLaunchKernelEx", "cuLaunchKernelEx", 11060, 0);
+	launch.ex_ptsz = (ex_fn)entry("cuLaunchKernelEx_ptsz", "cuLaunchKernelEx", 11060, 1);
+	launch.coop = (coop_fn)entry("cuLaunchCooperativeKernel", "cuLaunchCooperativeKernel", 9000, 0);
+	launch.coop_ptsz = (coop_fn)entry("cuLaunchCooperativeKernel_ptsz", "cuLaunchCooperativeKernel", 9000, 1);
+	launch.sync = (vgpu_pfn_cuCtxSynchronize)entry("cuCtxSynchronize", "cuCtxSynchronize", 2000, 0);
+}
+
+static const char *const launch_kinds[] = { "kernel", "kernel_ptsz", "ex", "ex_ptsz", "coop", "coop_ptsz" };
+
+/* One launch of kind k (an index of launch_kinds) of blocks blocks. */
+static vgpu_CUresult launch_one(int k, unsigned int blocks)
+{
+	vgpu_CUfunction f = (vgpu_CUfunction)(void *)&launch; /* any handle: no kernel code runs */
+	struct launch_cfg c = { blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, 0 };
+
+	switch (k) {
+	case 0: return launch.kernel(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, NULL);
+	case 1: return launch.kernel_ptsz(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, NULL);
+	case 2: return launch.ex(&c, f, NULL, NULL);
+	case 3: return launch.ex_ptsz(&c, f, NULL, NULL);
+	case 4: return launch.coop(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL);
+	default: return launch.coop_ptsz(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL);
+	}
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void spin(long ms, const char *kind, unsigned int blocks)
+{
+	int k = -1;
+	long n = 0;
+	vgpu_CUresult rc = VGPU_CUDA_SUCCESS;
+	double t0, end;
+
+	load_launch();
+	for (int i = 0; i < 6; i++)
+		if (strcmp(kind, launch_kinds[i]) == 0)
+			k = i;
+	if (k < 0 && strcmp(kind, "mix") != 0)
+		die(kind);
+	t0 = mono();
+	end = t0 + (double)ms * 1e6;
+	while (rc == VGPU_CUDA_SUCCESS && mono() < end && n < 100000000) {
+		rc = launch_one(k >= 0 ? k : (int)(n % 6), blocks);
+		n++;
+	}
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = launch.sync();
+	printf("spin: %d %ld %.0f\n", rc, n, mono() - t0);
+}
+
 static void load(const char *mode)
 {
+	probe_mode = mode;
 	if (strcmp(mode, "direct") == 0) {
 #define DIRECT(sym, ...) api.sym = sym;
 		PROBE_CUDA(DIRECT)
@@ -155,8 +265,10 @@ static void ctx(int dev)
 
 	if (rc == VGPU_CUDA_SUCCESS)
 		rc = api.cuCtxSetCurrent(c);
-	if (rc == VGPU_CUDA_SUCCESS)
+	if (rc == VGPU_CUDA_SUCCESS) {
 		cur_dev = dev;
+		cur_ctx = c;
+	}
 	printf("ctx %d: %d\n", dev, rc);
 }
 
@@ -349,6 +461,60 @@ static void race(int n, unsigned seed, size_t max)
 	printf("race: ok %d oom %d other %d\n", ok, oom, other);
 }
 
+struct worker {
+	pthread_t t;
+	long ms;
+	int id;
+	long ok, bad;
+};
+
+/* One thread of "threads": allocate, launch, free, in the current context. */
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	double end = mono() + (double)w->ms * 1e6;
+
+	if (api.cuCtxSetCurrent(cur_ctx) != VGPU_CUDA_SUCCESS) {
+		w->bad++;
+		return NULL;
+	}
+	for (long i = 0; i < 1000000 && mono() < end; i++) {
+		vgpu_CUdeviceptr p = 0;
+
+		if (api.cuMemAlloc_v2(&p, (size_t)(1 + (i + w->id) % 3) << 20) != VGPU_CUDA_SUCCESS) {
+			w->bad++;
+			continue;
+		}
+		if (launch_one((int)((i + w->id) % 6), 8) != VGPU_CUDA_SUCCESS)
+			w->bad++;
+		if (api.cuMemFree_v2(p) != VGPU_CUDA_SUCCESS)
+			w->bad++;
+		w->ok++;
+	}
+	return NULL;
+}
+
+static void threads(int n, long ms)
+{
+	struct worker w[16];
+	long ok = 0, bad = 0;
+
+	load_launch();
+	if (n < 1 || n > 16)
+		die("threads");
+	for (int i = 0; i < n; i++) {
+		w[i] = (struct worker){ .ms = ms, .id = i };
+		if (pthread_create(&w[i].t, NULL, work, &w[i]) != 0)
+			die("pthread_create");
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(w[i].t, NULL);
+		ok += w[i].ok;
+		bad += w[i].bad;
+	}
+	printf("threads: ok %s bad %ld sync %d\n", ok > 0 ? "yes" : "no", bad, launch.sync());
+}
+
 static void replay(const char *file)
 {
 	char line[512], sym[256];
@@ -486,6 +652,12 @@ int main(int argc, char **argv)
 		} else if (strcmp(c, "getproc") == 0) {
 			replay(a1);
 			i++;
+		} else if (strcmp(c, "spin") == 0) {
+			spin(atol(a1), a2, (unsigned int)atoi(i + 3 < argc ? argv[i + 3] : "1"));
+			i += 3;
+		} else if (strcmp(c, "threads") == 0) {
+			threads(atoi(a1), atol(a2));
+			i += 2;
 		} else if (strcmp(c, "dlopen") == 0) {
 			void *h = dlopen(a1, RTLD_NOW), *self = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
 

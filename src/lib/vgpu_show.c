@@ -1,0 +1,192 @@
+/* vgpu_show.c - see vgpu_show.h */
+#include "vgpu_show.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int vgpu_show_node_init(vgpu_show_node_t *node, const char *name, const char *gres,
+			vgpu_err_t *err)
+{
+	vgpu_slurmgres_t g;
+	unsigned i, j, untyped_shards = 0, typed = 0;
+
+	memset(node, 0, sizeof(*node));
+	snprintf(node->name, sizeof(node->name), "%s", name ? name : "?");
+	if (vgpu_slurmgres_parse(gres, &g, err) != 0)
+		return vgpu_err_prefix(err, "node %s", node->name);
+	for (i = 0; i < g.nitems; i++) {
+		const vgpu_slurmgres_item_t *it = &g.items[i];
+
+		if (strcmp(it->name, "gpu") != 0)
+			continue;
+		if (it->count > VGPU_SHOW_GPUS_MAX - node->ngpus)
+			return vgpu_err_set(err, "node %s: more than %d GPUs in '%s'", node->name,
+					    VGPU_SHOW_GPUS_MAX, gres);
+		for (j = 0; j < it->count; j++) {
+			vgpu_show_gpu_t *gpu = &node->gpus[node->ngpus];
+
+			gpu->index = node->ngpus++;
+			snprintf(gpu->type, sizeof(gpu->type), "%s", it->type);
+		}
+	}
+	/* Shards: typed like a gpu item -> those GPUs; untyped -> all, evenly. */
+	for (i = 0; i < g.nitems; i++) {
+		const vgpu_slurmgres_item_t *it = &g.items[i];
+		unsigned n = 0;
+
+		if (strcmp(it->name, "shard") != 0)
+			continue;
+		if (it->type[0]) {
+			for (j = 0; j < node->ngpus; j++)
+				n += strcmp(node->gpus[j].type, it->type) == 0;
+		}
+		if (n == 0) {
+			untyped_shards += (unsigned)(it->count > 1000000000u ? 1000000000u : it->count);
+			continue;
+		}
+		typed = 1;
+		for (j = 0; j < node->ngpus; j++)
+			if (strcmp(node->gpus[j].type, it->type) == 0)
+				node->gpus[j].shards_total = (unsigned)(it->count / n);
+	}
+	if (untyped_shards && node->ngpus && !typed)
+		for (j = 0; j < node->ngpus; j++)
+			node->gpus[j].shards_total = untyped_shards / node->ngpus;
+	return 0;
+}
+
+static void add_holder(vgpu_show_gpu_t *gpu, uint32_t job_id, const char *user, int whole,
+		       unsigned shards)
+{
+	vgpu_show_holder_t *h;
+
+	if (whole) {
+		gpu->whole = 1;
+		shards = gpu->shards_total;
+	}
+	gpu->shards_used += shards;
+	if (gpu->nholders == VGPU_SHOW_HOLDERS_MAX) {
+		gpu->nmore++;
+		gpu->more_shards += shards;
+		return;
+	}
+	h = &gpu->holders[gpu->nholders++];
+	memset(h, 0, sizeof(*h));
+	h->job_id = job_id;
+	snprintf(h->user, sizeof(h->user), "%s", user ? user : "?");
+	h->whole = whole;
+	h->shards = shards;
+}
+
+int vgpu_show_node_add_job(vgpu_show_node_t *node, uint32_t job_id, const char *user,
+			   const char *detail, vgpu_err_t *err)
+{
+	vgpu_slurmgres_t g;
+	unsigned i, b;
+
+	if (vgpu_slurmgres_parse(detail, &g, err) != 0)
+		return vgpu_err_prefix(err, "job %u on node %s", job_id, node->name);
+	for (i = 0; i < g.nitems; i++) {
+		const vgpu_slurmgres_item_t *it = &g.items[i];
+		int whole = strcmp(it->name, "gpu") == 0;
+		unsigned nidx, each;
+
+		if (!whole && strcmp(it->name, "shard") != 0)
+			continue;
+		if (it->count == 0)
+			continue;
+		if (!it->has_idx) {
+			node->unplaced++;
+			continue;
+		}
+		for (b = 0; b < VGPU_SLURMGRES_IDX_MAX; b++)
+			if ((it->idx_mask >> b & 1) && b >= node->ngpus)
+				return vgpu_err_set(err, "job %u on node %s: GRES '%s' names GPU %u, "
+						    "the node has %u", job_id, node->name, detail,
+						    b, node->ngpus);
+		nidx = vgpu_slurmgres_idx_count(it->idx_mask);
+		each = (unsigned)((it->count > 1000000000u ? 1000000000u : it->count) / nidx);
+		for (b = 0; b < node->ngpus; b++)
+			if (it->idx_mask >> b & 1)
+				add_holder(&node->gpus[b], job_id, user, whole, each);
+	}
+	return 0;
+}
+
+static void finish_gpu(vgpu_show_gpu_t *gpu, const vgpu_conf_t *conf)
+{
+	const vgpu_gpu_type_t *type = gpu->type[0] ? vgpu_conf_find_type(conf, gpu->type) : NULL;
+	vgpu_err_t err;
+	unsigned i, want;
+
+	gpu->known = 0;
+	if (!type) {
+		snprintf(gpu->note, sizeof(gpu->note), "limits unknown: no GpuType '%s' in vgpu.conf",
+			 gpu->type[0] ? gpu->type : "(untyped)");
+		return;
+	}
+	want = vgpu_account_gpu_shards(conf, type, &err);
+	if (want == 0 || vgpu_account_usable(conf, type, &gpu->mem_usable, &err) != 0) {
+		snprintf(gpu->note, sizeof(gpu->note), "limits unknown: %.140s", err.msg);
+		return;
+	}
+	if (want != gpu->shards_total) {
+		snprintf(gpu->note, sizeof(gpu->note),
+			 "limits unknown: Slurm has %u shards on this GPU, vgpu.conf gives %s %u",
+			 gpu->shards_total, type->name, want);
+		return;
+	}
+	gpu->known = 1;
+	gpu->mem_reserved = 0;
+	gpu->sm_reserved = 0;
+	for (i = 0; i < gpu->nholders; i++) {
+		vgpu_show_holder_t *h = &gpu->holders[i];
+
+		if (h->whole) {
+			h->limits.mem_bytes = gpu->mem_usable;
+			h->limits.sm_share = VGPU_SHARE_FULL;
+			h->limits.shards = h->shards;
+			h->limits_known = 1;
+		} else {
+			h->limits_known = h->shards > 0 &&
+				vgpu_account_limits(conf, type, h->shards, NULL, &h->limits, &err) == 0;
+		}
+		if (h->limits_known) {
+			gpu->mem_reserved += h->limits.mem_bytes;
+			gpu->sm_reserved += h->limits.sm_share;
+		}
+	}
+	if (gpu->more_shards) {
+		vgpu_limits_t lim;
+
+		if (vgpu_account_limits(conf, type, gpu->more_shards, NULL, &lim, &err) == 0) {
+			gpu->mem_reserved += lim.mem_bytes;
+			gpu->sm_reserved += lim.sm_share;
+		} else {
+			gpu->mem_reserved = gpu->mem_usable;
+			gpu->sm_reserved = VGPU_SHARE_FULL;
+		}
+	}
+}
+
+void vgpu_show_node_finish(vgpu_show_node_t *node, const vgpu_conf_t *conf)
+{
+	unsigned i;
+
+	for (i = 0; i < node->ngpus; i++)
+		finish_gpu(&node->gpus[i], conf);
+}
+
+uint64_t vgpu_show_mem_free(const vgpu_show_gpu_t *gpu)
+{
+	if (!gpu->known || gpu->mem_reserved >= gpu->mem_usable)
+		return 0;
+	return gpu->mem_usable - gpu->mem_reserved;
+}
+
+unsigned vgpu_show_sm_free(const vgpu_show_gpu_t *gpu)
+{
+	if (!gpu->known || gpu->sm_reserved >= VGPU_SHARE_FULL)
+		return 0;
+	return VGPU_SHARE_FULL - gpu->sm_reserved;
+}

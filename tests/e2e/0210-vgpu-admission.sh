@@ -1,0 +1,101 @@
+#!/bin/bash
+# --gres=vgpu:REQUEST through the cli_filter (etc/cli_filter.lua) on a
+# 1-node devcluster in memory accounting (one shard = 1 GiB, 79 per H100):
+# malformed or impossible requests are refused by sbatch, salloc and srun
+# with the parser's message and nothing is queued; good ones become
+# shard:N and their cores cap reaches the step's description (VGPU_REQUEST),
+# also for steps inside a batch job. Then (e).
+. "$VGPU_SRCDIR/tests/sh/tap.sh"
+. "$VGPU_SRCDIR/tests/e2e/lib.sh"
+e2e_require
+[ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
+[ -e /usr/lib/x86_64-linux-gnu/slurm-wlm/cli_filter_lua.so ] || [ -n "$(find /usr/lib -name cli_filter_lua.so 2>/dev/null | head -n 1)" ] ||
+	skip_all "Slurm's cli_filter/lua is not installed"
+plan 45
+e2e_up admit --nodes 1 --gpus 1 --mode memory --spank --cli-filter
+cd "$e2e_tmp" || exit 1
+
+# REQUEST|MESSAGE: each refused at submit, "CLIENT: error: lua: vgpu: MESSAGE".
+cases=$(cat <<'CASES'
+|--gres=vgpu: empty request (expected e.g. mem=10G or mem=10G,cores=25)
+mem=|--gres=vgpu: empty value in 'mem=' (e.g. mem=10G)
+mem=10X|--gres=vgpu: mem: unknown unit 'X' in '10X' (expected B, K, M, G, T, P, KiB..PiB or KB..PB)
+mem=1.5G|--gres=vgpu: mem: fraction in '1.5G' (use a whole number of a smaller unit, e.g. 1536M for 1.5G)
+mem=-5G|--gres=vgpu: mem: negative size '-5G'
+mem=0G|--gres=vgpu: mem: size '0G' is zero
+mem=16384P|--gres=vgpu: mem: size '16384P' is too large (at most 18446744073709551615 bytes, 16 EiB)
+mem=10G5|--gres=vgpu: mem: unexpected '5' after '10G' in '10G5' (no spaces, one unit)
+mem=+5G|--gres=vgpu: mem: '+5G' is not a size (expected a number with an optional unit, e.g. 10G)
+memory=10G|--gres=vgpu: unknown key 'memory' in 'memory=10G' (expected mem, cores, type or gpus)
+mem=1G:mem=2G|--gres=vgpu: duplicate key 'mem' in 'mem=2G' (each key may appear once)
+mem=10G::cores=25|--gres=vgpu: empty item in 'mem=10G::cores=25' (items are separated by one ',' or ':')
+mem|--gres=vgpu: item 'mem' has no '=' (expected key=value, e.g. mem=10G)
+mem=1G:cores=101|--gres=vgpu: cores: 'cores=101' is out of range (expected 1..100)
+mem=1G:cores=0|--gres=vgpu: cores: 'cores=0' is out of range (expected 1..100)
+mem=1G:cores=abc|--gres=vgpu: cores: 'cores=abc' is not a whole percentage (expected 1..100, e.g. cores=25)
+type=h100|--gres=vgpu: request 'type=h100' gives neither mem nor cores (e.g. mem=10G or cores=25)
+mem=1G:type=1abc|--gres=vgpu: type: name '1abc' does not start with a letter
+mem=1G:type=v100|request 'mem=1G,type=v100': type 'v100' is not configured (configured: h100)
+mem=1G:gpus=65|--gres=vgpu: gpus: 'gpus=65' is out of range (expected 1..64)
+mem=1G:gpus=2|gpus=2: a slice is one GPU's share; Slurm 22.05 places shards on one GPU per node (ask for gpus=1 or whole GPUs)
+cores=25|request 'cores=25': memory accounting needs mem= (e.g. mem=10G)
+CASES
+)
+clients=(srun sbatch salloc)
+i=0
+while IFS='|' read -r req msg; do
+	c=${clients[i % 3]}
+	case $c in
+	srun) out=$(timeout 30 srun --gres="vgpu:$req" true 2>&1) ;;
+	sbatch) out=$(timeout 30 sbatch --gres="vgpu:$req" --wrap true 2>&1) ;;
+	salloc) out=$(timeout 30 salloc --gres="vgpu:$req" true 2>&1) ;;
+	esac
+	rc=$?
+	if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -qxF "$c: error: lua: vgpu: $msg"; then
+		pass "$c --gres=vgpu:$req refused: $msg"
+	else
+		fail "$c --gres=vgpu:$req refused: $msg"
+		diag "exit $rc, output:" "$out"
+	fi
+	i=$((i + 1))
+done <<<"$cases"
+
+# too large for the GPU type (the message names what the type offers)
+out=$(timeout 30 srun --gres=vgpu:mem=100G true 2>&1)
+like "$out" "srun: error: lua: vgpu: request 'mem=100G' fits no configured GPU type \(h100: " "srun vgpu:mem=100G refused: fits no GPU type"
+# mixing a slice with whole GPUs or other shares
+out=$(timeout 30 sbatch --gres=vgpu:mem=1G,gpu:1 --wrap true 2>&1)
+like "$out" "sbatch: error: lua: vgpu: --gres=vgpu cannot be combined with --gres=gpu" "sbatch vgpu + gpu refused"
+out=$(timeout 30 srun --gres=shard:5,vgpu:mem=1G true 2>&1)
+like "$out" "srun: error: lua: vgpu: --gres=vgpu cannot be combined with --gres=shard" "srun shard + vgpu refused"
+out=$(timeout 30 salloc --gpus=1 --gres=vgpu:mem=1G true 2>&1)
+like "$out" "salloc: error: lua: vgpu: --gres=vgpu cannot be combined with --gpus" "salloc --gpus + vgpu refused"
+out=$(timeout 30 srun --gres=vgpu:mem=1G,vgpu:mem=2G true 2>&1)
+like "$out" "srun: error: lua: vgpu: --gres: vgpu given twice" "vgpu twice refused"
+# the request reaches `vgpu request` as one quoted argument, never as shell
+out=$(timeout 30 srun --gres="vgpu:mem=1G';touch $e2e_tmp/pwned;'" true 2>&1)
+like "$out" "srun: error: lua: vgpu: --gres=vgpu: mem: unexpected '';touch " "a request with quotes and ';' is refused by the parser"
+ok "... and ran no shell command" test ! -e "$e2e_tmp/pwned"
+is "$(scontrol -o show job 2>&1)" "No jobs in the system" "nothing was queued by the refused requests"
+
+# Good requests: memory accounting, shards = GiB, cores cap from the request.
+out=$(timeout 30 srun --gres=vgpu:mem=10G:cores=25 bash -c 'echo $SLURM_SHARDS_ON_NODE $VGPU_REQUEST; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
+like "$out" "^10 mem=10G:cores=25
+gpu uuid=GPU-[0-9a-f-]{36} mem=10737418240 sm=2500 ctx=0$" "srun vgpu:mem=10G:cores=25: 10 shards, 10 GiB, SM cap 25%"
+out=$(timeout 30 srun --gres=vgpu:mem=10G,cores=30 bash -c 'echo $SLURM_SHARDS_ON_NODE; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
+like "$out" "^10
+gpu uuid=GPU-[0-9a-f-]{36} mem=10737418240 sm=3000 ctx=0$" "srun vgpu:mem=10G,cores=30 (split at ',' by Slurm, joined again): SM cap 30%"
+out=$(timeout 30 srun --gres=vgpu:MEM=1536M bash -c 'echo $SLURM_SHARDS_ON_NODE; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
+like "$out" "^2
+gpu uuid=GPU-[0-9a-f-]{36} mem=2147483648 sm=10000 ctx=0$" "srun vgpu:MEM=1536M: 2 shards (2 GiB), DefaultCores 100%"
+id=$(sbatch --parsable -o "$e2e_tmp/b.out" -e /dev/null --gres=vgpu:mem=3G:cores=50 --wrap \
+	'grep "^gpu" "$VGPU_STEP_DESC"; srun bash -c '\''grep "^gpu" "$VGPU_STEP_DESC"'\''')
+is_job "$id" COMPLETED "sbatch --gres=vgpu:mem=3G:cores=50 completed"
+is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/b.out" | tr '\n' ' ')" "gpu mem=3221225472 sm=5000 ctx=0 gpu mem=3221225472 sm=5000 ctx=0 " \
+	"its batch step and its srun step: 3 GiB, SM cap 50%"
+out=$(timeout 30 salloc --gres=vgpu:mem=4G srun bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>/dev/null)
+is "$out" 4 "salloc --gres=vgpu:mem=4G, its srun step: 4 shards"
+
+e2e_health
+e2e_down
+done_testing

@@ -1,0 +1,172 @@
+/*
+ * test_shim_sm - the SM cap, against the simulated GPU's SM time:
+ *  - one step capped at 25% alone, saturating the GPU with launches that
+ *    never synchronise (all six launch entry points in turn), in each access
+ *    mode: its SM time over its wall time lands within 20-30%; the same
+ *    program without the shim takes over 90% (the control: a broken
+ *    limiter fails here);
+ *  - pairs of steps on one GPU, 30%/70% and 10%/90%, both saturating: their
+ *    SM-time shares (from the simulator's per-process busy time, not wall
+ *    clocks) are within a stated band of the caps;
+ *  - several threads of one process allocating, freeing and launching at
+ *    once under a cap (the TSan build runs this too).
+ * Printed lines "# sm ..." are the measured precision (doc/shim.md).
+ */
+#include "shimtest.h"
+
+#include <signal.h>
+
+#include "sim_state.h"
+
+#define SPIN_MS "700"
+#define BLOCKS "1000" /* x VGPU_SIM_BLOCK_NS 100 = 100 us of SM time per kernel */
+
+static const char *const env[] = { "VGPU_SIM_BLOCK_NS=100", NULL };
+
+struct worker {
+	pid_t pid;
+	int fd;
+	long launches;
+	double wall_ns;
+	uint64_t sm_ns;
+	int ok;
+};
+
+static void step_init(struct scen *s, const char *name, unsigned sm_bp)
+{
+	scen_init(s, "sim/nodes/a100x2.json", name);
+	scen_gpu(s, 0, 8 * GIB, gpu_ctx(s, 0));
+	s->desc.gpus[0].sm_bp = sm_bp;
+	scen_write(s);
+}
+
+static void worker_start(struct worker *w, const struct scen *s, int shim, const char *mode)
+{
+	const char *argv[] = { mode, "init", "spin", SPIN_MS, "mix", BLOCKS, "hold", NULL };
+
+	memset(w, 0, sizeof(*w));
+	w->pid = probe_start(s, shim, env, argv, &w->fd, NULL);
+}
+
+/* Read the worker's spin result, up to "hold: ready". */
+static void worker_wait(struct worker *w)
+{
+	char line[256];
+	int rc;
+
+	while (read_line(w->fd, line, sizeof(line)) == 0) {
+		if (sscanf(line, "spin: %d %ld %lf", &rc, &w->launches, &w->wall_ns) == 3)
+			w->ok = rc == 0;
+		if (strncmp(line, "hold: ready", 11) == 0)
+			break;
+	}
+}
+
+/* The SM time each worker queued, from the simulated GPU's shared state. */
+static void sm_times(const struct scen *s, struct worker *w, int n)
+{
+	struct vgpu_sim_state *st = NULL;
+	struct vgpu_sim_proc_info procs[64];
+	char err[512];
+	uint64_t used;
+	int np = 0;
+
+	if (vgpu_sim_state_open(s->state, &s->node.gpus[0], &st, err, sizeof(err)) != 0 ||
+	    vgpu_sim_state_query(st, &used, procs, 64, &np) != 0) {
+		diag("%s", err);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < np && j < 64; j++)
+			if (procs[j].pid == w[i].pid)
+				w[i].sm_ns = procs[j].sm_ns;
+	vgpu_sim_state_close(st);
+}
+
+static void worker_end(struct worker *w)
+{
+	kill(w->pid, SIGKILL);
+	waitpid(w->pid, NULL, 0);
+	close(w->fd);
+}
+
+/* One step alone: its SM time / wall time, in percent. */
+static double alone(unsigned sm_bp, int shim, const char *mode)
+{
+	struct scen s;
+	struct worker w;
+	double pct;
+
+	step_init(&s, "sm-alone", sm_bp);
+	worker_start(&w, &s, shim, mode);
+	worker_wait(&w);
+	sm_times(&s, &w, 1);
+	worker_end(&w);
+	pct = w.ok && w.wall_ns > 0 ? 100.0 * (double)w.sm_ns / w.wall_ns : -1;
+	diag("sm alone cap %u.%02u%% shim %d mode %s: %ld launches, %.1f ms SM in %.1f ms: %.1f%%", sm_bp / 100,
+	     sm_bp % 100, shim, mode, w.launches, (double)w.sm_ns / 1e6, w.wall_ns / 1e6, pct);
+	scen_free(&s);
+	return pct;
+}
+
+/* Two steps on one GPU, both saturating: the first one's share in percent. */
+static double pair(unsigned a_bp, unsigned b_bp, const char *mode)
+{
+	struct scen a, b;
+	struct worker w[2];
+	double share = -1;
+
+	step_init(&a, "sm-a", a_bp);
+	step_init(&b, "sm-b", b_bp);
+	snprintf(b.state, sizeof(b.state), "%s", a.state); /* one simulated GPU */
+	worker_start(&w[0], &a, 1, mode);
+	worker_start(&w[1], &b, 1, mode);
+	worker_wait(&w[0]);
+	worker_wait(&w[1]);
+	sm_times(&a, w, 2);
+	worker_end(&w[0]);
+	worker_end(&w[1]);
+	if (w[0].ok && w[1].ok && w[0].sm_ns + w[1].sm_ns > 0)
+		share = 100.0 * (double)w[0].sm_ns / (double)(w[0].sm_ns + w[1].sm_ns);
+	diag("sm pair %u/%u mode %s: %.1f ms / %.1f ms SM (%.0f / %.0f ms wall): share %.2f%% (ratio 1:%.2f)",
+	     a_bp / 100, b_bp / 100, mode, (double)w[0].sm_ns / 1e6, (double)w[1].sm_ns / 1e6, w[0].wall_ns / 1e6,
+	     w[1].wall_ns / 1e6, share, w[0].sm_ns ? (double)w[1].sm_ns / (double)w[0].sm_ns : 0);
+	scen_free(&a);
+	scen_free(&b);
+	return share;
+}
+
+static void test_threads(void)
+{
+	struct scen s;
+	const char *argv[] = { "direct", "init", "threads", "4", "300", NULL };
+	char *out = NULL;
+	int rc;
+
+	step_init(&s, "sm-threads", 5000);
+	rc = probe_run(&s, 1, env, argv, &out, NULL);
+	check(rc == 0 && out && strstr(out, "threads: ok yes bad 0 sync 0\n") != NULL,
+	      "4 threads allocate, launch and free at once under a 50%% cap (exit %d)", rc);
+	if (out && !strstr(out, "threads: ok yes bad 0"))
+		diag("%s", out);
+	free(out);
+	scen_free(&s);
+}
+
+int main(void)
+{
+	double p;
+
+	p = alone(2500, 0, "dlopen");
+	check(p > 90, "control: without the shim the program takes %.1f%% of the GPU (> 90%%)", p);
+	p = alone(2500, 1, "direct");
+	check(p >= 20 && p <= 30, "25%% cap alone, direct calls: %.1f%% (20-30%%)", p);
+	p = alone(2500, 1, "getproc");
+	check(p >= 20 && p <= 30, "25%% cap alone, cuGetProcAddress: %.1f%% (20-30%%)", p);
+	p = pair(3000, 7000, "dlopen");
+	check(p >= 25 && p <= 35, "30%%/70%% pair, dlopen+dlsym: the 30%% step has %.1f%% (25-35%%)", p);
+	p = pair(1000, 9000, "direct");
+	check(p >= 7.5 && p <= 12.5, "10%%/90%% pair: the 10%% step has %.1f%% (7.5-12.5%%, 1:9 is 10%%)", p);
+	test_threads();
+	return done();
+}

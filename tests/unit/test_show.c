@@ -1,0 +1,215 @@
+/* Unit tests for vgpu_show: nodes and jobs as Slurm 22.05.8 reports them
+ * (doc/slurm-views.md) turned into per-GPU holders, limits and free amounts. */
+#include <stdint.h>
+#include <string.h>
+
+#include "vgpu_show.h"
+#include "vgpu_test.h"
+
+#define H100_USABLE UINT64_C(85520809984)      /* 81559 MiB */
+
+static vgpu_show_node_t node;
+
+static void conf_from(vgpu_conf_t *conf, const char *text)
+{
+	vgpu_err_t err = { "" };
+
+	ck_assert_msg(vgpu_conf_parse(text, strlen(text), "test.conf", conf, &err) == 0, "%s", err.msg);
+}
+
+static void init_ok(const char *gres)
+{
+	vgpu_err_t err = { "" };
+
+	ck_assert_msg(vgpu_show_node_init(&node, "n1", gres, &err) == 0, "%s", err.msg);
+}
+
+static void add_ok(uint32_t job, const char *user, const char *detail)
+{
+	vgpu_err_t err = { "" };
+
+	ck_assert_msg(vgpu_show_node_add_job(&node, job, user, detail, &err) == 0, "%s", err.msg);
+}
+
+START_TEST(strict_shards_and_whole_gpu)
+{
+	vgpu_conf_t conf;
+	const vgpu_show_gpu_t *g0, *g1;
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132\n");
+	init_ok("gpu:h100:2,shard:h100:200");
+	ck_assert_uint_eq(node.ngpus, 2);
+	add_ok(1, "alice", "shard:25(IDX:0)");
+	add_ok(2, "bob", "shard:50(IDX:0)");
+	add_ok(3, "carol", "gpu:h100:1(IDX:1)");
+	vgpu_show_node_finish(&node, &conf);
+	g0 = &node.gpus[0];
+	g1 = &node.gpus[1];
+
+	ck_assert_str_eq(g0->type, "h100");
+	ck_assert_uint_eq(g0->shards_total, 100);
+	ck_assert_uint_eq(g0->shards_used, 75);
+	ck_assert_int_eq(g0->whole, 0);
+	ck_assert_int_eq(g0->known, 1);
+	ck_assert_str_eq(g0->note, "");
+	ck_assert_uint_eq(g0->nholders, 2);
+	ck_assert_uint_eq(g0->holders[0].job_id, 1);
+	ck_assert_str_eq(g0->holders[0].user, "alice");
+	ck_assert_uint_eq(g0->holders[0].shards, 25);
+	ck_assert_int_eq(g0->holders[0].limits_known, 1);
+	ck_assert_uint_eq(g0->holders[0].limits.mem_bytes, UINT64_C(21380202496));
+	ck_assert_uint_eq(g0->holders[0].limits.sm_share, 2500);
+	ck_assert_uint_eq(g0->holders[1].limits.mem_bytes, UINT64_C(42760404992));
+	ck_assert_uint_eq(g0->holders[1].limits.sm_share, 5000);
+	ck_assert_uint_eq(g0->mem_usable, H100_USABLE);
+	ck_assert_uint_eq(g0->mem_reserved, UINT64_C(64140607488));
+	ck_assert_uint_eq(vgpu_show_mem_free(g0), UINT64_C(21380202496));
+	ck_assert_uint_eq(g0->sm_reserved, 7500);
+	ck_assert_uint_eq(vgpu_show_sm_free(g0), 2500);
+
+	ck_assert_int_eq(g1->whole, 1);
+	ck_assert_uint_eq(g1->shards_used, 100);
+	ck_assert_uint_eq(g1->nholders, 1);
+	ck_assert_int_eq(g1->holders[0].whole, 1);
+	ck_assert_uint_eq(g1->holders[0].shards, 100);
+	ck_assert_uint_eq(g1->holders[0].limits.mem_bytes, H100_USABLE);
+	ck_assert_uint_eq(g1->holders[0].limits.sm_share, 10000);
+	ck_assert_uint_eq(vgpu_show_mem_free(g1), 0);
+	ck_assert_uint_eq(vgpu_show_sm_free(g1), 0);
+	ck_assert_uint_eq(node.unplaced, 0);
+}
+END_TEST
+
+START_TEST(reserve_and_untyped_shards)
+{
+	vgpu_conf_t conf;
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132 MemoryReserve=1G\n");
+	init_ok("gpu:h100:2(S:0),shard:200");
+	ck_assert_uint_eq(node.gpus[1].shards_total, 100);
+	add_ok(9, "u", "shard:13(IDX:1)");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_uint_eq(node.gpus[1].mem_usable, UINT64_C(84447068160));
+	ck_assert_uint_eq(node.gpus[1].holders[0].limits.mem_bytes, UINT64_C(10978118860));
+	ck_assert_uint_eq(node.gpus[1].holders[0].limits.sm_share, 1300);
+	ck_assert_uint_eq(node.gpus[0].shards_used, 0);
+	ck_assert_uint_eq(vgpu_show_sm_free(&node.gpus[0]), 10000);
+	ck_assert_uint_eq(vgpu_show_mem_free(&node.gpus[0]), UINT64_C(84447068160));
+}
+END_TEST
+
+START_TEST(two_types)
+{
+	vgpu_conf_t conf;
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132\n");
+	init_ok("gpu:a100:1,gpu:h100:2,shard:a100:100,shard:h100:200");
+	ck_assert_uint_eq(node.ngpus, 3);
+	ck_assert_str_eq(node.gpus[0].type, "a100");
+	ck_assert_str_eq(node.gpus[2].type, "h100");
+	ck_assert_uint_eq(node.gpus[0].shards_total, 100);
+	ck_assert_uint_eq(node.gpus[2].shards_total, 100);
+	add_ok(4, "u", "shard:10(IDX:0)");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_int_eq(node.gpus[0].known, 0);
+	ck_assert_str_eq(node.gpus[0].note, "limits unknown: no GpuType 'a100' in vgpu.conf");
+	ck_assert_int_eq(node.gpus[0].holders[0].limits_known, 0);
+	ck_assert_uint_eq(node.gpus[0].shards_used, 10);
+	ck_assert_int_eq(node.gpus[1].known, 1);
+}
+END_TEST
+
+START_TEST(shard_count_mismatch)
+{
+	vgpu_conf_t conf;
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132\nShardsPerGpu=200\n");
+	init_ok("gpu:h100:2,shard:h100:200");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_int_eq(node.gpus[0].known, 0);
+	ck_assert_str_eq(node.gpus[0].note,
+			 "limits unknown: Slurm has 100 shards on this GPU, vgpu.conf gives h100 200");
+	ck_assert_uint_eq(vgpu_show_mem_free(&node.gpus[0]), 0);
+}
+END_TEST
+
+START_TEST(memory_mode)
+{
+	vgpu_conf_t conf;
+
+	conf_from(&conf, "AccountingMode=memory\nShardMemory=1G\nDefaultCores=30\n"
+			 "GpuType=h100 Memory=81559M SMs=132\n");
+	init_ok("gpu:h100:1,shard:h100:79");
+	add_ok(5, "u", "shard:10(IDX:0)");
+	add_ok(6, "v", "shard:69(IDX:0)");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_int_eq(node.gpus[0].known, 1);
+	ck_assert_uint_eq(node.gpus[0].holders[0].limits.mem_bytes, UINT64_C(10) << 30);
+	ck_assert_uint_eq(node.gpus[0].holders[0].limits.sm_share, 3000);
+	ck_assert_uint_eq(node.gpus[0].mem_reserved, UINT64_C(79) << 30);
+	ck_assert_uint_eq(vgpu_show_mem_free(&node.gpus[0]), H100_USABLE - (UINT64_C(79) << 30));
+	ck_assert_uint_eq(node.gpus[0].sm_reserved, 6000);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+	vgpu_err_t err;
+
+	init_ok("gpu:h100:2,shard:h100:200");
+	ck_assert_int_eq(vgpu_show_node_add_job(&node, 7, "u", "shard:10(IDX:2)", &err), -1);
+	ck_assert_str_eq(err.msg, "job 7 on node n1: GRES 'shard:10(IDX:2)' names GPU 2, the node has 2");
+	ck_assert_int_eq(vgpu_show_node_add_job(&node, 8, "u", "shard:h100:x(IDX:0)", &err), -1);
+	ck_assert_str_eq(err.msg, "job 8 on node n1: GRES 'shard:h100:x(IDX:0)': count is not a number");
+	ck_assert_int_eq(vgpu_show_node_init(&node, "n9", "gpu:65", &err), -1);
+	ck_assert_str_eq(err.msg, "node n9: more than 64 GPUs in 'gpu:65'");
+	ck_assert_int_eq(vgpu_show_node_init(&node, "n9", "gpu:h100:(", &err), -1);
+	ck_assert_str_eq(err.msg, "node n9: GRES 'gpu:h100:(': count is not a number");
+	/* A shard entry without IDX is counted, not placed; other GRES ignored. */
+	init_ok("gpu:h100:1,shard:100");
+	add_ok(10, "u", "shard:10,mps:100(IDX:0)");
+	ck_assert_uint_eq(node.unplaced, 1);
+	ck_assert_uint_eq(node.gpus[0].nholders, 0);
+	/* Whole GPU held by a job of gpu:0 entries (gres_used style): nothing. */
+	add_ok(11, "u", "gpu:h100:0(IDX:N/A)");
+	ck_assert_uint_eq(node.gpus[0].nholders, 0);
+}
+END_TEST
+
+START_TEST(many_holders)
+{
+	vgpu_conf_t conf;
+	unsigned i;
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132\n");
+	init_ok("gpu:h100:1,shard:h100:100");
+	for (i = 0; i < 100; i++)
+		add_ok(100 + i, "u", "shard:1(IDX:0)");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_uint_eq(node.gpus[0].nholders, VGPU_SHOW_HOLDERS_MAX);
+	ck_assert_uint_eq(node.gpus[0].nmore, 100 - VGPU_SHOW_HOLDERS_MAX);
+	ck_assert_uint_eq(node.gpus[0].shards_used, 100);
+	ck_assert_uint_eq(node.gpus[0].more_shards, 100 - VGPU_SHOW_HOLDERS_MAX);
+	/* Free amounts count the holders not listed too. */
+	ck_assert_uint_eq(node.gpus[0].sm_reserved, 10000);
+	ck_assert_uint_eq(vgpu_show_sm_free(&node.gpus[0]), 0);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("show");
+	TCase *tc = tcase_create("model");
+
+	tcase_add_test(tc, strict_shards_and_whole_gpu);
+	tcase_add_test(tc, reserve_and_untyped_shards);
+	tcase_add_test(tc, two_types);
+	tcase_add_test(tc, shard_count_mismatch);
+	tcase_add_test(tc, memory_mode);
+	tcase_add_test(tc, bad_input);
+	tcase_add_test(tc, many_holders);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+VGPU_TEST_MAIN(make_suite)

@@ -1,0 +1,179 @@
+/* Unit tests for the Slurm-free parts of the SPANK plugin: plugstack.conf
+ * arguments (spank_config) and per-step state directories (spank_state). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spank_config.h"
+#include "spank_gpu.h"
+#include "spank_state.h"
+#include "vgpu_test.h"
+
+static int parse(vgpu_spank_config_t *cfg, vgpu_err_t *err, const char *a, const char *b)
+{
+	char *av[2] = { (char *)a, (char *)b };
+
+	return vgpu_spank_config_parse(b ? 2 : a ? 1 : 0, av, cfg, err);
+}
+
+START_TEST(config_defaults_and_keys)
+{
+	vgpu_spank_config_t cfg;
+	vgpu_err_t err;
+
+	ck_assert_int_eq(parse(&cfg, &err, NULL, NULL), 0);
+	ck_assert_str_eq(cfg.conf_path, VGPU_CONF_PATH);
+	ck_assert_str_eq(cfg.shim_path, "");
+	ck_assert_int_eq(cfg.preload, VGPU_SPANK_PRELOAD_ETC);
+	ck_assert_int_eq(cfg.log_level, VGPU_LOG_WARN);
+	ck_assert_int_eq(parse(&cfg, &err, "conf=/etc/x.conf", "shim=/lib/s.so"), 0);
+	ck_assert_str_eq(cfg.conf_path, "/etc/x.conf");
+	ck_assert_str_eq(cfg.shim_path, "/lib/s.so");
+	ck_assert_int_eq(parse(&cfg, &err, "ctx=300M", "preload=env"), 0);
+	ck_assert_uint_eq(cfg.ctx_bytes, 300ull << 20);
+	ck_assert_int_eq(cfg.preload, VGPU_SPANK_PRELOAD_ENV);
+	ck_assert_int_eq(parse(&cfg, &err, "ctx=0", "log=debug"), 0);
+	ck_assert_uint_eq(cfg.ctx_bytes, 0);
+	ck_assert_int_eq(cfg.log_level, VGPU_LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(config_errors)
+{
+	static const char *const cases[][2] = {
+		{ "bogus=1", "plugstack.conf: unknown argument 'bogus=1' (expected conf=, shim=, ctx=, log= or preload=)" },
+		{ "conf", "plugstack.conf: argument 'conf' has no '=' (expected conf=, shim=, ctx=, log= or preload=)" },
+		{ "conf=", "plugstack.conf: conf: empty value" },
+		{ "conf=etc/vgpu.conf", "plugstack.conf: conf: 'etc/vgpu.conf' is not an absolute path" },
+		{ "shim=lib.so", "plugstack.conf: shim: 'lib.so' is not an absolute path" },
+		{ "log=loud", "plugstack.conf: log: 'loud' is not a level (expected off, error, warn, info or debug)" },
+		{ "preload=both", "plugstack.conf: preload: 'both' is neither etc nor env" },
+		{ "ctx=10X", "plugstack.conf: ctx: unknown unit 'X' in '10X' (expected B, K, M, G, T, P, KiB..PiB or KB..PB)" },
+		{ "=x", "plugstack.conf: unknown argument '=x' (expected conf=, shim=, ctx=, log= or preload=)" },
+	};
+	vgpu_spank_config_t cfg;
+	vgpu_err_t err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(parse(&cfg, &err, "conf=/ok", cases[i][0]), -1);
+		ck_assert_str_eq(err.msg, cases[i][1]);
+	}
+}
+END_TEST
+
+START_TEST(state_create_clean_remove)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", sd[128], dir[192], path[256];
+	struct stat st;
+	vgpu_err_t err;
+	pid_t pid;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(sd, sizeof(sd), "%s/state", base);
+	snprintf(dir, sizeof(dir), "%s/7.0.0", sd);
+	ck_assert_int_eq(vgpu_spank_state_create(sd, dir, getuid(), getgid(), &err), 0);
+	snprintf(path, sizeof(path), "%s/acct", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0755);
+	/* a live owner (this process) keeps its directory */
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 0);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	/* a dead owner: a step dir written by a child that has exited */
+	pid = fork();
+	if (pid == 0) {
+		char d2[256];
+
+		snprintf(d2, sizeof(d2), "%s/8.batch.1", sd);
+		_exit(vgpu_spank_state_create(sd, d2, getuid(), getgid(), NULL) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	snprintf(path, sizeof(path), "%s/8.batch.1/acct/x.ledger", sd);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	/* names that are no step directory are never touched */
+	snprintf(path, sizeof(path), "%s/other", sd);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, "7.0.0"), 1);
+	snprintf(path, sizeof(path), "%s/8.batch.1", sd);
+	ck_assert_int_ne(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/other", sd);
+	ck_assert_int_eq(stat(path, &st), 0);
+	/* remove: the directory and what is under it; symlinks not followed */
+	snprintf(path, sizeof(path), "%s/acct/link", dir);
+	ck_assert_int_eq(symlink(sd, path), 0);
+	ck_assert_int_eq(vgpu_spank_state_remove(dir, &err), 0);
+	ck_assert_int_ne(stat(dir, &st), 0);
+	ck_assert_int_eq(stat(sd, &st), 0);
+	ck_assert_int_eq(vgpu_spank_state_remove(dir, &err), 0); /* already gone */
+	snprintf(path, sizeof(path), "%s/other", sd);
+	rmdir(path);
+	rmdir(sd);
+	rmdir(base);
+}
+END_TEST
+
+START_TEST(gpu_type_matching)
+{
+	static const char text[] =
+		"GpuType=h100 Memory=81559M SMs=132 Model=\"NVIDIA H100 80GB HBM3\"\n"
+		"GpuType=big Memory=40G SMs=108 Model=\"NVIDIA A100-SXM4-40GB\"\n"
+		"GpuType=l40s Memory=46068M SMs=142\n";
+	vgpu_conf_t conf;
+	vgpu_err_t err;
+	const vgpu_gpu_type_t *t;
+
+	ck_assert_int_eq(vgpu_conf_parse(text, strlen(text), "vgpu.conf", &conf, &err), 0);
+	t = vgpu_spank_gpu_type(&conf, "NVIDIA A100-SXM4-40GB", &err); /* by Model= */
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t->name, "big");
+	t = vgpu_spank_gpu_type(&conf, "NVIDIA L40S", &err); /* by the derived name */
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t->name, "l40s");
+	ck_assert_ptr_null(vgpu_spank_gpu_type(&conf, "Tesla V100-SXM2-16GB", &err));
+	ck_assert_str_eq(err.msg, "GPU model 'Tesla V100-SXM2-16GB' matches no GpuType of vgpu.conf (3 types)");
+	conf.ntypes = 1; /* one type: any GPU is of it */
+	t = vgpu_spank_gpu_type(&conf, "Tesla V100-SXM2-16GB", &err);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t->name, "h100");
+}
+END_TEST
+
+START_TEST(gpu_libpath)
+{
+	char path[512];
+	vgpu_err_t err;
+
+	ck_assert_int_eq(vgpu_spank_gpu_libpath("libc.so.6", path, sizeof(path), &err), 0);
+	ck_assert_int_eq(path[0], '/');
+	ck_assert_ptr_nonnull(strstr(path, "libc.so.6"));
+	ck_assert_int_eq(vgpu_spank_gpu_libpath("libnosuch-vgpu.so.9", path, sizeof(path), &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot load 'libnosuch-vgpu.so.9': "));
+	ck_assert_int_eq(vgpu_spank_gpu_lookup("/nonexistent/libnvidia-ml.so.1", 0, path, 64, path + 64,
+					       64, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot load NVML '/nonexistent/libnvidia-ml.so.1': "));
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("spank");
+	TCase *tc = tcase_create("spank");
+
+	tcase_add_test(tc, config_defaults_and_keys);
+	tcase_add_test(tc, config_errors);
+	tcase_add_test(tc, state_create_clean_remove);
+	tcase_add_test(tc, gpu_type_matching);
+	tcase_add_test(tc, gpu_libpath);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+VGPU_TEST_MAIN(make_suite)
