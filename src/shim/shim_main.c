@@ -193,6 +193,7 @@ static __thread int loading __attribute__((tls_model("initial-exec")));
 struct addr_idx {
 	void *real;
 	int idx;
+	int hooked;
 };
 static struct addr_idx *cuda_by_addr;
 static int cuda_by_addr_n;
@@ -205,7 +206,7 @@ static int addr_cmp(const void *a, const void *b)
 	if (x->real != y->real)
 		return (uintptr_t)x->real < (uintptr_t)y->real ? -1 : 1;
 	/* Aliases (one function, two names): hooked names first. */
-	return vgpu_shim_cuda_hooked(y->idx) - vgpu_shim_cuda_hooked(x->idx);
+	return y->hooked - x->hooked;
 }
 
 static int ptr_cmp(const void *a, const void *b)
@@ -214,6 +215,10 @@ static int ptr_cmp(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
+
+/* Built on the first cuGetProcAddress (a program that never asks does not
+ * pay for it at start-up). */
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 static void index_cuda(void)
 {
@@ -226,7 +231,7 @@ static void index_cuda(void)
 		void *p = __atomic_load_n(&vgpu_shim_cuda_table[i], __ATOMIC_RELAXED);
 
 		if (p != (void *)cuda_missing && p != (void *)cuda_unusable)
-			cuda_by_addr[n++] = (struct addr_idx){ p, i };
+			cuda_by_addr[n++] = (struct addr_idx){ p, i, vgpu_shim_cuda_hooked(i) };
 	}
 	qsort(cuda_by_addr, (size_t)n, sizeof(*cuda_by_addr), addr_cmp);
 	cuda_by_addr_n = n;
@@ -239,6 +244,8 @@ static void index_cuda(void)
 
 int vgpu_shim_cuda_is_self(void *p)
 {
+	if (vgpu_shim_load_cuda() == 0)
+		pthread_once(&index_once, index_cuda);
 	return p && self_sorted && bsearch(&p, self_sorted, VGPU_SHIM_NCUDA, sizeof(*self_sorted), ptr_cmp);
 }
 
@@ -248,6 +255,7 @@ void *vgpu_shim_cuda_self_of(void *real)
 
 	if (!real || vgpu_shim_load_cuda() != 0)
 		return NULL;
+	pthread_once(&index_once, index_cuda);
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
@@ -320,8 +328,6 @@ static void load(struct real_lib *lib, const char *path)
 static void load_cuda_once(void)
 {
 	load(&cuda_lib, vgpu_shim.desc.cuda_path);
-	if (cuda_lib.ok)
-		index_cuda();
 }
 
 static void load_nvml_once(void)
