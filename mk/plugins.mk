@@ -1,4 +1,4 @@
-## mk/plugins.mk: the Slurm plugins (SPANK launcher, admission) and their tests.
+## mk/plugins.mk: the Slurm plugins (SPANK launcher, job_submit admission) and their tests.
 ##
 ## vgpu_spank.so (plugins/spank, doc/slurm-integration.md): a libtool module
 ## with the core library linked in statically; only slurm_spank_* and
@@ -15,6 +15,8 @@ plugins_spank_vgpu_spank_la_SOURCES = \
 	plugins/spank/spank_option.h \
 	plugins/spank/spank_remote.c \
 	plugins/spank/spank_remote.h \
+	plugins/spank/spank_mount.c \
+	plugins/spank/spank_mount.h \
 	plugins/spank/spank_state.c \
 	plugins/spank/spank_state.h \
 	plugins/spank/spank_gpu.c \
@@ -24,6 +26,38 @@ plugins_spank_vgpu_spank_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shar
 plugins_spank_vgpu_spank_la_LIBADD = libvgpucore.la
 EXTRA_plugins_spank_vgpu_spank_la_DEPENDENCIES = $(srcdir)/plugins/spank/vgpu_spank.map
 endif
+
+## job_submit_vgpu.so (plugins/job_submit): slurmctld's admission checks, a
+## thin adapter over src/lib/vgpu_admit.c. slurmctld finds it by name in
+## PluginDir (JobSubmitPlugins=vgpu). Built against public slurm.h only;
+## Slurm's symbols (slurm_xstrdup, slurm_info) come from slurmctld, and -z now
+## makes a missing one fail the load. Only plugin_*, init, fini, job_submit
+## and job_modify are exported. vgpu_admit.c is compiled in here (and into its
+## tests) until mk/core.mk lists it in libvgpucore.
+if HAVE_SLURM_H
+pkglib_LTLIBRARIES += plugins/job_submit/job_submit_vgpu.la
+plugins_job_submit_job_submit_vgpu_la_SOURCES = \
+	plugins/job_submit/job_submit_vgpu.c \
+	src/lib/vgpu_admit.c \
+	src/lib/vgpu_admit.h
+plugins_job_submit_job_submit_vgpu_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-Wl,-z,now -Wl,--version-script=$(srcdir)/plugins/job_submit/job_submit_vgpu.map
+plugins_job_submit_job_submit_vgpu_la_LIBADD = libvgpucore.la -ldl
+EXTRA_plugins_job_submit_job_submit_vgpu_la_DEPENDENCIES = $(srcdir)/plugins/job_submit/job_submit_vgpu.map
+endif
+EXTRA_DIST += plugins/job_submit/job_submit_vgpu.map
+
+## Unit tests of the admission checks, and the replay of their fuzz corpus.
+check_PROGRAMS += tests/unit/test_jobsubmit tests/fuzz/replay_admit
+TESTS += tests/unit/test_jobsubmit tests/fuzz/replay_admit
+tests_unit_test_jobsubmit_SOURCES = tests/unit/test_jobsubmit.c tests/unit/vgpu_test.h \
+	src/lib/vgpu_admit.c src/lib/vgpu_admit.h
+tests_unit_test_jobsubmit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jobsubmit_LDADD = $(UNIT_LDADD)
+tests_fuzz_replay_admit_SOURCES = tests/fuzz/fuzz_admit.c src/lib/vgpu_admit.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_admit_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"admit"'
+tests_fuzz_replay_admit_LDADD = libvgpucore.la
+
 EXTRA_DIST += plugins/spank/vgpu_spank.map etc/cli_filter.lua
 dist_doc_DATA += doc/slurm-integration.md etc/plugstack.conf.example
 
@@ -42,6 +76,7 @@ TESTS += tests/unit/test_spank
 tests_unit_test_spank_SOURCES = tests/unit/test_spank.c tests/unit/vgpu_test.h \
 	plugins/spank/spank_config.c plugins/spank/spank_config.h \
 	plugins/spank/spank_state.c plugins/spank/spank_state.h \
+	plugins/spank/spank_mount.c plugins/spank/spank_mount.h \
 	plugins/spank/spank_gpu.c plugins/spank/spank_gpu.h
 tests_unit_test_spank_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank
 tests_unit_test_spank_CFLAGS = $(UNIT_CFLAGS)
@@ -51,6 +86,7 @@ tests_unit_test_spank_LDADD = $(UNIT_LDADD)
 PLUGIN_E2E_TESTS = \
 	tests/e2e/0200-spank-launch.sh \
 	tests/e2e/0205-request-slurm.sh \
-	tests/e2e/0210-vgpu-admission.sh
+	tests/e2e/0210-vgpu-admission.sh \
+	tests/e2e/0220-job-submit.sh
 TESTS += $(PLUGIN_E2E_TESTS)
 EXTRA_DIST += $(PLUGIN_E2E_TESTS)

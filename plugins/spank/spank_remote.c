@@ -22,6 +22,7 @@
 #include <slurm/slurm.h>
 
 #include "spank_gpu.h"
+#include "spank_mount.h"
 #include "spank_remote.h"
 #include "spank_state.h"
 #include "vgpu_account.h"
@@ -113,9 +114,13 @@ static int write_preload(const char *shim, vgpu_err_t *err)
 
 	fd = open("/etc/ld.so.preload", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		ssize_t r = read(fd, text, sizeof(text) - VGPU_PATH_MAX - 4);
+		size_t room = sizeof(text) - VGPU_PATH_MAX - 4;
+		ssize_t r = read(fd, text, room + 1);
 
 		close(fd);
+		if (r > (ssize_t)room)
+			return vgpu_err_set(err, "the host's /etc/ld.so.preload is longer than %zu "
+					    "bytes: not copied", room);
 		if (r > 0)
 			n = (size_t)r;
 		if (n && text[n - 1] != '\n')
@@ -245,14 +250,19 @@ int vgpu_spank_remote_setup(spank_t sp, const vgpu_spank_config_t *cfg, const ch
 
 int vgpu_spank_remote_user_init(spank_t sp)
 {
-	char old[4096], val[sizeof(old) + VGPU_PATH_MAX + 2];
+	char old[16384], val[sizeof(old) + VGPU_PATH_MAX + 2];
+	spank_err_t rc;
 
 	if (!step.active)
 		return 0;
-	if (job_env(sp, "LD_PRELOAD", old, sizeof(old)) == 0)
+	rc = spank_getenv(sp, "LD_PRELOAD", old, sizeof(old));
+	if (rc == ESPANK_SUCCESS && old[0])
 		snprintf(val, sizeof(val), "%s:%s", step.shim, old);
 	else
 		snprintf(val, sizeof(val), "%s", step.shim);
+	if (rc == ESPANK_NOSPACE)
+		slurm_error("vgpu: the job's LD_PRELOAD is longer than %zu bytes; the step runs "
+			    "with the shim alone in it", sizeof(old) - 1);
 	if (spank_setenv(sp, VGPU_STEPDESC_ENV, step.desc, 1) != ESPANK_SUCCESS ||
 	    spank_setenv(sp, "LD_PRELOAD", val, 1) != ESPANK_SUCCESS) {
 		slurm_error("vgpu: cannot set VGPU_STEP_DESC/LD_PRELOAD in the job's environment");
@@ -263,30 +273,14 @@ int vgpu_spank_remote_user_init(spank_t sp)
 
 int vgpu_spank_remote_task_privileged(spank_t sp)
 {
-	char opts[2 * VGPU_PATH_MAX];
+	char why[VGPU_ERR_MAX], host_etc[sizeof(step.dir) + 16];
 
 	(void)sp;
 	if (!step.active || !step.preload_etc)
 		return 0;
-	if (strpbrk(step.etc, ",:\\ ")) {
-		slurm_info("vgpu: %s has a character overlayfs options cannot carry; "
-			   "LD_PRELOAD only", step.etc);
-		return 0;
-	}
-	snprintf(opts, sizeof(opts), "lowerdir=%s:/etc", step.etc);
-	if (unshare(CLONE_NEWNS) != 0) {
-		slurm_info("vgpu: unshare(CLONE_NEWNS): %s; LD_PRELOAD only", strerror(errno));
-		return 0;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-		slurm_info("vgpu: making mounts private: %s; LD_PRELOAD only", strerror(errno));
-		return 0;
-	}
-	/* Two lower layers, no upper: a read-only /etc that shows the step's
-	 * ld.so.preload over the host's. */
-	if (mount("overlay", "/etc", "overlay", MS_RDONLY, opts) != 0)
-		slurm_info("vgpu: overlay mount of /etc (%s): %s; LD_PRELOAD only", opts,
-			   strerror(errno));
+	snprintf(host_etc, sizeof(host_etc), "%s/etc-host", step.dir);
+	if (vgpu_spank_mount_etc(step.etc, host_etc, why, sizeof(why)) != 0)
+		slurm_info("vgpu: private /etc/ld.so.preload: %s; LD_PRELOAD only", why);
 	return 0;
 }
 

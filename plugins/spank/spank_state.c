@@ -7,27 +7,98 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spank_state.h"
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+#define REMOVE_DEPTH 32  /* deeper trees are left for the next clean-up */
+#define REMOVE_PASSES 3  /* rescans when entries change under us */
+#define NEW_GRACE_SECONDS 60 /* a .new dir without owner may be mid-creation */
+
+/*
+ * Remove everything below the directory open at dfd (consumed). Runs as root
+ * over acct/, which the job's user can change while we work: every step is
+ * relative to a directory fd, symlinks are never followed (O_NOFOLLOW,
+ * AT_SYMLINK_NOFOLLOW), a directory is entered only when the fd opened is the
+ * inode that was stat'ed, and no other file system is entered. Returns 0 when
+ * the directory is empty at the end, -1 when entries are left, -2 when the
+ * tree is deeper than REMOVE_DEPTH (given up at once, no retries).
+ */
+static int remove_below(int dfd, dev_t dev, int depth)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP || flag == FTW_D)
-		return rmdir(path) != 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) != 0 && errno != ENOENT ? -1 : 0;
+	DIR *d;
+	struct dirent *de;
+	int pass, rc = -1;
+
+	if (depth > REMOVE_DEPTH) {
+		close(dfd);
+		errno = ELOOP;
+		return -2;
+	}
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -1;
+	}
+	for (pass = 0; pass < REMOVE_PASSES && rc != 0; pass++) {
+		int left = 0;
+
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL) {
+			struct stat st, st2;
+			int sub;
+
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+				left += errno != ENOENT;
+				continue;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
+					left++;
+				continue;
+			}
+			if (st.st_dev != dev) { /* a mount point: never cross */
+				left++;
+				continue;
+			}
+			sub = openat(dirfd(d), de->d_name,
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				left++;
+				continue;
+			}
+			if (fstat(sub, &st2) != 0 || st2.st_ino != st.st_ino || st2.st_dev != dev) {
+				close(sub);
+				left++;
+				continue;
+			}
+			if (remove_below(sub, dev, depth + 1) == -2) {
+				rc = -2;
+				goto out;
+			}
+			if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+				left++;
+		}
+		rc = left ? -1 : 0;
+	}
+out:
+	closedir(d);
+	if (rc == -2)
+		errno = ELOOP;
+	return rc;
 }
 
 int vgpu_spank_state_remove(const char *path, vgpu_err_t *err)
 {
 	struct stat st;
+	int fd;
 
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? 0 : vgpu_err_set(err, "%s: %s", path, strerror(errno));
@@ -36,8 +107,13 @@ int vgpu_spank_state_remove(const char *path, vgpu_err_t *err)
 			return vgpu_err_set(err, "cannot remove %s: %s", path, strerror(errno));
 		return 0;
 	}
-	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
-		return vgpu_err_set(err, "cannot remove %s: %s", path, strerror(errno));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return vgpu_err_set(err, "cannot open %s: %s", path, strerror(errno));
+	errno = 0;
+	if (remove_below(fd, st.st_dev, 0) != 0 || (rmdir(path) != 0 && errno != ENOENT))
+		return vgpu_err_set(err, "cannot remove %s: %s", path,
+				    errno ? strerror(errno) : "entries keep changing");
 	return 0;
 }
 
@@ -108,8 +184,15 @@ int vgpu_spank_state_create(const char *state_dir, const char *dir, uid_t uid, g
 
 	if (mkdir(state_dir, 0755) != 0 && errno != EEXIST)
 		return vgpu_err_set(err, "StateDir %s: cannot create: %s", state_dir, strerror(errno));
-	if (lstat(state_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (lstat(state_dir, &st) != 0)
+		return vgpu_err_set(err, "StateDir %s: %s", state_dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
 		return vgpu_err_set(err, "StateDir %s is not a directory", state_dir);
+	/* Root works in here: nobody else may be able to rename or plant entries. */
+	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))))
+		return vgpu_err_set(err, "StateDir %s must be owned by root and writable by root "
+				    "only (it is uid %ld, mode %04o)", state_dir, (long)st.st_uid,
+				    (unsigned)(st.st_mode & 07777));
 	/* Filled under a name the cleaner ignores, then renamed: a directory
 	 * the cleaner sees always has its owner. */
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", dir) >= sizeof(tmp))
@@ -139,7 +222,8 @@ out:
 	return rc;
 }
 
-/* Is name JOB.STEP.NODE (digits, digits or "batch", digits)? */
+/* Is name JOB.STEP.NODE (digits, digits or "batch", digits), optionally
+ * with ".new" (a directory being filled)? Returns 0 no, 1 yes, 2 yes+.new. */
 static int step_name(const char *name)
 {
 	const char *p = name;
@@ -158,7 +242,9 @@ static int step_name(const char *name)
 		if (part < 2 && *p++ != '.')
 			return 0;
 	}
-	return *p == '\0';
+	if (*p == '\0')
+		return 1;
+	return strcmp(p, ".new") == 0 ? 2 : 0;
 }
 
 int vgpu_spank_state_clean(const char *state_dir, const char *keep)
@@ -174,9 +260,10 @@ int vgpu_spank_state_clean(const char *state_dir, const char *keep)
 		long pid = 0;
 		unsigned long long start = 0;
 		ssize_t n;
-		int fd;
+		struct stat st;
+		int fd, kind = step_name(de->d_name);
 
-		if (!step_name(de->d_name) || (keep && strcmp(de->d_name, keep) == 0))
+		if (!kind || (keep && strcmp(de->d_name, keep) == 0))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s/owner", state_dir, de->d_name) >=
 		    sizeof(path))
@@ -194,6 +281,11 @@ int vgpu_spank_state_clean(const char *state_dir, const char *keep)
 		if (pid > 0 && start != 0 && proc_start(pid) == start)
 			continue; /* its slurmstepd still runs */
 		snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name);
+		/* A .new directory gets its owner file right after mkdir: without
+		 * one it may be mid-creation, unless it is old. */
+		if (kind == 2 && pid == 0 &&
+		    (lstat(path, &st) != 0 || time(NULL) - st.st_mtime < NEW_GRACE_SECONDS))
+			continue;
 		if (vgpu_spank_state_remove(path, NULL) == 0)
 			removed++;
 	}

@@ -1,14 +1,20 @@
 /* Unit tests for the Slurm-free parts of the SPANK plugin: plugstack.conf
  * arguments (spank_config) and per-step state directories (spank_state). */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utime.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "spank_config.h"
 #include "spank_gpu.h"
+#include "spank_mount.h"
 #include "spank_state.h"
 #include "vgpu_test.h"
 
@@ -120,6 +126,183 @@ START_TEST(state_create_clean_remove)
 }
 END_TEST
 
+/* Make depth levels "d/d/d..." below the directory in out (extended in place
+ * to the deepest one). */
+static void make_deep(int depth, char *out, size_t len)
+{
+	int i;
+
+	for (i = 0; i < depth; i++) {
+		size_t n = strlen(out);
+
+		snprintf(out + n, len - n, "/d");
+		ck_assert_int_eq(mkdir(out, 0755), 0);
+	}
+}
+
+START_TEST(state_remove_never_leaves_the_tree)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", sd[128], dir[192], path[512], outside[192];
+	struct stat st;
+	vgpu_err_t err;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(sd, sizeof(sd), "%s/state", base);
+	snprintf(dir, sizeof(dir), "%s/9.1.0", sd);
+	snprintf(outside, sizeof(outside), "%s/outside", base);
+	ck_assert_int_eq(mkdir(outside, 0755), 0);
+	snprintf(path, sizeof(path), "%s/precious", outside);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(vgpu_spank_state_create(sd, dir, getuid(), getgid(), &err), 0);
+	/* nested directories, files, and links to a directory outside */
+	snprintf(path, sizeof(path), "%s/acct/a", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/acct/a/b", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/acct/a/b/link", dir);
+	ck_assert_int_eq(symlink(outside, path), 0);
+	snprintf(path, sizeof(path), "%s/acct/a/precious", dir);
+	ck_assert_int_eq(symlink(outside, path), 0);
+	ck_assert_int_eq(vgpu_spank_state_remove(dir, &err), 0);
+	ck_assert_int_ne(lstat(dir, &st), 0);
+	snprintf(path, sizeof(path), "%s/precious", outside);
+	ck_assert_int_eq(stat(path, &st), 0);
+
+	/* a tree deeper than the remover goes is refused, not half-followed */
+	ck_assert_int_eq(vgpu_spank_state_create(sd, dir, getuid(), getgid(), &err), 0);
+	snprintf(path, sizeof(path), "%s/acct", dir);
+	make_deep(40, path, sizeof(path));
+	ck_assert_int_eq(vgpu_spank_state_remove(dir, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot remove "));
+	snprintf(path, sizeof(path), "%s/precious", outside);
+	ck_assert_int_eq(stat(path, &st), 0);
+	unlink(path);
+	rmdir(outside);
+	/* leave the deep tree to rm -rf (the test's own clean-up) */
+	snprintf(path, sizeof(path), "rm -rf '%s'", base);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+START_TEST(state_clean_handles_half_created_dirs)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", sd[128], path[256];
+	struct stat st;
+	struct utimbuf old = { 0, 0 };
+	vgpu_err_t err;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(sd, sizeof(sd), "%s/state", base);
+	snprintf(path, sizeof(path), "%s/1.0.0", sd);
+	ck_assert_int_eq(vgpu_spank_state_create(sd, path, getuid(), getgid(), &err), 0);
+	/* a .new dir whose creator died after writing its owner */
+	pid = fork();
+	if (pid == 0) {
+		char d2[256], o[300];
+		FILE *f;
+
+		snprintf(d2, sizeof(d2), "%s/2.0.0.new", sd);
+		if (mkdir(d2, 0755) != 0)
+			_exit(1);
+		snprintf(o, sizeof(o), "%s/owner", d2);
+		f = fopen(o, "w");
+		if (!f)
+			_exit(1);
+		fprintf(f, "%ld 1\n", (long)getpid());
+		fclose(f);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	/* a fresh .new dir without owner yet (being created) and an old one */
+	snprintf(path, sizeof(path), "%s/3.0.0.new", sd);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/4.0.0.new", sd);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert_int_eq(utime(path, &old), 0);
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 2);
+	snprintf(path, sizeof(path), "%s/2.0.0.new", sd);
+	ck_assert_int_ne(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/3.0.0.new", sd);
+	ck_assert_int_eq(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/4.0.0.new", sd);
+	ck_assert_int_ne(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/1.0.0", sd);
+	ck_assert_int_eq(stat(path, &st), 0); /* its owner (this process) lives */
+
+	/* as root, a StateDir others can write is refused */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(sd, 0777), 0);
+		snprintf(path, sizeof(path), "%s/5.0.0", sd);
+		ck_assert_int_eq(vgpu_spank_state_create(sd, path, getuid(), getgid(), &err), -1);
+		ck_assert_ptr_nonnull(strstr(err.msg, "must be owned by root and writable by root only"));
+		ck_assert_ptr_nonnull(strstr(err.msg, "mode 0777"));
+	}
+	snprintf(path, sizeof(path), "rm -rf '%s'", base);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+/* In a child with its own mount namespace (the host is never touched): a file
+ * bind-mounted over /etc/hostname stays visible through the private /etc,
+ * which shows the step's ld.so.preload. Root only. */
+START_TEST(private_etc_keeps_submounts)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", etc[128], hostetc[128], path[256];
+	int status;
+	pid_t pid;
+	FILE *f;
+
+	if (geteuid() != 0 || access("/etc/hostname", F_OK) != 0)
+		return; /* needs root and a file to cover */
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(etc, sizeof(etc), "%s/etc", base);
+	snprintf(hostetc, sizeof(hostetc), "%s/etc-host", base);
+	ck_assert_int_eq(mkdir(etc, 0755), 0);
+	snprintf(path, sizeof(path), "%s/ld.so.preload", etc);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("/nonexistent/libvgpu-test.so\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/name", base);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("from-submount\n", f);
+	fclose(f);
+	pid = fork();
+	if (pid == 0) {
+		char why[256], buf[64] = "";
+		FILE *r;
+
+		if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount(path, "/etc/hostname", NULL, MS_BIND, NULL) != 0)
+			_exit(10); /* no mount namespaces here: nothing to check */
+		if (vgpu_spank_mount_etc(etc, hostetc, why, sizeof(why)) != 0) {
+			fprintf(stderr, "%s\n", why);
+			_exit(1);
+		}
+		r = fopen("/etc/hostname", "r");
+		if (!r || !fgets(buf, sizeof(buf), r) || strcmp(buf, "from-submount\n") != 0)
+			_exit(2);
+		fclose(r);
+		r = fopen("/etc/ld.so.preload", "r");
+		if (!r || !fgets(buf, sizeof(buf), r) || strcmp(buf, "/nonexistent/libvgpu-test.so\n") != 0)
+			_exit(3);
+		fclose(r);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_msg(WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 10, "child exit %d",
+		      WEXITSTATUS(status));
+	snprintf(path, sizeof(path), "rm -rf '%s'", base);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 START_TEST(gpu_type_matching)
 {
 	static const char text[] =
@@ -170,6 +353,9 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, config_defaults_and_keys);
 	tcase_add_test(tc, config_errors);
 	tcase_add_test(tc, state_create_clean_remove);
+	tcase_add_test(tc, state_remove_never_leaves_the_tree);
+	tcase_add_test(tc, state_clean_handles_half_created_dirs);
+	tcase_add_test(tc, private_etc_keeps_submounts);
 	tcase_add_test(tc, gpu_type_matching);
 	tcase_add_test(tc, gpu_libpath);
 	suite_add_tcase(s, tc);
