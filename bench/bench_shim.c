@@ -12,6 +12,8 @@
  *       alloc   cuMemAlloc_v2 + cuMemFree_v2 of 2 MiB: the hooks, the ledger;
  *       info    cuMemGetInfo_v2: the slice's view;
  *   printed as "NAME NS" lines.
+ *   bench_shim launches N   set up, then N launches (for instruction counts:
+ *       run.sh subtracts N = 0 from N = 1000000 under `perf stat`).
  *   bench_shim start N   N processes forked, released at once, each exec()ing
  *       this program; each measures from just before its exec() to the
  *       return of its first CUDA calls (cuInit, cuDeviceGet, primary context
@@ -134,6 +136,25 @@ static void start(int n)
 		printf("%s %.1f\n", name, best);           \
 	} while (0)
 
+static int launches(long n)
+{
+	void *h = dlopen("libcuda.so.1", RTLD_NOW);
+	vgpu_CUcontext c = NULL;
+
+	if (!h)
+		return 1;
+	LOAD(h, cuInit);
+	LOAD(h, cuDevicePrimaryCtxRetain);
+	LOAD(h, cuCtxSetCurrent);
+	LOAD(h, cuLaunchKernel);
+	if (cuInit(0) || cuDevicePrimaryCtxRetain(&c, 0) || cuCtxSetCurrent(c))
+		return 1;
+	/* two launches first: the shim's calibration of this kernel */
+	for (long i = 0; i < n + 2; i++)
+		cuLaunchKernel((vgpu_CUfunction)(void *)&c, 1, 1, 1, 32, 1, 1, 0, NULL, NULL, NULL);
+	return 0;
+}
+
 static int calls(void)
 {
 	void *h = dlopen("libcuda.so.1", RTLD_NOW);
@@ -180,8 +201,10 @@ int main(int argc, char **argv)
 		start(atoi(argv[2]));
 		return 0;
 	}
+	if (argc > 2 && strcmp(argv[1], "launches") == 0)
+		return launches(atol(argv[2]));
 	if (argc > 1 && strcmp(argv[1], "calls") == 0)
 		return calls();
-	fprintf(stderr, "usage: bench_shim calls | start N\n");
+	fprintf(stderr, "usage: bench_shim calls | launches N | start N\n");
 	return 2;
 }

@@ -62,6 +62,20 @@ for k in pass launch alloc info; do
 		printf "  %-8s %20.1f %7.1f  (%+6.1f, %5.2fx) %13.1f  (%+6.1f, %5.2fx)\n",
 			k, a, s, s - a, s / a, c, c - a, c / a }'
 done
+# Instructions per launch (perf stat, when it works here): deterministic,
+# unlike the times above.
+ins() { # ENV... : instructions of `launches 1000000` minus `launches 0`, per launch
+	a=$(env "$@" perf stat -x, -e instructions:u "$b/bench/bench_shim" launches 0 2>&1 >/dev/null | cut -d, -f1)
+	z=$(env "$@" perf stat -x, -e instructions:u "$b/bench/bench_shim" launches 1000000 2>&1 >/dev/null | cut -d, -f1)
+	awk -v a="$a" -v z="$z" 'BEGIN { if (a + 0 > 0 && z + 0 > 0) printf "%.1f", (z - a) / 1e6; else print "n/a" }'
+}
+if command -v perf >/dev/null 2>&1; then
+	i1=$(ins VGPU_SIM_STATE="$tmp/s8" LD_LIBRARY_PATH="$b/sim/.libs")
+	i2=$(ins VGPU_SIM_STATE="$tmp/s9" VGPU_STEP_DESC="$tmp/step.desc" LD_PRELOAD="$shim")
+	i3=$(ins VGPU_SIM_STATE="$tmp/s10" VGPU_STEP_DESC="$tmp/cap.desc" LD_PRELOAD="$shim")
+	echo
+	echo "instructions per launch (perf stat): simulator $i1, shim $i2, shim with cap $i3"
+fi
 echo
 echo "start-up, $procs processes at once: exec -> cuInit, cuDeviceGet, context, cuMemGetInfo returned (ms)"
 read -r _ _ p50a p99a maxa bada < "$tmp/start-sim"

@@ -32,9 +32,11 @@ struct sim_event {
 	int recorded;
 	struct sim_ctx *ctx;
 	uint64_t t; /* when the GPU reaches it */
+	struct sim_event *next; /* all events ever made (destroyed ones are reused) */
 };
 
 static pthread_mutex_t exec_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sim_event *events; /* guarded by exec_lock */
 static pthread_once_t knob_once = PTHREAD_ONCE_INIT;
 static uint64_t block_ns = DEFAULT_BLOCK_NS;
 
@@ -213,16 +215,32 @@ vgpu_CUresult cuEventCreate(vgpu_simcu_event_t *e, unsigned int flags)
 		return rc;
 	if (!e || flags > 0xf)
 		return VGPU_CUDA_ERROR_INVALID_VALUE;
-	ev = calloc(1, sizeof(*ev));
+	pthread_mutex_lock(&exec_lock);
+	for (ev = events; ev && __atomic_load_n(&ev->magic, __ATOMIC_ACQUIRE) == EVENT_MAGIC; ev = ev->next)
+		;
+	if (!ev) {
+		ev = calloc(1, sizeof(*ev));
+		if (ev) {
+			ev->next = events;
+			events = ev;
+		}
+	}
+	if (ev) {
+		ev->ctx = c;
+		__atomic_store_n(&ev->recorded, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&ev->t, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&ev->magic, EVENT_MAGIC, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&exec_lock);
 	if (!ev)
 		return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
-	ev->ctx = c;
-	__atomic_store_n(&ev->magic, EVENT_MAGIC, __ATOMIC_RELEASE);
 	*e = ev;
 	return VGPU_CUDA_SUCCESS;
 }
 
-/* Destroyed events are not freed: a stale handle stays an error. */
+/* Destroyed events are not freed but kept for reuse by cuEventCreate: a
+ * stale handle is an error (or, once reused, another live event, as a
+ * real driver's may be), never freed memory. */
 vgpu_CUresult cuEventDestroy_v2(vgpu_simcu_event_t e)
 {
 	vgpu_CUresult rc;

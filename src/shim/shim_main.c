@@ -216,6 +216,8 @@ static int ptr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void *resolve_one(struct real_lib *lib, int i);
+
 /* Built on the first cuGetProcAddress (a program that never asks does not
  * pay for it at start-up). */
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
@@ -228,7 +230,7 @@ static void index_cuda(void)
 	if (!cuda_by_addr)
 		return;
 	for (int i = 0; i < VGPU_SHIM_NCUDA; i++) {
-		void *p = __atomic_load_n(&vgpu_shim_cuda_table[i], __ATOMIC_RELAXED);
+		void *p = resolve_one(&cuda_lib, i);
 
 		if (p != (void *)cuda_missing && p != (void *)cuda_unusable)
 			cuda_by_addr[n++] = (struct addr_idx){ p, i, vgpu_shim_cuda_hooked(i) };
@@ -292,7 +294,6 @@ static void load(struct real_lib *lib, const char *path)
 	void *(*real_dlopen)(const char *, int) = (void *(*)(const char *, int))real_dlopen_fn();
 	const char *why = NULL;
 	void *h = NULL;
-	int found = 0;
 
 	if (!vgpu_shim.ok) {
 		SHIM_ERROR("%s; %s calls fail in this process", vgpu_shim.error, lib->what);
@@ -314,15 +315,23 @@ static void load(struct real_lib *lib, const char *path)
 	}
 	if (dlinfo(h, RTLD_DI_LINKMAP, &lib->map) != 0)
 		lib->map = NULL;
-	for (int i = 0; i < lib->n; i++) {
-		void *p = dlsym(h, lib->names[i]);
-
-		found += p != NULL;
-		__atomic_store_n(&lib->table[i], p ? p : lib->missing, __ATOMIC_RELEASE);
-	}
+	/* Slots are resolved one by one on first call (resolve_one), so a
+	 * program's start-up does not pay for hundreds of dlsym. */
 	lib->handle = h;
 	lib->ok = 1;
-	SHIM_INFO("%s %s loaded: %d of %d entry points", lib->what, path, found, lib->n);
+	SHIM_INFO("%s %s loaded", lib->what, path);
+}
+
+/* Point slot i of a loaded library at its real function (or at the
+ * "missing" stub) and return that. Idempotent; racing callers store the
+ * same value. */
+static void *resolve_one(struct real_lib *lib, int i)
+{
+	void *p = dlsym(lib->handle, lib->names[i]);
+
+	p = p ? p : lib->missing;
+	__atomic_store_n(&lib->table[i], p, __ATOMIC_RELEASE);
+	return p;
 }
 
 static void load_cuda_once(void)
@@ -361,7 +370,7 @@ int vgpu_shim_nvml_real(int idx)
 
 	if (idx < 0 || idx >= VGPU_SHIM_NNVML || !nvml_lib.ok)
 		return 0;
-	p = __atomic_load_n(&vgpu_shim_nvml_table[idx], __ATOMIC_ACQUIRE);
+	p = resolve_one(&nvml_lib, idx);
 	return p != nvml_lib.missing && p != nvml_lib.unusable;
 }
 
@@ -370,11 +379,13 @@ void *vgpu_shim_resolve(void **slot)
 	if (slot >= vgpu_shim_cuda_table && slot < vgpu_shim_cuda_table + VGPU_SHIM_NCUDA) {
 		if (loading)
 			return (void *)cuda_unusable;
-		vgpu_shim_load_cuda();
+		if (vgpu_shim_load_cuda() == 0)
+			return resolve_one(&cuda_lib, (int)(slot - vgpu_shim_cuda_table));
 	} else if (slot >= vgpu_shim_nvml_table && slot < vgpu_shim_nvml_table + VGPU_SHIM_NNVML) {
 		if (loading)
 			return (void *)nvml_unusable;
-		vgpu_shim_load_nvml();
+		if (vgpu_shim_load_nvml() == 0)
+			return resolve_one(&nvml_lib, (int)(slot - vgpu_shim_nvml_table));
 	} else {
 		return (void *)cuda_unusable;
 	}

@@ -8,23 +8,26 @@
  *  - Cost: each launch is charged an estimate of its SM time: units (blocks
  *    of the grid; 1 for a graph) x the cost per unit learned for the kernel
  *    (or graph), kept in a small per-process table. The shim learns it from
- *    completed work: now and then (the first launch of a kernel, then one in
- *    SAMPLE_EVERY) it brackets a launch with two events of its own, and the
+ *    completed work: now and then (the second launch of a kernel, then one
+ *    in SAMPLE_EVERY) it brackets a launch with two events of its own, and the
  *    elapsed time between them is the kernel's time; when the GPU was idle
  *    as the first event was recorded (it is complete as soon as recorded),
  *    the host time from that event to the launch's return is taken off (the
- *    GPU waited for the launch, it did not work). Samples
- *    inflated by other contexts' work are filtered: a lower sample moves
+ *    GPU waited for the launch, it did not work). Samples inflated by other
+ *    contexts' work are filtered: a lower sample moves
  *    the estimate by 1/4 of the distance, a higher one by 1/8.
  *  - Pacing: a GCRA token bucket in the step's ledger (one word shared by
  *    all its processes on that GPU, vgpu_ledger_sm_pace): the launch waits
  *    until the step's schedule is within TAU_NS of now, then advances it by
  *    cost / cap. No syscall unless the launch has to wait.
- *  - The first launch of a kernel is not measured (it may load the module)
- *    nor charged; the second waits for its sample to complete (a
- *    calibration) and is charged afterwards.
+ *  - A kernel without an estimate yet (new, or evicted from the table) is
+ *    charged the cost per unit of the last sample of any kernel; its first
+ *    launch is not measured (it may load the module), its second is. Only
+ *    when the process has no sample at all does that second launch wait for
+ *    its sample (a calibration, once per process), to be charged after it.
  * Without a cap (no GPU of the step below 10000) a launch costs one load and
- * a branch more than the pass-through stub.
+ * a branch more than the pass-through stub. The launch is charged to the
+ * current context's GPU (a stream of another context is not looked up).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -52,7 +55,7 @@ struct sample {
 	uint64_t units;
 	vgpu_shim_event_t a, b;
 	int64_t t_a;            /* host time just before a was recorded */
-	int64_t gap;            /* host time from a to the launch's return, when the GPU was idle at a */
+	int64_t gap;            /* host time from a to the launch's end, if the GPU was idle at a */
 	int idle;               /* a was complete as soon as recorded */
 };
 
@@ -70,6 +73,7 @@ static struct est est_tab[EST_SLOTS];
 static pthread_mutex_t sample_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sample smp;               /* guarded by sample_lock */
 static int sample_pending;              /* atomic: smp holds a sample in flight */
+static uint64_t fallback;               /* atomic: the last sample's cost per unit (any kernel) */
 
 static __thread struct {
 	uintptr_t ctx;          /* the context g was found for */
@@ -166,11 +170,9 @@ static void finish_sample(void)
 			__atomic_store_n(&e->key, smp.key, __ATOMIC_RELAXED);
 		}
 		old = __atomic_load_n(&e->ns, __ATOMIC_RELAXED);
-		SHIM_DEBUG("SM sample: %llu units, %.3f ms: %llu ns per unit (was %llu)",
-			   (unsigned long long)smp.units, (double)ms, (unsigned long long)s >> 10,
-			   (unsigned long long)old >> 10);
 		__atomic_store_n(&e->ns, old == 0 ? s : s < old ? old - (old - s) / 4 : old + (s - old) / 8,
 				 __ATOMIC_RELAXED);
+		__atomic_store_n(&fallback, s, __ATOMIC_RELAXED);
 	}
 	CU_REAL(cuEventDestroy_v2)(smp.a);
 	CU_REAL(cuEventDestroy_v2)(smp.b);
@@ -230,8 +232,9 @@ static int start_sample(uintptr_t key, uint64_t units, vgpu_CUstream s, int ptsz
 static void sm_before(struct sm_launch *L, uintptr_t key, uint64_t units, vgpu_CUstream s, int ptsz)
 {
 	struct est *e;
-	uint64_t per;
+	uint64_t per, fb;
 	unsigned int n;
+	int first = 0;
 
 	L->sampled = L->calibrate = 0;
 	L->g = current_gpu();
@@ -241,21 +244,23 @@ static void sm_before(struct sm_launch *L, uintptr_t key, uint64_t units, vgpu_C
 	L->stream = s;
 	e = est_of(key);
 	n = ++tls.n;
-	if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) != key) {
-		/* its first launch (which may load its module: slow, not
-		 * representative) is not measured, nor paid for */
-		__atomic_store_n(&e->ns, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->key, key, __ATOMIC_RELAXED);
-		return;
-	}
-	per = __atomic_load_n(&e->ns, __ATOMIC_RELAXED);
 	if (n % POLL_EVERY == 0 && __atomic_load_n(&sample_pending, __ATOMIC_RELAXED) == 2)
 		poll_sample();
-	if (per != 0)
-		pay(L->g, (per * units) >> 10); /* before the sample starts: its wait is no kernel time */
+	if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) != key) {
+		__atomic_store_n(&e->ns, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->key, key, __ATOMIC_RELAXED);
+		first = 1;
+	}
+	per = __atomic_load_n(&e->ns, __ATOMIC_RELAXED);
+	fb = __atomic_load_n(&fallback, __ATOMIC_RELAXED);
+	/* paid before a sample starts: the wait is no kernel time */
+	if (per || fb)
+		pay(L->g, ((per ? per : fb) * units) >> 10);
+	if (first)
+		return; /* it may load its module: slow, not representative */
 	if ((per == 0 || n % SAMPLE_EVERY == 0) && __atomic_load_n(&sample_pending, __ATOMIC_RELAXED) == 0)
 		L->sampled = start_sample(key, units, s, ptsz);
-	L->calibrate = per == 0 && L->sampled;
+	L->calibrate = L->sampled && per == 0 && fb == 0;
 }
 
 static void sm_after(struct sm_launch *L, vgpu_CUresult rc, uintptr_t key, uint64_t units)

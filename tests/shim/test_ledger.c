@@ -346,6 +346,25 @@ START_TEST(sigkill_leaves_it_exact)
 }
 END_TEST
 
+/* The SM pacing word: a GCRA bucket with a burst of tau, shared by every
+ * process that opens the ledger. */
+START_TEST(sm_pace)
+{
+	struct vgpu_ledger *l = open_ok(100 * MIB), *l2 = open_ok(100 * MIB);
+
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l, 1000, 100, 50), 0);   /* schedule -> 1100 */
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l, 1000, 100, 50), 50);  /* 100 ahead: wait 50 */
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l2, 1049, 100, 50), 1);  /* another opener shares it */
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l2, 1050, 100, 50), 0);  /* -> 1200 */
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l, 1100, 30, 50), 50);   /* cost does not change the wait */
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l, 5000, 100, 50), 0);   /* idle: restarts from now, 5100 */
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l, 5000, 100, 50), 50);
+	ck_assert_int_eq(vgpu_ledger_sm_pace(l, 5000, 10, 200), 0);   /* a larger burst admits it */
+	vgpu_ledger_close(l2);
+	vgpu_ledger_close(l);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("ledger");
@@ -362,6 +381,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, concurrent_create);
 	tcase_add_test(tc, racing_processes_never_exceed);
 	tcase_add_test(tc, sigkill_leaves_it_exact);
+	tcase_add_test(tc, sm_pace);
 	suite_add_tcase(s, tc);
 	return s;
 }
