@@ -2,6 +2,8 @@
 
 noinst_LTLIBRARIES += libvgpucore.la
 libvgpucore_la_SOURCES = \
+	src/lib/vgpu_admit.c \
+	src/lib/vgpu_admit.h \
 	src/lib/vgpu_error.c \
 	src/lib/vgpu_error.h \
 	src/lib/vgpu_size.c \

@@ -32,14 +32,12 @@ endif
 ## PluginDir (JobSubmitPlugins=vgpu). Built against public slurm.h only;
 ## Slurm's symbols (slurm_xstrdup, slurm_info) come from slurmctld, and -z now
 ## makes a missing one fail the load. Only plugin_*, init, fini, job_submit
-## and job_modify are exported. vgpu_admit.c is compiled in here (and into its
-## tests) until mk/core.mk lists it in libvgpucore.
+## and job_modify are exported. The checks themselves are vgpu_admit.c, in
+## the core library.
 if HAVE_SLURM_H
 pkglib_LTLIBRARIES += plugins/job_submit/job_submit_vgpu.la
 plugins_job_submit_job_submit_vgpu_la_SOURCES = \
-	plugins/job_submit/job_submit_vgpu.c \
-	src/lib/vgpu_admit.c \
-	src/lib/vgpu_admit.h
+	plugins/job_submit/job_submit_vgpu.c
 plugins_job_submit_job_submit_vgpu_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-Wl,-z,now -Wl,--version-script=$(srcdir)/plugins/job_submit/job_submit_vgpu.map
 plugins_job_submit_job_submit_vgpu_la_LIBADD = libvgpucore.la -ldl
@@ -50,11 +48,10 @@ EXTRA_DIST += plugins/job_submit/job_submit_vgpu.map
 ## Unit tests of the admission checks, and the replay of their fuzz corpus.
 check_PROGRAMS += tests/unit/test_jobsubmit tests/fuzz/replay_admit
 TESTS += tests/unit/test_jobsubmit tests/fuzz/replay_admit
-tests_unit_test_jobsubmit_SOURCES = tests/unit/test_jobsubmit.c tests/unit/vgpu_test.h \
-	src/lib/vgpu_admit.c src/lib/vgpu_admit.h
+tests_unit_test_jobsubmit_SOURCES = tests/unit/test_jobsubmit.c tests/unit/vgpu_test.h
 tests_unit_test_jobsubmit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jobsubmit_LDADD = $(UNIT_LDADD)
-tests_fuzz_replay_admit_SOURCES = tests/fuzz/fuzz_admit.c src/lib/vgpu_admit.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_admit_SOURCES = tests/fuzz/fuzz_admit.c $(FUZZ_REPLAY_SRC)
 tests_fuzz_replay_admit_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"admit"'
 tests_fuzz_replay_admit_LDADD = libvgpucore.la
 

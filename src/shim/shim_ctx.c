@@ -17,6 +17,9 @@
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
 #endif
 
 #include "shim.h"
@@ -301,23 +304,39 @@ out:
 	return rc;
 }
 
-/* cuMemUnmap may cover several mappings laid end to end. */
+/* cuMemUnmap may cover several mappings laid end to end: take every one of
+ * them (no cap), give them back if the real unmap fails. */
 VGPU_SHIM_HOOK(cuMemUnmap);
 vgpu_CUresult cuMemUnmap(vgpu_CUdeviceptr ptr, size_t size)
 {
-	struct vgpu_track maps[64], h;
+	struct vgpu_track local[64], *maps = local, *grown, h;
+	uint64_t end = size > UINT64_MAX - ptr ? UINT64_MAX : ptr + size;
+	size_t n = 0, cap = sizeof(local) / sizeof(local[0]);
 	vgpu_CUresult rc;
-	int n = 0;
 
 	if (!vgpu_shim_enter()) {
 		rc = CU_REAL(cuMemUnmap)(ptr, size);
 		goto out;
 	}
 	vgpu_track_lock();
-	for (uint64_t p = ptr; p < ptr + size && n < 64 && vgpu_track_take(VGPU_TRACK_MAP, p, &maps[n]) == 0; n++)
+	for (uint64_t p = ptr; p < end;) {
+		if (n == cap) {
+			grown = malloc(2 * cap * sizeof(*maps));
+			if (!grown)
+				break; /* the rest stays charged until the process ends */
+			memcpy(grown, maps, n * sizeof(*maps));
+			if (maps != local)
+				free(maps);
+			maps = grown;
+			cap *= 2;
+		}
+		if (vgpu_track_take(VGPU_TRACK_MAP, p, &maps[n]) != 0)
+			break;
 		p += maps[n].bytes ? maps[n].bytes : size;
+		n++;
+	}
 	rc = CU_REAL(cuMemUnmap)(ptr, size);
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (rc != VGPU_CUDA_SUCCESS) {
 			vgpu_track_add(&maps[i]);
 		} else if (vgpu_track_get(VGPU_TRACK_VMM, maps[i].aux, &h) == 0) {
@@ -326,6 +345,8 @@ vgpu_CUresult cuMemUnmap(vgpu_CUdeviceptr ptr, size_t size)
 		}
 	}
 	vgpu_track_unlock();
+	if (maps != local)
+		free(maps);
 out:
 	vgpu_shim_leave();
 	return rc;

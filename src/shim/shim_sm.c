@@ -134,6 +134,16 @@ static int current_gpu(void)
 	return g;
 }
 
+#define COST_MAX_NS (60LL * 1000000000LL)
+
+/* a * b, or UINT64_MAX when that overflows (huge grids, odd estimates). */
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
 /* Wait until the step may queue sm_ns more SM time on GPU g, and book it.
  * The fast path reads the coarse clock (a few ns; it lags by at most a
  * tick): a launch admitted at the coarse time is admitted at the precise
@@ -141,14 +151,17 @@ static int current_gpu(void)
 static void pay(int g, uint64_t sm_ns)
 {
 	struct vgpu_ledger *l = vgpu_shim_ledger(g);
-	int64_t cost = (int64_t)(sm_ns * VGPU_STEPDESC_SM_FULL / vgpu_shim.desc.gpus[g].sm_bp), wait;
+	uint64_t scaled = sat_mul(sm_ns, VGPU_STEPDESC_SM_FULL) / vgpu_shim.desc.gpus[g].sm_bp;
+	/* One launch books at most COST_MAX_NS: an absurd estimate (a wrapped
+	 * grid, a bad sample) slows the step, it never stalls it for ever. */
+	int64_t cost = scaled > COST_MAX_NS ? COST_MAX_NS : (int64_t)scaled, wait;
 
 	if (!l || sm_ns == 0 || vgpu_ledger_sm_pace(l, clock_ns(CLOCK_MONOTONIC_COARSE), cost, TAU_NS) == 0)
 		return;
 	while ((wait = vgpu_ledger_sm_pace(l, mono_ns(), cost, TAU_NS)) > 0) {
 		struct timespec ts = { (time_t)(wait / 1000000000), (long)(wait % 1000000000) };
 
-		while (nanosleep(&ts, &ts) == EINTR)
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
 	}
 }
@@ -255,7 +268,7 @@ static void sm_before(struct sm_launch *L, uintptr_t key, uint64_t units, vgpu_C
 	fb = __atomic_load_n(&fallback, __ATOMIC_RELAXED);
 	/* paid before a sample starts: the wait is no kernel time */
 	if (per || fb)
-		pay(L->g, ((per ? per : fb) * units) >> 10);
+		pay(L->g, sat_mul(per ? per : fb, units) >> 10);
 	if (first)
 		return; /* it may load its module: slow, not representative */
 	if ((per == 0 || n % SAMPLE_EVERY == 0) && __atomic_load_n(&sample_pending, __ATOMIC_RELAXED) == 0)

@@ -40,7 +40,7 @@ like "$u1" '^GPU-[0-9a-f-]{36} GPU-[0-9a-f-]{36}$' "n1.json has two GPU UUIDs"
 ok "n2's UUIDs differ from n1's" test "$u1" != "$u2"
 
 for n in n1 n2; do
-	out=$(timeout 60 srun -w $n --gres=gpu:2 "$gpuinfo" 2>&1)
+	out=$(timeout 60 srun -Q -w $n --gres=gpu:2 "$gpuinfo" 2>&1)
 	is "$?" 0 "srun -w $n --gres=gpu:2 gpuinfo exits 0"
 	is "$out" "$(expect $n)" "$n: NVML and CUDA show $n's two GPUs, UUIDs and memory as in $n.json"
 done
@@ -49,7 +49,7 @@ done
 # GPU 0 of n2 is taken whole first, so n2's shards sit on its GPU 1.
 hold=$(e2e_hold -w n2 --gres=gpu:1)
 is_job "$hold" RUNNING "a gpu:1 job holds a GPU of n2"
-out=$(timeout 60 srun -N2 --ntasks-per-node=1 -l --gres=shard:10 \
+out=$(timeout 60 srun -Q -N2 --ntasks-per-node=1 -l --gres=shard:10 \
 	sh -c 'echo "idx $SLURM_STEP_GPUS"; exec "$0"' "$gpuinfo" 2>&1)
 is "$?" 0 "srun -N2 --gres=shard:10 gpuinfo exits 0"
 for t in 0 1; do
@@ -65,7 +65,7 @@ done
 e2e_release "$hold"
 
 # Without a GRES request nothing hides GPUs (no device cgroup on a devcluster).
-is "$(timeout 60 srun -w n2 "$gpuinfo" 2>&1)" "$(expect n2)" "a job without --gres sees every GPU of its node"
+is "$(timeout 60 srun -Q -w n2 "$gpuinfo" 2>&1)" "$(expect n2)" "a job without --gres sees every GPU of its node"
 
 e2e_health
 e2e_down

@@ -10,6 +10,7 @@
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
 probe=$VGPU_BUILDDIR/tests/shim/shimprobe
+e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
 [ -x "$probe" ] || skip_all "tests/shim/shimprobe is not built"
 plan 48

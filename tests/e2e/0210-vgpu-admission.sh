@@ -8,6 +8,8 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
+e2e_need_plain_build
+e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
 [ -e /usr/lib/x86_64-linux-gnu/slurm-wlm/cli_filter_lua.so ] || [ -n "$(find /usr/lib -name cli_filter_lua.so 2>/dev/null | head -n 1)" ] ||
 	skip_all "Slurm's cli_filter/lua is not installed"

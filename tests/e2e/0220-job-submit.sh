@@ -10,6 +10,7 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
+e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/job_submit/.libs/job_submit_vgpu.so" ] || skip_all "job_submit/vgpu is not built (libslurm-dev?)"
 plan 31
 e2e_up js --nodes 1 --gpus 2 --job-submit

@@ -35,6 +35,9 @@
  *                        KIND: kernel kernel_ptsz ex ex_ptsz coop coop_ptsz, or mix
  *                        (all six in turn)
  *   threads N MS         N threads each allocating, freeing and launching for MS ms
+ *   vmmspan N            N 2 MiB physical chunks mapped end to end in one reserved range,
+ *                        handles released, then ONE cuMemUnmap of the whole range:
+ *                        "vmmspan: rc"
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -468,6 +471,35 @@ struct worker {
 	long ok, bad;
 };
 
+/* "vmmspan N": many mappings laid end to end, unmapped by one call. */
+static vgpu_CUresult vmm_span(int n)
+{
+	vgpu_CUmemAllocationProp prop = { 0 };
+	vgpu_CUdeviceptr va = 0;
+	size_t chunk = 2u << 20;
+	vgpu_CUresult rc;
+	int i;
+
+	prop.type = VGPU_CU_MEM_ALLOCATION_TYPE_PINNED;
+	prop.location.type = VGPU_CU_MEM_LOCATION_TYPE_DEVICE;
+	prop.location.id = cur_dev;
+	rc = api.cuMemAddressReserve(&va, chunk * (size_t)n, 0, 0, 0);
+	for (i = 0; i < n && rc == VGPU_CUDA_SUCCESS; i++) {
+		vgpu_CUmemGenericAllocationHandle h = 0;
+
+		rc = api.cuMemCreate(&h, chunk, &prop, 0);
+		if (rc == VGPU_CUDA_SUCCESS) {
+			rc = api.cuMemMap(va + chunk * (size_t)i, chunk, 0, h, 0);
+			api.cuMemRelease(h); /* the mapping keeps it alive */
+		}
+	}
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = api.cuMemUnmap(va, chunk * (size_t)n);
+	if (va)
+		api.cuMemAddressFree(va, chunk * (size_t)n);
+	return rc;
+}
+
 /* One thread of "threads": allocate, launch, free, in the current context. */
 static void *work(void *arg)
 {
@@ -655,6 +687,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(c, "spin") == 0) {
 			spin(atol(a1), a2, (unsigned int)atoi(i + 3 < argc ? argv[i + 3] : "1"));
 			i += 3;
+		} else if (strcmp(c, "vmmspan") == 0) {
+			printf("vmmspan: %d\n", vmm_span(atoi(a1)));
+			i++;
 		} else if (strcmp(c, "threads") == 0) {
 			threads(atoi(a1), atol(a2));
 			i += 2;

@@ -290,6 +290,24 @@ static void sizing(void)
 	}
 }
 
+/* Many VMM mappings laid end to end, unmapped by one cuMemUnmap (after
+ * their handles were released): every one of them is given back. */
+static void vmm_span(void)
+{
+	const char *argv[] = { "direct", "init", "info", "vmmspan", "100", "info", NULL };
+	struct scen s;
+	char *out;
+
+	slice_4g(&s, "vmmspan");
+	probe_run(&s, 1, NULL, argv, &out, NULL);
+	check(strcmp(line_of(out, "vmmspan: ", 0), "0") == 0, "100 mappings of 2 MiB mapped and unmapped at once (%s)",
+	      line_of(out, "vmmspan: ", 0));
+	CHECK_U64(info_free(out, 1, NULL), info_free(out, 0, NULL),
+		  "one cuMemUnmap over 100 mappings gives every one of them back");
+	free(out);
+	scen_free(&s);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -298,5 +316,6 @@ int main(void)
 	views();
 	contexts();
 	sizing();
+	vmm_span();
 	return done();
 }
