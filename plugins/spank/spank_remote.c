@@ -222,6 +222,15 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 	step.preload_etc = cfg->preload == VGPU_SPANK_PRELOAD_ETC;
 	if (step.preload_etc && write_preload(step.shim, err) != 0)
 		goto fail;
+	/* The same description at /etc/vgpu-step.desc of the task's private
+	 * /etc, where the shim looks first: VGPU_STEP_DESC cannot redirect it. */
+	if (step.preload_etc) {
+		char pinned[sizeof(step.etc) + 32];
+
+		snprintf(pinned, sizeof(pinned), "%s/%s", step.etc, VGPU_STEPDESC_PINNED + 5);
+		if (vgpu_stepdesc_write(pinned, &d, err) != 0)
+			goto fail;
+	}
 	step.active = 1;
 	slurm_verbose("vgpu: step %s: GPU %u (%s, %s): %u shards -> %llu bytes, SM %u bp", label,
 		      index, uuid, type->name, shards, (unsigned long long)lim.mem_bytes,

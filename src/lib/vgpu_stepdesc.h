@@ -41,6 +41,11 @@
 #define VGPU_STEPDESC_FILE_MAX 65536    /* vgpu_stepdesc_load reads at most this */
 #define VGPU_STEPDESC_SM_FULL 10000u    /* sm= of a whole GPU */
 #define VGPU_STEPDESC_ENV "VGPU_STEP_DESC"
+/* Where a task of a Slurm step finds its description in its private /etc
+ * (the launcher's read-only overlay; see doc/shim.md, threat model). When
+ * this file exists the shim reads it and ignores VGPU_STEP_DESC, so a user
+ * cannot point the shim at a description of their own. */
+#define VGPU_STEPDESC_PINNED "/etc/vgpu-step.desc"
 
 typedef enum vgpu_log_level {
 	VGPU_LOG_OFF = 0,

@@ -448,7 +448,11 @@ static void atfork_child(void)
 
 __attribute__((constructor)) static void shim_init(void)
 {
-	const char *path = getenv(VGPU_STEPDESC_ENV); /* the only getenv of the shim */
+	/* The launcher's copy in the task's private /etc wins over the
+	 * environment, which the job's user controls. */
+	const char *path = access(VGPU_STEPDESC_PINNED, R_OK) == 0 ?
+				   VGPU_STEPDESC_PINNED :
+				   getenv(VGPU_STEPDESC_ENV); /* the only getenv of the shim */
 	Dl_info info;
 	vgpu_err_t err;
 

@@ -13,7 +13,7 @@ probe=$VGPU_BUILDDIR/tests/shim/shimprobe
 e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
 [ -x "$probe" ] || skip_all "tests/shim/shimprobe is not built"
-plan 48
+plan 49
 e2e_up spank --nodes 1 --gpus 2 --spank --cli-filter
 state=$e2e_dir/vgpu-state
 shim=$VGPU_BUILDDIR/src/shim/.libs/libcuda.so.1
@@ -41,12 +41,18 @@ is "$(echo "$out" | grep -c -x "$shim")" 2 "the task's /etc/ld.so.preload names 
 is "$(cat /etc/ld.so.preload 2>/dev/null || echo none)" "$host_preload" "the host's /etc/ld.so.preload is untouched"
 is "$(echo "$out" | grep -x '[0-7]*')" 700 "the accounting dir is mode 0700"
 like "$(echo "$out" | grep '^gpu')" "^gpu uuid=GPU-[0-9a-f-]{36} mem=$s10 sm=1000 ctx=0$" "the description: the GPU's UUID, the slice, 10% of the SMs"
-# 3. env -u LD_PRELOAD: still limited (ld.so.preload); env -u VGPU_STEP_DESC: fails closed
+# 3. env -u LD_PRELOAD: still limited (ld.so.preload); neither unsetting nor
+# redirecting VGPU_STEP_DESC escapes (the description in the private /etc wins)
 out=$(timeout 30 srun --gres=shard:10 env -u LD_PRELOAD "$probe" dlopen init info alloc mem $((s10 + 2097152)) 2>/dev/null)
 is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $s10 $s10 alloc mem $((s10 + 2097152)): 2 " \
 	"env -u LD_PRELOAD: still the slice, still refused past it"
-out=$(timeout 30 srun --gres=shard:10 env -u LD_PRELOAD -u VGPU_STEP_DESC "$probe" dlopen init 2>/dev/null)
-is "$(echo "$out" | grep '^init:')" "init: 3" "env -u VGPU_STEP_DESC too: cuInit fails closed (CUDA_ERROR_NOT_INITIALIZED)"
+out=$(timeout 30 srun --gres=shard:10 env -u LD_PRELOAD -u VGPU_STEP_DESC "$probe" dlopen init info 2>/dev/null)
+is "$(echo "$out" | grep -E '^(init|info)' | tr '\n' ' ')" "init: 0 info: 0 $s10 $s10 " \
+	"env -u VGPU_STEP_DESC too: still the slice"
+out=$(timeout 30 srun --gres=shard:10 bash -c 'sed "s/ mem=[0-9]*/ mem=1099511627776/" "$VGPU_STEP_DESC" >"$0.desc" &&
+	VGPU_STEP_DESC="$0.desc" exec "$1" dlopen init info alloc mem '$((s10 + 2097152))'; ' "$e2e_tmp/own" "$probe" 2>/dev/null)
+is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $s10 $s10 alloc mem $((s10 + 2097152)): 2 " \
+	"VGPU_STEP_DESC pointing at a description of the user's own (1 TiB slice): still the slice"
 
 # 4. batch step, a step with its own count inside it, a step with the job's count.
 id=$(sbatch --parsable -o "$e2e_tmp/b.out" -e /dev/null --gres=shard:20 --wrap \
