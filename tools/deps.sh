@@ -4,8 +4,10 @@
 #
 #   vgpu_deps build    compiler, autotools, libraries
 #   vgpu_deps test     build + clang (fuzzing), hwloc, Slurm daemons, munge
+#   vgpu_deps demo     build + Slurm daemons and clients, munge (tools/demo.sh)
 
 vgpu_deps_build="gcc make autoconf automake libtool pkg-config libslurm-dev libhwloc-dev libjson-c-dev check python3"
+vgpu_deps_demo="$vgpu_deps_build slurmctld slurmd slurm-client munge"
 vgpu_deps_test="$vgpu_deps_build clang libclang-rt-14-dev hwloc slurmctld slurmd slurm-client munge"
 
 vgpu_deps() {
@@ -13,6 +15,7 @@ vgpu_deps() {
 	case "$1" in
 	build) want=$vgpu_deps_build ;;
 	test) want=$vgpu_deps_test ;;
+	demo) want=$vgpu_deps_demo ;;
 	*) echo "vgpu_deps: unknown set '$1'" >&2; return 2 ;;
 	esac
 	for p in $want; do
