@@ -7,6 +7,9 @@
 ## are not installed. tests/e2e/gpuinfo is the program they run as a job.
 
 EXTRA_DIST += tools/vgpu-devcluster tests/e2e/lib.sh
+# `make bench` (mk/shim.mk) runs it: srun latency and sbatch throughput of a
+# devcluster without and with the plugins.
+EXTRA_DIST += bench/slurm.sh
 dist_doc_DATA += doc/devcluster.md
 
 check_PROGRAMS += tests/e2e/gpuinfo
@@ -17,6 +20,8 @@ E2E_TESTS = \
 	tests/e2e/0020-shard-fill.sh \
 	tests/e2e/0030-gpu-vs-shard.sh \
 	tests/e2e/0040-step-env.sh \
-	tests/e2e/0050-gpuinfo.sh
+	tests/e2e/0050-gpuinfo.sh \
+	tests/e2e/0230-second-user.sh \
+	tests/e2e/0240-slurmd-restart.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

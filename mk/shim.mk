@@ -128,6 +128,7 @@ EXTRA_PROGRAMS = bench/bench_shim
 bench_bench_shim_SOURCES = bench/bench_shim.c
 bench: $(SHIM_TEST_DEPS) bench/bench_shim$(EXEEXT)
 	VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(srcdir)/bench/run.sh
+	$(MAKE) $(AM_MAKEFLAGS) all && VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' bash $(srcdir)/bench/slurm.sh
 .PHONY: bench
 EXTRA_DIST += bench/run.sh
 CLEANFILES += bench/bench_shim$(EXEEXT)
