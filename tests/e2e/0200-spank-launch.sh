@@ -9,14 +9,10 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
-probe=$VGPU_BUILDDIR/tests/shim/shimprobe
-e2e_need_plain_build
-[ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
-[ -x "$probe" ] || skip_all "tests/shim/shimprobe is not built"
+e2e_need_plugins
 plan 49
 e2e_up spank --nodes 1 --gpus 2 --spank --cli-filter
 state=$e2e_dir/vgpu-state
-shim=$VGPU_BUILDDIR/src/shim/.libs/libcuda.so.1
 host_preload=$(cat /etc/ld.so.preload 2>/dev/null || echo none)
 cd "$e2e_tmp" || exit 1
 

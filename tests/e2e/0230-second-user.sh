@@ -11,11 +11,7 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
-e2e_need_plain_build
-probe=$VGPU_BUILDDIR/tests/shim/shimprobe
-shim=$VGPU_BUILDDIR/src/shim/.libs/libcuda.so.1
-[ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
-[ -x "$probe" ] || skip_all "tests/shim/shimprobe is not built"
+e2e_need_plugins
 for c in useradd userdel runuser; do
 	command -v "$c" >/dev/null 2>&1 || skip_all "$c is not installed"
 done

@@ -14,12 +14,8 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
-e2e_need_plain_build
-probe=$VGPU_BUILDDIR/tests/shim/shimprobe
-shim=$VGPU_BUILDDIR/src/shim/.libs/libcuda.so.1
-[ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
+e2e_need_plugins
 [ -e "$VGPU_BUILDDIR/plugins/job_submit/.libs/job_submit_vgpu.so" ] || skip_all "the job_submit plugin is not built"
-[ -x "$probe" ] || skip_all "tests/shim/shimprobe is not built"
 plan 39
 e2e_up restart --nodes 1 --gpus 1 --spank --cli-filter --job-submit
 state=$e2e_dir/vgpu-state

@@ -199,3 +199,15 @@ e2e_need_plain_build() {
 		skip_all "sanitizer build: Slurm's daemons cannot load ASan-built plugins"
 	return 0
 }
+
+# e2e_need_plugins: the preamble of tests that run jobs under our plugins:
+# skips in sanitizer builds and when the SPANK plugin or the probe program is
+# not built; sets $probe (tests/shim/shimprobe) and $shim (the built shim).
+e2e_need_plugins() {
+	e2e_need_plain_build
+	probe=$VGPU_BUILDDIR/tests/shim/shimprobe
+	shim=$VGPU_BUILDDIR/src/shim/.libs/libcuda.so.1
+	[ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] ||
+		skip_all "the SPANK plugin is not built (libslurm-dev?)"
+	[ -x "$probe" ] || skip_all "tests/shim/shimprobe is not built"
+}
