@@ -153,6 +153,15 @@ static void test_threads(void)
 	scen_free(&s);
 }
 
+/* Under ThreadSanitizer a process issues launches 5-15x slower, so a capped
+ * step may not keep its share of the GPU busy: the cap (the upper bound) is
+ * checked as everywhere, the lower bound of a pair only loosely. */
+#if defined(__SANITIZE_THREAD__)
+#define PAIR_LOW_SLACK 0.5
+#else
+#define PAIR_LOW_SLACK 1.0
+#endif
+
 int main(void)
 {
 	double p;
@@ -164,9 +173,11 @@ int main(void)
 	p = alone(2500, 1, "getproc");
 	check(p >= 20 && p <= 30, "25%% cap alone, cuGetProcAddress: %.1f%% (20-30%%)", p);
 	p = pair(3000, 7000, "dlopen");
-	check(p >= 25 && p <= 35, "30%%/70%% pair, dlopen+dlsym: the 30%% step has %.1f%% (25-35%%)", p);
+	check(p >= 25 * PAIR_LOW_SLACK && p <= 35, "30%%/70%% pair, dlopen+dlsym: the 30%% step has %.1f%% (%.1f-35%%)",
+	      p, 25 * PAIR_LOW_SLACK);
 	p = pair(1000, 9000, "direct");
-	check(p >= 7.5 && p <= 12.5, "10%%/90%% pair: the 10%% step has %.1f%% (7.5-12.5%%, 1:9 is 10%%)", p);
+	check(p >= 7.5 * PAIR_LOW_SLACK && p <= 12.5, "10%%/90%% pair: the 10%% step has %.1f%% (%.2f-12.5%%, 1:9 is 10%%)",
+	      p, 7.5 * PAIR_LOW_SLACK);
 	test_threads();
 	return done();
 }
