@@ -5,6 +5,8 @@ libvgpucore_la_SOURCES = \
 	src/lib/vgpu_admit.c \
 	src/lib/vgpu_admit.h \
 	src/lib/vgpu_error.c \
+	src/lib/vgpu_file.c \
+	src/lib/vgpu_file.h \
 	src/lib/vgpu_error.h \
 	src/lib/vgpu_size.c \
 	src/lib/vgpu_size.h \

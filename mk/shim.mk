@@ -51,6 +51,8 @@ src_shim_libcuda_la_SOURCES = \
 	src/lib/vgpu_stepdesc.c \
 	src/lib/vgpu_stepdesc.h \
 	src/lib/vgpu_error.c \
+	src/lib/vgpu_file.c \
+	src/lib/vgpu_file.h \
 	src/lib/vgpu_error.h \
 	src/include/vgpu_cuda_abi.h \
 	src/include/vgpu_nvml_abi.h

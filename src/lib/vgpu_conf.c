@@ -7,6 +7,7 @@
  * that parse_text() prefixes with "NAME:LINE".
  */
 #include "vgpu_conf.h"
+#include "vgpu_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -469,40 +470,15 @@ int vgpu_conf_parse(const char *text, size_t len, const char *name,
 
 int vgpu_conf_load(const char *path, vgpu_conf_t *conf, vgpu_err_t *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, rc = -1;
+	char *buf;
+	size_t len;
+	int rc;
 
 	vgpu_conf_init(conf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vgpu_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	buf = malloc(VGPU_CONF_FILE_MAX + 1);
-	if (!buf) {
-		vgpu_err_set(err, "%s: cannot read: out of memory", path);
-		goto out;
-	}
-	while (len <= VGPU_CONF_FILE_MAX) {
-		ssize_t n = read(fd, buf + len, VGPU_CONF_FILE_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			vgpu_err_set(err, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > VGPU_CONF_FILE_MAX) {
-		vgpu_err_set(err, "%s: file is too large (more than %u bytes)", path, VGPU_CONF_FILE_MAX);
-		goto out;
-	}
+	if (vgpu_file_read(path, VGPU_CONF_FILE_MAX, &buf, &len, err) != 0)
+		return -1;
 	rc = vgpu_conf_parse(buf, len, path, conf, err);
-out:
 	free(buf);
-	close(fd);
 	return rc;
 }
 

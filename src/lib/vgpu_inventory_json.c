@@ -1,6 +1,7 @@
 /* vgpu_inventory_json.c - the JSON form of an inventory (doc/inventory.md);
  * see vgpu_inventory.h. */
 #include "vgpu_inventory.h"
+#include "vgpu_file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -636,32 +637,14 @@ out:
 
 int vgpu_inventory_load(const char *path, vgpu_inventory_t *inv, vgpu_err_t *err)
 {
-	FILE *f;
-	char *buf = NULL;
-	size_t n;
-	int rc = -1;
+	char *buf;
+	size_t len;
+	int rc;
 
 	memset(inv, 0, sizeof(*inv));
-	f = fopen(path, "rb");
-	if (!f)
-		return vgpu_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	buf = malloc(INV_FILE_MAX + 1);
-	if (!buf) {
-		vgpu_err_set(err, "%s: out of memory", path);
-		goto out;
-	}
-	n = fread(buf, 1, INV_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		vgpu_err_set(err, "%s: read error: %s", path, strerror(errno));
-		goto out;
-	}
-	if (n > INV_FILE_MAX) {
-		vgpu_err_set(err, "%s: larger than %u bytes", path, INV_FILE_MAX);
-		goto out;
-	}
-	rc = vgpu_inventory_from_json(buf, n, path, inv, err);
-out:
+	if (vgpu_file_read(path, INV_FILE_MAX, &buf, &len, err) != 0)
+		return -1;
+	rc = vgpu_inventory_from_json(buf, len, path, inv, err);
 	free(buf);
-	fclose(f);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* vgpu_stepdesc.c - see vgpu_stepdesc.h */
 #include "vgpu_stepdesc.h"
+#include "vgpu_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -385,40 +386,15 @@ out:
 
 int vgpu_stepdesc_load(const char *path, vgpu_stepdesc_t *d, vgpu_err_t *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, rc = -1;
+	char *buf;
+	size_t len;
+	int rc;
 
 	vgpu_stepdesc_init(d);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vgpu_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	buf = malloc(VGPU_STEPDESC_FILE_MAX + 1);
-	if (!buf) {
-		vgpu_err_set(err, "%s: cannot read: out of memory", path);
-		goto out;
-	}
-	while (len <= VGPU_STEPDESC_FILE_MAX) {
-		ssize_t n = read(fd, buf + len, VGPU_STEPDESC_FILE_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			vgpu_err_set(err, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > VGPU_STEPDESC_FILE_MAX) {
-		vgpu_err_set(err, "%s: file is too large (more than %d bytes)", path, VGPU_STEPDESC_FILE_MAX);
-		goto out;
-	}
+	if (vgpu_file_read(path, VGPU_STEPDESC_FILE_MAX, &buf, &len, err) != 0)
+		return -1;
 	rc = vgpu_stepdesc_parse(buf, len, path, d, err);
-out:
 	free(buf);
-	close(fd);
 	return rc;
 }
 
