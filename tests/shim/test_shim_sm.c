@@ -153,11 +153,13 @@ static void test_threads(void)
 	scen_free(&s);
 }
 
-/* Under ThreadSanitizer a process issues launches 5-15x slower, so a capped
- * step may not keep its share of the GPU busy: the cap (the upper bound) is
- * checked as everywhere, the lower bound of a pair only loosely. */
+/* Under ThreadSanitizer a process issues launches 5-15x slower and may not
+ * keep even its capped share of the GPU busy (seen in CI: 1.6% for a 10%
+ * step, 20.5% for a 30% one), so there the caps (upper bounds) are checked
+ * and the lower bounds of the pairs are not; the plain and ASan suites check
+ * both. The TSan suite is for data races, not precision. */
 #if defined(__SANITIZE_THREAD__)
-#define PAIR_LOW_SLACK 0.5
+#define PAIR_LOW_SLACK 0.0
 #else
 #define PAIR_LOW_SLACK 1.0
 #endif
