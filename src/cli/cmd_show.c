@@ -462,6 +462,105 @@ static int parse_opts(int argc, char **argv, show_opts_t *o)
 	return -1;
 }
 
+/* The controller's view: nodes, jobs and (best effort) steps. Prints what
+ * failed; 0 or -1. */
+static int load_slurm(node_info_msg_t **nodes, job_info_msg_t **jobs,
+		      job_step_info_response_msg_t **steps)
+{
+	const char *sc = getenv("SLURM_CONF");
+
+	/* libslurm retries a missing slurm.conf for 60 s, then exits: say it
+	 * now. (Without SLURM_CONF, configless clusters may have no file.) */
+	if (sc && access(sc, R_OK) != 0) {
+		fprintf(stderr, "vgpu show: cannot read SLURM_CONF '%s': %s\n", sc,
+			strerror(errno));
+		return -1;
+	}
+	slurm_init(NULL);
+	if (slurm_load_node((time_t)0, nodes, SHOW_ALL | SHOW_DETAIL) != 0) {
+		fprintf(stderr, "vgpu show: cannot reach slurmctld: loading nodes: %s\n",
+			slurm_strerror(slurm_get_errno()));
+		return -1;
+	}
+	if (slurm_load_jobs((time_t)0, jobs, SHOW_ALL | SHOW_DETAIL) != 0) {
+		fprintf(stderr, "vgpu show: cannot reach slurmctld: loading jobs: %s\n",
+			slurm_strerror(slurm_get_errno()));
+		return -1;
+	}
+	/* Steps only add detail: without them the view is still right. */
+	if (slurm_get_job_steps((time_t)0, NO_VAL, NO_VAL, steps, SHOW_ALL) != 0)
+		*steps = NULL;
+	return 0;
+}
+
+/* Fill `model` with node `ni` and the running jobs holding GRES there.
+ * 0, or -1 after printing why. */
+static int build_node(vgpu_show_node_t *model, const node_info_msg_t *nodes, uint32_t ni,
+		      const job_info_msg_t *jobs, const vgpu_conf_t *conf)
+{
+	const node_info_t *n = &nodes->node_array[ni];
+	vgpu_err_t err;
+	uint32_t j;
+
+	if (vgpu_show_node_init(model, n->name, n->gres, &err) != 0) {
+		fprintf(stderr, "vgpu show: %s\n", err.msg);
+		return -1;
+	}
+	for (j = 0; j < jobs->record_count; j++) {
+		const slurm_job_info_t *job = &jobs->job_array[j];
+		const char *detail;
+		char user[VGPU_SHOW_USER_MAX];
+
+		if (!job_running(job) || !(detail = job_detail_for(job, (int)ni)))
+			continue;
+		user_name(job->user_id, user, sizeof(user));
+		if (vgpu_show_node_add_job(model, job->job_id, user, detail, &err) != 0) {
+			fprintf(stderr, "vgpu show: %s\n", err.msg);
+			return -1;
+		}
+	}
+	vgpu_show_node_finish(model, conf);
+	return 0;
+}
+
+/* The node as a JSON object with the GPUs the options select. */
+static json_object *node_json(const show_ctx_t *ctx, const vgpu_show_node_t *model)
+{
+	json_object *jn = json_object_new_object(), *jg = json_object_new_array();
+	unsigned g;
+
+	json_object_object_add(jn, "name", json_object_new_string(model->name));
+	for (g = 0; g < model->ngpus; g++)
+		if (gpu_matches(ctx->o, &model->gpus[g]))
+			json_object_array_add(jg, gpu_json(ctx, &model->gpus[g]));
+	json_object_object_add(jn, "gpus", jg);
+	json_object_object_add(jn, "unplaced", json_object_new_int64(model->unplaced));
+	return jn;
+}
+
+/* The node as text: nothing when no GPU of it is selected. */
+static void print_node(const show_ctx_t *ctx, const vgpu_show_node_t *model)
+{
+	const show_opts_t *o = ctx->o;
+	unsigned g;
+
+	if (!o->job && !o->user && model->ngpus == 0) {
+		printf("%s  no GPUs\n", model->name);
+		return;
+	}
+	for (g = 0; g < model->ngpus; g++)
+		if (gpu_matches(o, &model->gpus[g]))
+			break;
+	if (g == model->ngpus)
+		return;
+	printf("%s\n", model->name);
+	for (g = 0; g < model->ngpus; g++)
+		if (gpu_matches(o, &model->gpus[g]))
+			print_gpu(ctx, &model->gpus[g]);
+	if (model->unplaced)
+		printf("  %u job GRES entries without a GPU index\n", model->unplaced);
+}
+
 int vgpu_cmd_show(int argc, char **argv)
 {
 	show_opts_t o = { 0 };
@@ -474,8 +573,7 @@ int vgpu_cmd_show(int argc, char **argv)
 	json_object *root = NULL, *jnodes = NULL;
 	const char *source;
 	vgpu_conf_t conf;
-	vgpu_err_t err;
-	uint32_t i, j;
+	uint32_t i;
 	int rc = 1, shown = 0;
 
 	if ((rc = parse_opts(argc, argv, &o)) >= 0)
@@ -483,31 +581,8 @@ int vgpu_cmd_show(int argc, char **argv)
 	rc = 1;
 	if (vgpu_cli_load_conf("show", o.conf_path, &conf, &source) != 0)
 		return 1;
-	/* libslurm retries a missing slurm.conf for 60 s, then exits: say it
-	 * now. (Without SLURM_CONF, configless clusters may have no file.) */
-	{
-		const char *sc = getenv("SLURM_CONF");
-
-		if (sc && access(sc, R_OK) != 0) {
-			fprintf(stderr, "vgpu show: cannot read SLURM_CONF '%s': %s\n", sc,
-				strerror(errno));
-			return 1;
-		}
-	}
-	slurm_init(NULL);
-	if (slurm_load_node((time_t)0, &nodes, SHOW_ALL | SHOW_DETAIL) != 0) {
-		fprintf(stderr, "vgpu show: cannot reach slurmctld: loading nodes: %s\n",
-			slurm_strerror(slurm_get_errno()));
+	if (load_slurm(&nodes, &jobs, &steps) != 0)
 		goto out;
-	}
-	if (slurm_load_jobs((time_t)0, &jobs, SHOW_ALL | SHOW_DETAIL) != 0) {
-		fprintf(stderr, "vgpu show: cannot reach slurmctld: loading jobs: %s\n",
-			slurm_strerror(slurm_get_errno()));
-		goto out;
-	}
-	/* Steps only add detail: without them the view is still right. */
-	if (slurm_get_job_steps((time_t)0, NO_VAL, NO_VAL, &steps, SHOW_ALL) != 0)
-		steps = NULL;
 	ctx.conf = &conf;
 	ctx.o = &o;
 	ctx.steps = steps;
@@ -524,61 +599,21 @@ int vgpu_cmd_show(int argc, char **argv)
 	}
 	for (i = 0; i < nodes->record_count; i++) {
 		const node_info_t *n = &nodes->node_array[i];
-		unsigned g;
 
 		if (!n->name || (o.node && strcmp(o.node, n->name) != 0))
 			continue;
 		shown++;
 		ctx.ni = (int)i;
-		if (vgpu_show_node_init(model, n->name, n->gres, &err) != 0) {
-			fprintf(stderr, "vgpu show: %s\n", err.msg);
+		if (build_node(model, nodes, i, jobs, &conf) != 0)
 			goto out;
-		}
-		for (j = 0; j < jobs->record_count; j++) {
-			const slurm_job_info_t *job = &jobs->job_array[j];
-			const char *detail;
-			char user[VGPU_SHOW_USER_MAX];
-
-			if (!job_running(job) || !(detail = job_detail_for(job, (int)i)))
-				continue;
-			user_name(job->user_id, user, sizeof(user));
-			if (vgpu_show_node_add_job(model, job->job_id, user, detail, &err) != 0) {
-				fprintf(stderr, "vgpu show: %s\n", err.msg);
-				goto out;
-			}
-		}
-		vgpu_show_node_finish(model, &conf);
 		if (add_lines(&jl, model, &o) != 0) {
 			fprintf(stderr, "vgpu show: out of memory\n");
 			goto out;
 		}
-		if (o.json) {
-			json_object *jn = json_object_new_object(), *jg = json_object_new_array();
-
-			json_object_object_add(jn, "name", json_object_new_string(model->name));
-			for (g = 0; g < model->ngpus; g++)
-				if (gpu_matches(&o, &model->gpus[g]))
-					json_object_array_add(jg, gpu_json(&ctx, &model->gpus[g]));
-			json_object_object_add(jn, "gpus", jg);
-			json_object_object_add(jn, "unplaced", json_object_new_int64(model->unplaced));
-			json_object_array_add(jnodes, jn);
-			continue;
-		}
-		if (!o.job && !o.user && model->ngpus == 0) {
-			printf("%s  no GPUs\n", model->name);
-			continue;
-		}
-		for (g = 0; g < model->ngpus; g++)
-			if (gpu_matches(&o, &model->gpus[g]))
-				break;
-		if (g == model->ngpus)
-			continue;
-		printf("%s\n", model->name);
-		for (g = 0; g < model->ngpus; g++)
-			if (gpu_matches(&o, &model->gpus[g]))
-				print_gpu(&ctx, &model->gpus[g]);
-		if (model->unplaced)
-			printf("  %u job GRES entries without a GPU index\n", model->unplaced);
+		if (o.json)
+			json_object_array_add(jnodes, node_json(&ctx, model));
+		else
+			print_node(&ctx, model);
 	}
 	if (o.node && !shown) {
 		fprintf(stderr, "vgpu show: --node: slurmctld knows no node '%s'\n", o.node);
