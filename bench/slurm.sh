@@ -86,8 +86,12 @@ thr() {
 	)
 }
 
-# What the cli_filter makes of vgpu:mem=8G: shard:N plus VGPU_REQUEST in
-# --export; the plain cluster gets that too, typed by hand, as a control.
+# What the cli_filter makes of vgpu:mem=8G: shard:N (plus, for sbatch, the
+# request in the comment, which job_submit/vgpu moves into the batch
+# environment). The control row: the plain cluster given shard:N and
+# VGPU_REQUEST through --export, the cli_filter's old carrier: any --export
+# but ALL/NONE makes slurmd build each batch job's environment with a login
+# shell (`su - USER`, SLURM_GET_USER_ENV), which is what it costs.
 shards=$( (eval "$env_vg" && vgpu request --slurm --conf "$VGPU_DEVCLUSTER_DIR/etc/vgpu.conf" -- mem=8G) | cut -d' ' -f2)
 case $shards in '' | *[!0-9]*) echo "bench/slurm.sh: vgpu request --slurm mem=8G failed" >&2; exit 1 ;; esac
 # Warm-up (first runs load caches, munge credentials, plugins).
@@ -119,7 +123,7 @@ best() { sort -k2 -n "$1" | head -1; }
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1); Slurm $( (eval "$env_plain" && srun --version) | cut -d' ' -f2)"
 echo "clusters: 1 node, 4 x h100 (100 shards each), 64 CPUs; auth $auth; plugins: --spank --cli-filter --job-submit"
 echo "vgpu:mem=8G is shard:$shards; 'plain, shard:$shards + export' is --gres=shard:$shards --export=ALL,VGPU_REQUEST=mem=8G"
-echo "on the plain cluster: what the cli_filter sends, typed by hand (the control for the vgpu:mem=8G row)"
+echo "on the plain cluster: the cli_filter's old --export carrier, typed by hand (a control: Slurm's own cost of it)"
 echo
 echo "srun -n1 true latency, $nsrun runs each (ms)"
 printf '  %-32s %8s %8s %12s\n' "" median p90 "ratio (med)"

@@ -18,6 +18,18 @@ vgpu_LDADD = libvgpudiscover.la libvgpucore.la
 
 dist_man_MANS += doc/vgpu.1
 
+## vgpu_lua.so: `vgpu request --slurm` inside the Slurm client for
+## etc/cli_filter.lua (package.loadlib), which falls back to running `vgpu`
+## when it cannot be loaded. Its lua_* symbols come from the liblua that
+## Slurm's cli_filter/lua loads with RTLD_GLOBAL: no -no-undefined here.
+pkglib_LTLIBRARIES += src/cli/vgpu_lua.la
+src_cli_vgpu_lua_la_SOURCES = src/cli/vgpu_lua.c
+src_cli_vgpu_lua_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-Wl,--version-script=$(srcdir)/src/cli/vgpu_lua.map
+src_cli_vgpu_lua_la_LIBADD = libvgpucore.la
+EXTRA_src_cli_vgpu_lua_la_DEPENDENCIES = $(srcdir)/src/cli/vgpu_lua.map
+EXTRA_DIST += src/cli/vgpu_lua.map
+
 check_PROGRAMS += tests/unit/test_slurmconf
 TESTS += tests/unit/test_slurmconf
 tests_unit_test_slurmconf_SOURCES = tests/unit/test_slurmconf.c tests/unit/vgpu_test.h
@@ -28,5 +40,8 @@ TESTS += tests/sh/0100-cli.sh tests/sh/0110-conf-golden.sh
 EXTRA_DIST += tests/sh/0100-cli.sh tests/sh/0110-conf-golden.sh tests/golden/conf
 
 # Real-GPU tests (skipped without a GPU; tests/gpu/README.md).
-TESTS += tests/gpu/0010-discover.sh
-EXTRA_DIST += tests/gpu/0010-discover.sh tests/gpu/README.md
+TESTS += tests/gpu/0010-discover.sh tests/gpu/0020-shim.sh
+EXTRA_DIST += tests/gpu/0010-discover.sh tests/gpu/0020-shim.sh tests/gpu/README.md
+check_PROGRAMS += tests/gpu/gpuspin
+tests_gpu_gpuspin_SOURCES = tests/gpu/gpuspin.c
+tests_gpu_gpuspin_LDADD = -ldl

@@ -15,7 +15,9 @@ libvgpucore_la_SOURCES = \
 	src/lib/vgpu_conf.c \
 	src/lib/vgpu_conf.h \
 	src/lib/vgpu_account.c \
-	src/lib/vgpu_account.h
+	src/lib/vgpu_account.h \
+	src/lib/vgpu_proc.c \
+	src/lib/vgpu_proc.h
 libvgpucore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 libvgpucore_la_LIBADD = $(JSONC_LIBS)
 
@@ -73,3 +75,9 @@ tests_fuzz_replay_conf_LDADD = libvgpucore.la
 
 dist_man_MANS += doc/vgpu.conf.5
 dist_doc_DATA += doc/request.md etc/vgpu.conf.example
+
+check_PROGRAMS += tests/unit/test_proc
+TESTS += tests/unit/test_proc
+tests_unit_test_proc_SOURCES = tests/unit/test_proc.c tests/unit/vgpu_test.h
+tests_unit_test_proc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_proc_LDADD = $(UNIT_LDADD) $(PTHREAD_LIBS)

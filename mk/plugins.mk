@@ -55,6 +55,15 @@ tests_fuzz_replay_admit_SOURCES = tests/fuzz/fuzz_admit.c $(FUZZ_REPLAY_SRC)
 tests_fuzz_replay_admit_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"admit"'
 tests_fuzz_replay_admit_LDADD = libvgpucore.la
 
+## The SPANK plugin's parsers of outside data (ld.so.cache, gres_detail_str):
+## the replay of their fuzz corpus.
+check_PROGRAMS += tests/fuzz/replay_spankgpu
+TESTS += tests/fuzz/replay_spankgpu
+tests_fuzz_replay_spankgpu_SOURCES = tests/fuzz/fuzz_spankgpu.c plugins/spank/spank_gpu.c \
+	plugins/spank/spank_gpu.h $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_spankgpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank -DVGPU_FUZZ_CORPUS='"spankgpu"'
+tests_fuzz_replay_spankgpu_LDADD = libvgpucore.la -ldl
+
 EXTRA_DIST += plugins/spank/vgpu_spank.map etc/cli_filter.lua
 dist_doc_DATA += doc/slurm-integration.md etc/plugstack.conf.example
 
@@ -63,7 +72,7 @@ dist_doc_DATA += doc/slurm-integration.md etc/plugstack.conf.example
 clifilterdir = $(pkgdatadir)
 clifilter_DATA = cli_filter.lua
 cli_filter.lua: $(srcdir)/etc/cli_filter.lua Makefile
-	$(AM_V_GEN)sed -e 's|@VGPU@|$(bindir)/vgpu|g' -e 's|@VGPU_CONF@|$(vgpu_conf_path)|g' \
+	$(AM_V_GEN)sed -e 's|@VGPU@|$(bindir)/vgpu|g' -e 's|@VGPU_LUA@|$(pkglibdir)/vgpu_lua.so|g' -e 's|@VGPU_CONF@|$(vgpu_conf_path)|g' \
 		$(srcdir)/etc/cli_filter.lua >$@.tmp && mv $@.tmp $@
 CLEANFILES += cli_filter.lua
 
@@ -84,6 +93,11 @@ PLUGIN_E2E_TESTS = \
 	tests/e2e/0200-spank-launch.sh \
 	tests/e2e/0205-request-slurm.sh \
 	tests/e2e/0210-vgpu-admission.sh \
-	tests/e2e/0220-job-submit.sh
+	tests/e2e/0220-job-submit.sh \
+	tests/e2e/0250-whole-after-slices.sh \
+	tests/e2e/0260-job-ledger.sh \
+	tests/e2e/0265-multinode-ledger.sh \
+	tests/e2e/0270-type-placement.sh \
+	tests/e2e/0280-mixed-node.sh
 TESTS += $(PLUGIN_E2E_TESTS)
 EXTRA_DIST += $(PLUGIN_E2E_TESTS)

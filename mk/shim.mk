@@ -44,6 +44,7 @@ src_shim_libcuda_la_SOURCES = \
 	src/shim/shim_info.c \
 	src/shim/shim_nvml.c \
 	src/shim/shim_sm.c \
+	src/shim/shim_graph.c \
 	src/shim/vgpu_ledger.c \
 	src/shim/vgpu_ledger.h \
 	src/include/vgpu_cuda_exports.def \
@@ -54,6 +55,8 @@ src_shim_libcuda_la_SOURCES = \
 	src/lib/vgpu_file.c \
 	src/lib/vgpu_file.h \
 	src/lib/vgpu_error.h \
+	src/lib/vgpu_proc.c \
+	src/lib/vgpu_proc.h \
 	src/include/vgpu_cuda_abi.h \
 	src/include/vgpu_nvml_abi.h
 src_shim_libcuda_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim
@@ -84,7 +87,8 @@ tests_shim_shimprobe_SOURCES = tests/shim/shimprobe.c
 # The shared ledger, compiled into the test (multi-process, with fork).
 check_PROGRAMS += tests/shim/test_ledger
 TESTS += tests/shim/test_ledger
-tests_shim_test_ledger_SOURCES = tests/shim/test_ledger.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h
+tests_shim_test_ledger_SOURCES = tests/shim/test_ledger.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h \
+	src/lib/vgpu_proc.c src/lib/vgpu_proc.h
 tests_shim_test_ledger_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
 tests_shim_test_ledger_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_shim_test_ledger_LDADD = $(CHECK_LIBS)
@@ -121,6 +125,21 @@ tests_shim_test_shim_sm_SOURCES = tests/shim/test_shim_sm.c tests/shim/shimtest.
 tests_shim_test_shim_sm_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_sm_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_sm_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
+check_PROGRAMS += tests/shim/test_shim_extra
+TESTS += tests/shim/test_shim_extra
+tests_shim_test_shim_extra_SOURCES = tests/shim/test_shim_extra.c tests/shim/shimtest.h
+tests_shim_test_shim_extra_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_extra_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_extra_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
+check_PROGRAMS += tests/shim/test_shim_graph
+TESTS += tests/shim/test_shim_graph
+tests_shim_test_shim_graph_SOURCES = tests/shim/test_shim_graph.c tests/shim/shimtest.h
+tests_shim_test_shim_graph_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_graph_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_graph_DEPENDENCIES = $(SHIM_TEST_DEPS)
+EXTRA_DIST += bench/nulldrv.c
 
 TESTS += tests/shim/0010-exports.sh
 EXTRA_DIST += tests/shim/0010-exports.sh

@@ -14,7 +14,9 @@ sim_libvgpusim_la_SOURCES = \
 	sim/sim_state.c \
 	sim/sim_state.h \
 	sim/sim_env.c \
-	sim/sim_env.h
+	sim/sim_env.h \
+	src/lib/vgpu_proc.c \
+	src/lib/vgpu_proc.h
 sim_libvgpusim_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 sim_libvgpusim_la_LIBADD = $(JSONC_LIBS) $(PTHREAD_LIBS)
 
@@ -28,6 +30,7 @@ sim_libcuda_la_SOURCES = \
 	sim/sim_cuda.h \
 	sim/sim_cuda_ctx.c \
 	sim/sim_cuda_exec.c \
+	sim/sim_cuda_graph.c \
 	sim/sim_cuda_mem.c \
 	sim/sim_cuda_pool.c \
 	sim/sim_cuda_vmm.c \

@@ -31,6 +31,13 @@ struct simcu_queue {
 	uint64_t last; /* when the last work queued on it completes */
 };
 
+/* Context limits (CUlimit, vgpu_cuda_abi.h): the first three take device memory. */
+#define SIMCU_LIMIT_STACK VGPU_CU_LIMIT_STACK_SIZE
+#define SIMCU_LIMIT_PRINTF_FIFO VGPU_CU_LIMIT_PRINTF_FIFO_SIZE
+#define SIMCU_LIMIT_MALLOC_HEAP VGPU_CU_LIMIT_MALLOC_HEAP_SIZE
+#define SIMCU_NMEMLIMITS 3
+#define SIMCU_NLIMITS VGPU_CU_LIMIT_MAX
+
 struct sim_ctx {
 	struct simcu_queue *queue; /* the NULL / legacy / per-thread stream's (made on first use) */
 	uint64_t last_end;         /* when the last work queued in it completes */
@@ -40,6 +47,9 @@ struct sim_ctx {
 	int active;          /* primary: retained at least once since its last release/reset */
 	unsigned int refcount;
 	unsigned int flags;
+	size_t limit[SIMCU_NLIMITS];            /* cuCtxSetLimit values, where set */
+	unsigned int limit_set;                 /* bit i: limit[i] was set (else the default) */
+	uint64_t limit_charged[SIMCU_NMEMLIMITS]; /* device bytes charged beyond the defaults */
 	struct sim_ctx *next; /* all contexts ever made (never freed: stale handles stay checkable) */
 };
 #define SIMCU_CTX_MAGIC 0x43545843u /* "CXTC" */
@@ -49,6 +59,11 @@ struct sim_pool {
 	int ordinal;
 	int is_default;
 	int destroyed;
+	uint64_t threshold;          /* CU_MEMPOOL_ATTR_RELEASE_THRESHOLD */
+	uint64_t used, used_high;    /* device bytes of its live allocations */
+	uint64_t retained;           /* freed into it, still charged (held from the GPU) */
+	uint64_t reserved_high;
+	int reuse[3];                /* the three REUSE_* attributes (not simulated) */
 	struct sim_pool *next;
 };
 #define SIMCU_POOL_MAGIC 0x4c4f4f50u /* "POOL" */
@@ -58,6 +73,11 @@ struct sim_dev {
 	struct vgpu_sim_state *state; /* opened at the first charge */
 	struct sim_ctx primary;
 	struct sim_pool default_pool;
+	struct sim_pool *mem_pool;   /* cuDeviceSetMemPool's (NULL: the default pool) */
+	/* graph memory (sim_cuda_graph.c), guarded by vgpu_simcu.lock: bytes
+	 * mapped for live graph allocations, and held from the GPU (charged)
+	 * by the device's graph memory pool until cuDeviceGraphMemTrim */
+	uint64_t graph_used, graph_reserved, graph_used_high, graph_reserved_high;
 };
 
 struct simcu {
@@ -119,7 +139,8 @@ enum simcu_kind {
 	SIMCU_ARRAY,      /* cuArrayCreate: the handle is the base */
 	SIMCU_HOST,       /* cuMemAllocHost / cuMemHostAlloc */
 	SIMCU_REGISTERED, /* cuMemHostRegister'ed user memory */
-	SIMCU_VMM         /* one cuMemMap'ed range (sim_cuda_vmm.c) */
+	SIMCU_VMM,        /* one cuMemMap'ed range (sim_cuda_vmm.c) */
+	SIMCU_MIPMAP      /* cuMipmappedArrayCreate: the handle is the base */
 };
 
 struct simcu_alloc {
@@ -155,20 +176,35 @@ vgpu_CUresult vgpu_simcu_mem_unmake(uintptr_t p, unsigned int mask, vgpu_CUresul
 /* Round up to a multiple of SIMCU_GRANULE (0 stays 0; overflow gives 0). */
 uint64_t vgpu_simcu_round(uint64_t bytes);
 
+/* At a synchronisation: every pool gives the GPU back what it retains
+ * above its release threshold (sim_cuda_pool.c). Takes the lock. */
+void vgpu_simcu_pools_sync(void);
+vgpu_CUresult cuMemPoolSetAttribute(vgpu_CUmemoryPool pool, int attr, void *value);
+vgpu_CUresult cuDeviceGetMemPool(vgpu_CUmemoryPool *pool, vgpu_CUdevice dev);
+vgpu_CUresult cuDeviceSetMemPool(vgpu_CUdevice dev, vgpu_CUmemoryPool pool);
+vgpu_CUresult cuMemPoolGetAttribute(vgpu_CUmemoryPool pool, int attr, void *value);
+
+/* Give back what ctx's limits hold beyond their defaults and reset them
+ * (context destroy, primary release or reset). vgpu_simcu.lock is held. */
+void vgpu_simcu_limits_drop(struct sim_ctx *ctx);
+
+/* ---- entry points the ABI header's list does not declare, with its types ---- */
+typedef void *vgpu_simcu_mipmap_t; /* CUmipmappedArray */
+vgpu_CUresult cuArrayCreate(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY_DESCRIPTOR_v1 *d);
+vgpu_CUresult cuArray3DCreate(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY3D_DESCRIPTOR_v1 *d);
+vgpu_CUresult cuArray3DCreate_v2(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY3D_DESCRIPTOR *d);
+vgpu_CUresult cuMipmappedArrayCreate(vgpu_simcu_mipmap_t *pHandle, const vgpu_CUDA_ARRAY3D_DESCRIPTOR *d,
+				     unsigned int numMipmapLevels);
+vgpu_CUresult cuMipmappedArrayDestroy(vgpu_simcu_mipmap_t h);
+vgpu_CUresult cuCtxSetLimit(int limit, size_t value);
+vgpu_CUresult cuCtxGetLimit(size_t *pvalue, int limit);
+
 /* ---- SM time (sim_cuda_exec.c) -------------------------------------------
  * Entry points the ABI header does not declare: their prototypes here. */
-struct vgpu_simcu_launch_config { /* CUlaunchConfig (CUDA 12+) */
-	unsigned int gridDimX, gridDimY, gridDimZ;
-	unsigned int blockDimX, blockDimY, blockDimZ;
-	unsigned int sharedMemBytes;
-	vgpu_CUstream hStream;
-	void *attrs;
-	unsigned int numAttrs;
-};
 typedef void *vgpu_simcu_event_t; /* CUevent */
-vgpu_CUresult cuLaunchKernelEx(const struct vgpu_simcu_launch_config *config, vgpu_CUfunction f,
+vgpu_CUresult cuLaunchKernelEx(const vgpu_CUlaunchConfig *config, vgpu_CUfunction f,
 			       void **kernelParams, void **extra);
-vgpu_CUresult cuLaunchKernelEx_ptsz(const struct vgpu_simcu_launch_config *config, vgpu_CUfunction f,
+vgpu_CUresult cuLaunchKernelEx_ptsz(const vgpu_CUlaunchConfig *config, vgpu_CUfunction f,
 				    void **kernelParams, void **extra);
 vgpu_CUresult cuLaunchCooperativeKernel(vgpu_CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
 					unsigned int bx, unsigned int by, unsigned int bz, unsigned int shmem,

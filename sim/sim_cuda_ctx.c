@@ -13,6 +13,7 @@
 #include "sim_cuda.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define STACK_MAX 64
 #define STREAM_MAGIC 0x4d525453u /* "STRM" */
@@ -165,6 +166,7 @@ vgpu_CUresult cuCtxDestroy_v2(vgpu_CUcontext ctx)
 		return VGPU_CUDA_ERROR_INVALID_CONTEXT;
 	pthread_mutex_lock(&vgpu_simcu.lock);
 	vgpu_simcu_mem_drop_ctx(c);
+	vgpu_simcu_limits_drop(c);
 	vgpu_simcu_uncharge(vgpu_simcu_dev(c->ordinal), vgpu_simcu_gpu(vgpu_simcu_dev(c->ordinal))->context_bytes, 1);
 	c->magic = 0;
 	pthread_mutex_unlock(&vgpu_simcu.lock);
@@ -286,8 +288,10 @@ vgpu_CUresult cuCtxSynchronize_v2(vgpu_CUcontext ctx)
 	struct sim_ctx *c = NULL;
 	vgpu_CUresult rc = ctx_or_current(ctx, &c);
 
-	if (rc == VGPU_CUDA_SUCCESS)
+	if (rc == VGPU_CUDA_SUCCESS) {
 		vgpu_simcu_wait_until(__atomic_load_n(&c->last_end, __ATOMIC_ACQUIRE));
+		vgpu_simcu_pools_sync();
+	}
 	return rc;
 }
 
@@ -329,6 +333,7 @@ static void primary_drop(struct sim_dev *d)
 	if (!d->primary.active)
 		return;
 	vgpu_simcu_mem_drop_ctx(&d->primary);
+	vgpu_simcu_limits_drop(&d->primary);
 	vgpu_simcu_uncharge(d, vgpu_simcu_gpu(d)->context_bytes, 1);
 	d->primary.active = 0;
 	d->primary.refcount = 0;
@@ -499,8 +504,10 @@ vgpu_CUresult cuStreamSynchronize(vgpu_CUstream hStream)
 	struct simcu_queue *q = NULL;
 	vgpu_CUresult rc = vgpu_simcu_stream_queue(hStream, &c, &q);
 
-	if (rc == VGPU_CUDA_SUCCESS)
+	if (rc == VGPU_CUDA_SUCCESS) {
 		vgpu_simcu_wait_until(__atomic_load_n(&q->last, __ATOMIC_ACQUIRE));
+		vgpu_simcu_pools_sync();
+	}
 	return rc;
 }
 
@@ -568,4 +575,119 @@ vgpu_CUresult cuLaunchKernel_ptsz(vgpu_CUfunction f, unsigned int gridDimX, unsi
 {
 	return cuLaunchKernel(f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes,
 			      hStream, kernelParams, extra);
+}
+
+/* ---- limits (cuCtxSetLimit) -----------------------------------------------
+ * The stack (per thread, reserved for every thread the GPU can hold at once:
+ * SMs x threads per SM), the printf FIFO and the device malloc heap are
+ * device memory. A context's cost (context_bytes) includes them at their
+ * defaults; a larger value charges the difference, rounded up to 2 MiB per
+ * limit, and fails with CUDA_ERROR_OUT_OF_MEMORY when the GPU has no room
+ * (the limit stays as it was). A smaller value gives it back. The other
+ * limits are stored and reported, not charged (the device runtime's pending
+ * launch buffer takes memory on a real GPU too: not modelled). */
+
+static const size_t limit_default[SIMCU_NLIMITS] = {
+	1024,       /* stack, bytes per thread */
+	1u << 20,   /* printf FIFO */
+	8u << 20,   /* malloc heap */
+	2,          /* device runtime sync depth */
+	2048,       /* device runtime pending launches */
+	64,         /* max L2 fetch granularity */
+	0,          /* persisting L2 cache size */
+	0, 0, 1,    /* CIG shared memory, CIG enabled, CIG fallback */
+};
+
+static size_t limit_value(const struct sim_ctx *c, int limit)
+{
+	return (c->limit_set & (1u << limit)) ? c->limit[limit] : limit_default[limit];
+}
+
+/* Device bytes value of a memory limit takes beyond its default, rounded;
+ * UINT64_MAX when it cannot be held at all. per: bytes of memory per unit
+ * of the value (the stack: every resident thread). */
+static uint64_t limit_extra(int limit, size_t value, uint64_t per)
+{
+	uint64_t extra, r;
+
+	if (value <= limit_default[limit])
+		return 0;
+	extra = value - limit_default[limit];
+	if (per && extra > UINT64_MAX / per)
+		return UINT64_MAX;
+	r = vgpu_simcu_round(extra * per);
+	return r ? r : UINT64_MAX;
+}
+
+void vgpu_simcu_limits_drop(struct sim_ctx *c)
+{
+	uint64_t held = 0;
+
+	for (int i = 0; i < SIMCU_NMEMLIMITS; i++)
+		held += c->limit_charged[i];
+	if (held)
+		vgpu_simcu_uncharge(vgpu_simcu_dev(c->ordinal), held, 0);
+	memset(c->limit, 0, sizeof(c->limit));
+	memset(c->limit_charged, 0, sizeof(c->limit_charged));
+	c->limit_set = 0;
+}
+
+vgpu_CUresult cuCtxSetLimit(int limit, size_t value)
+{
+	struct sim_ctx *c = NULL;
+	vgpu_CUresult rc = vgpu_simcu_current(&c);
+	const struct vgpu_sim_gpu *g;
+	uint64_t want, have, per = 1;
+	int sms = 0, threads = 0;
+
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
+	if (limit < 0 || limit >= SIMCU_NLIMITS)
+		return VGPU_CUDA_ERROR_INVALID_VALUE;
+	g = vgpu_simcu_gpu(vgpu_simcu_dev(c->ordinal));
+	if (limit == SIMCU_LIMIT_STACK) {
+		if (cuDeviceGetAttribute(&sms, VGPU_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, c->ordinal) != 0 ||
+		    cuDeviceGetAttribute(&threads, VGPU_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
+					 c->ordinal) != 0)
+			return VGPU_CUDA_ERROR_INVALID_CONTEXT;
+		per = (uint64_t)sms * (uint64_t)threads;
+	}
+	if (limit == 7 || limit == 8 || (limit == 3 && g->cc_major >= 9))
+		return VGPU_CUDA_ERROR_UNSUPPORTED_LIMIT; /* query only; sync depth: cc < 9.0 only */
+	if (limit == 5 && value > 128)
+		value = 128; /* a hint, clamped */
+	pthread_mutex_lock(&vgpu_simcu.lock);
+	if (limit < SIMCU_NMEMLIMITS) {
+		want = limit_extra(limit, value, per);
+		have = c->limit_charged[limit];
+		if (want == UINT64_MAX)
+			rc = VGPU_CUDA_ERROR_OUT_OF_MEMORY;
+		else if (want > have)
+			rc = vgpu_simcu_charge(vgpu_simcu_dev(c->ordinal), want - have, 0);
+		else if (want < have)
+			vgpu_simcu_uncharge(vgpu_simcu_dev(c->ordinal), have - want, 0);
+		if (rc == VGPU_CUDA_SUCCESS)
+			c->limit_charged[limit] = want;
+	}
+	if (rc == VGPU_CUDA_SUCCESS) {
+		c->limit[limit] = value;
+		c->limit_set |= 1u << limit;
+	}
+	pthread_mutex_unlock(&vgpu_simcu.lock);
+	return rc;
+}
+
+vgpu_CUresult cuCtxGetLimit(size_t *pvalue, int limit)
+{
+	struct sim_ctx *c = NULL;
+	vgpu_CUresult rc = vgpu_simcu_current(&c);
+
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
+	if (!pvalue || limit < 0 || limit >= SIMCU_NLIMITS)
+		return VGPU_CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&vgpu_simcu.lock);
+	*pvalue = limit_value(c, limit);
+	pthread_mutex_unlock(&vgpu_simcu.lock);
+	return VGPU_CUDA_SUCCESS;
 }

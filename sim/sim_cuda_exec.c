@@ -132,7 +132,7 @@ vgpu_CUresult vgpu_simcu_enqueue(vgpu_CUstream s, uint64_t units)
 
 /* ---- launches ---------------------------------------------------------- */
 
-vgpu_CUresult cuLaunchKernelEx(const struct vgpu_simcu_launch_config *config, vgpu_CUfunction f,
+vgpu_CUresult cuLaunchKernelEx(const vgpu_CUlaunchConfig *config, vgpu_CUfunction f,
 			       void **kernelParams, void **extra)
 {
 	if (!config)
@@ -142,7 +142,7 @@ vgpu_CUresult cuLaunchKernelEx(const struct vgpu_simcu_launch_config *config, vg
 			      kernelParams, extra);
 }
 
-vgpu_CUresult cuLaunchKernelEx_ptsz(const struct vgpu_simcu_launch_config *config, vgpu_CUfunction f,
+vgpu_CUresult cuLaunchKernelEx_ptsz(const vgpu_CUlaunchConfig *config, vgpu_CUfunction f,
 				    void **kernelParams, void **extra)
 {
 	return cuLaunchKernelEx(config, f, kernelParams, extra);
@@ -324,8 +324,10 @@ vgpu_CUresult cuEventSynchronize(vgpu_simcu_event_t e)
 	vgpu_CUresult rc;
 	struct sim_event *ev = event_check(e, &rc);
 
-	if (ev)
+	if (ev) {
 		vgpu_simcu_wait_until(event_time(ev));
+		vgpu_simcu_pools_sync();
+	}
 	return rc;
 }
 

@@ -281,26 +281,152 @@ static size_t format_size(vgpu_CUarray_format f)
 	}
 }
 
-vgpu_CUresult cuArrayCreate_v2(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY_DESCRIPTOR *d)
+/* An array's device bytes: width x height x depth elements (a height or
+ * depth of 0 counts as 1; a layered array's depth is its layers, a
+ * cubemap's its faces), summed over its mipmap levels (width, height and a
+ * 3D array's depth halve at each level, never below 1). Rows are not padded:
+ * each array is charged this rounded up to 2 MiB, like every allocation.
+ * Sparse and deferred-mapping arrays have no memory of their own (their
+ * tiles are VMM memory, charged at cuMemCreate). CUDA_SUCCESS and *bytes,
+ * or the driver's error for the description. */
+static vgpu_CUresult array_bytes(size_t w, size_t h, size_t d, vgpu_CUarray_format format, unsigned int ch,
+				 unsigned int flags, unsigned int levels, uint64_t *bytes)
+{
+	const unsigned int known = 0xffu; /* CUDA_ARRAY3D_* flags of CUDA 13.0 */
+	int layered = (flags & VGPU_CUDA_ARRAY3D_LAYERED) != 0, cube = (flags & VGPU_CUDA_ARRAY3D_CUBEMAP) != 0;
+	uint64_t elem = format_size(format), total = 0;
+	size_t big, maxlevels = 0;
+
+	*bytes = 0;
+	if (!w || (ch != 1 && ch != 2 && ch != 4) || (flags & ~known) || !levels)
+		return VGPU_CUDA_ERROR_INVALID_VALUE;
+	if (!elem)
+		return VGPU_CUDA_ERROR_NOT_SUPPORTED; /* video and block-compressed formats: not simulated */
+	if (!h && d && !layered)
+		return VGPU_CUDA_ERROR_INVALID_VALUE; /* a 1D array has no depth */
+	if (cube && (w != h || !d || d % 6 != 0 || (!layered && d != 6)))
+		return VGPU_CUDA_ERROR_INVALID_VALUE;
+	big = w > h ? w : h;
+	if (!layered && !cube && d > big)
+		big = d;
+	for (; big; big >>= 1)
+		maxlevels++;
+	if (levels > maxlevels)
+		return VGPU_CUDA_ERROR_INVALID_VALUE;
+	if (flags & (VGPU_CUDA_ARRAY3D_SPARSE | VGPU_CUDA_ARRAY3D_DEFERRED_MAPPING))
+		return VGPU_CUDA_SUCCESS;
+	elem *= ch;
+	for (unsigned int l = 0; l < levels; l++) {
+		uint64_t lw = w >> l ? w >> l : 1, lh = h ? (h >> l ? h >> l : 1) : 1;
+		uint64_t ld = d ? ((layered || cube) ? d : (d >> l ? d >> l : 1)) : 1;
+
+		if (lw > UINT64_MAX / elem / lh || lw * elem * lh > UINT64_MAX / ld ||
+		    lw * elem * lh * ld > UINT64_MAX - total)
+			return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
+		total += lw * elem * lh * ld;
+	}
+	*bytes = total;
+	return VGPU_CUDA_SUCCESS;
+}
+
+/* Make an array (kind SIMCU_ARRAY or SIMCU_MIPMAP) in the current context. */
+static vgpu_CUresult make_array(uintptr_t *out, enum simcu_kind kind, size_t w, size_t h, size_t d,
+				vgpu_CUarray_format format, unsigned int ch, unsigned int flags, unsigned int levels)
 {
 	struct sim_ctx *c = NULL;
 	vgpu_CUresult rc = vgpu_simcu_current(&c);
-	size_t elem, height, bytes;
-	uintptr_t p;
+	uint64_t bytes = 0, charge;
 
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = array_bytes(w, h, d, format, ch, flags, levels, &bytes);
 	if (rc != VGPU_CUDA_SUCCESS)
 		return rc;
-	if (!pHandle || !d || !d->Width || (d->NumChannels != 1 && d->NumChannels != 2 && d->NumChannels != 4))
-		return VGPU_CUDA_ERROR_INVALID_VALUE;
-	elem = format_size(d->Format) * d->NumChannels;
-	height = d->Height ? d->Height : 1;
-	if (!elem || d->Width > SIZE_MAX / elem / height)
-		return VGPU_CUDA_ERROR_INVALID_VALUE;
-	bytes = d->Width * height * elem;
-	rc = vgpu_simcu_mem_make(c, c->ordinal, bytes, vgpu_simcu_round(bytes), SIMCU_ARRAY, NULL, &p);
+	charge = vgpu_simcu_round(bytes);
+	if (bytes && !charge)
+		return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
+	/* a handle without memory still needs an address: one byte of map */
+	return vgpu_simcu_mem_make(c, c->ordinal, bytes ? (size_t)bytes : 1, charge, kind, NULL, out);
+}
+
+vgpu_CUresult cuArrayCreate_v2(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY_DESCRIPTOR *d)
+{
+	vgpu_CUresult rc = vgpu_simcu_ready();
+	uintptr_t p;
+
+	if (rc == VGPU_CUDA_SUCCESS && (!pHandle || !d))
+		rc = VGPU_CUDA_ERROR_INVALID_VALUE;
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = make_array(&p, SIMCU_ARRAY, d->Width, d->Height, 0, d->Format, d->NumChannels, 0, 1);
 	if (rc == VGPU_CUDA_SUCCESS)
 		*pHandle = (vgpu_CUarray)(void *)p;
 	return rc;
+}
+
+vgpu_CUresult cuArrayCreate(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY_DESCRIPTOR_v1 *d)
+{
+	vgpu_CUDA_ARRAY_DESCRIPTOR d2;
+
+	if (!d)
+		return cuArrayCreate_v2(pHandle, NULL);
+	d2.Width = d->Width;
+	d2.Height = d->Height;
+	d2.Format = d->Format;
+	d2.NumChannels = d->NumChannels;
+	return cuArrayCreate_v2(pHandle, &d2);
+}
+
+vgpu_CUresult cuArray3DCreate_v2(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY3D_DESCRIPTOR *d)
+{
+	vgpu_CUresult rc = vgpu_simcu_ready();
+	uintptr_t p;
+
+	if (rc == VGPU_CUDA_SUCCESS && (!pHandle || !d))
+		rc = VGPU_CUDA_ERROR_INVALID_VALUE;
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = make_array(&p, SIMCU_ARRAY, d->Width, d->Height, d->Depth, d->Format, d->NumChannels, d->Flags, 1);
+	if (rc == VGPU_CUDA_SUCCESS)
+		*pHandle = (vgpu_CUarray)(void *)p;
+	return rc;
+}
+
+vgpu_CUresult cuArray3DCreate(vgpu_CUarray *pHandle, const vgpu_CUDA_ARRAY3D_DESCRIPTOR_v1 *d)
+{
+	vgpu_CUDA_ARRAY3D_DESCRIPTOR d2;
+
+	if (!d)
+		return cuArray3DCreate_v2(pHandle, NULL);
+	d2.Width = d->Width;
+	d2.Height = d->Height;
+	d2.Depth = d->Depth;
+	d2.Format = d->Format;
+	d2.NumChannels = d->NumChannels;
+	d2.Flags = d->Flags;
+	return cuArray3DCreate_v2(pHandle, &d2);
+}
+
+vgpu_CUresult cuMipmappedArrayCreate(vgpu_simcu_mipmap_t *pHandle, const vgpu_CUDA_ARRAY3D_DESCRIPTOR *d,
+				     unsigned int numMipmapLevels)
+{
+	vgpu_CUresult rc = vgpu_simcu_ready();
+	uintptr_t p;
+
+	if (rc == VGPU_CUDA_SUCCESS && (!pHandle || !d))
+		rc = VGPU_CUDA_ERROR_INVALID_VALUE;
+	if (rc == VGPU_CUDA_SUCCESS)
+		rc = make_array(&p, SIMCU_MIPMAP, d->Width, d->Height, d->Depth, d->Format, d->NumChannels, d->Flags,
+				numMipmapLevels);
+	if (rc == VGPU_CUDA_SUCCESS)
+		*pHandle = (vgpu_simcu_mipmap_t)(void *)p;
+	return rc;
+}
+
+vgpu_CUresult cuMipmappedArrayDestroy(vgpu_simcu_mipmap_t h)
+{
+	vgpu_CUresult rc = vgpu_simcu_ready();
+
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
+	return vgpu_simcu_mem_unmake((uintptr_t)h, 1u << SIMCU_MIPMAP, VGPU_CUDA_ERROR_INVALID_HANDLE);
 }
 
 vgpu_CUresult cuArrayDestroy(vgpu_CUarray hArray)

@@ -7,11 +7,11 @@
 #endif
 
 #include "sim_state.h"
+#include "vgpu_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,48 +51,6 @@ struct vgpu_sim_state {
 	int slot;           /* this process's record, or -1 */
 };
 
-uint64_t vgpu_sim_proc_start_time(pid_t pid, int *dead)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd, field;
-
-	*dead = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		/* Gone, unless /proc hides other users' processes (hidepid):
-		 * ask the kernel. */
-		*dead = kill(pid, 0) != 0 && errno == ESRCH;
-		return 0;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0) {
-		*dead = 1;
-		return 0;
-	}
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	if (!p || p[1] != ' ')
-		return 0;
-	p += 2;
-	if (*p == 'Z' || *p == 'X') { /* exited: a real driver has freed its memory */
-		*dead = 1;
-		return 0;
-	}
-	/* p is at field 3 (state); field 22 is 19 fields further. */
-	for (field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
-}
-
 /* Lock the table. A previous owner that died is recovered from: every
  * update is one store into a record, and dead records are reaped next. */
 static int state_lock(struct state_file *f)
@@ -112,12 +70,12 @@ static void state_unlock(struct state_file *f)
 static void refresh_identity(struct vgpu_sim_state *st)
 {
 	pid_t pid = getpid();
-	int dead;
+	uint64_t start = 0;
 
 	if (pid == st->pid)
 		return;
 	st->pid = pid;
-	st->start_time = vgpu_sim_proc_start_time(pid, &dead);
+	st->start_time = vgpu_proc_start_time(pid, &start) == VGPU_PROC_ALIVE ? start : 0;
 	st->slot = -1;
 }
 
@@ -128,13 +86,14 @@ static void reap(struct vgpu_sim_state *st)
 
 	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
 		struct proc_rec *r = &f->procs[i];
-		uint64_t start;
-		int dead;
 
 		if (r->pid == 0 || (r->pid == st->pid && r->start_time == st->start_time))
 			continue;
-		start = vgpu_sim_proc_start_time(r->pid, &dead);
-		if (dead || (start != 0 && start != r->start_time))
+		/* Gone, exited (a zombie with no thread left: a main thread that
+		 * called pthread_exit beside live threads is alive) or the pid
+		 * reused: a real driver has freed its memory. Unknown (hidden
+		 * /proc): kept. A record without a start time matches any. */
+		if (vgpu_proc_alive(r->pid, r->start_time, r->start_time ? VGPU_PROC_START_ALL : 0) == VGPU_PROC_DEAD)
 			memset(r, 0, sizeof(*r));
 	}
 }
@@ -331,7 +290,10 @@ static int create_file(const char *dir, const char *path, const struct vgpu_sim_
 	snprintf(f->uuid, sizeof(f->uuid), "%s", gpu->uuid);
 	f->capacity = capacity;
 	f->magic = STATE_MAGIC;
-	if (msync(f, sizeof(*f), MS_SYNC) != 0 || (link(tmp, path) != 0 && errno != EEXIST)) {
+	/* No msync: other processes see the file through the page cache; a
+	 * simulated GPU need not survive a power cut (and msync is disk I/O
+	 * for every process that races to create the file). */
+	if (link(tmp, path) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 		goto out;

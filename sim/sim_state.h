@@ -6,8 +6,9 @@
  * a table of per-process records (pid, process start time, bytes charged,
  * contexts); the GPU's used memory is their sum. A robust process-shared
  * mutex guards the table, so a process SIGKILLed while holding it leaves it
- * recoverable (EOWNERDEAD). Records of dead processes (pid gone, a zombie, or
- * a pid reused by a process with another start time) are reaped under the
+ * recoverable (EOWNERDEAD). Records of dead processes (pid gone, exited --
+ * a zombie with one thread left --, or a pid reused by a process with
+ * another start time; src/lib/vgpu_proc.h decides) are reaped under the
  * lock on every charge and every query, as a real driver frees a dead
  * process's memory.
  *
@@ -77,9 +78,5 @@ int vgpu_sim_state_busy(struct vgpu_sim_state *st, uint64_t now, uint64_t *done,
 /* For tests: take the table's lock and return holding it (0), so that a
  * test process can be killed while it holds the lock. */
 int vgpu_sim_state_test_hold(struct vgpu_sim_state *st);
-
-/* Start time of a process (field 22 of /proc/PID/stat, clock ticks since
- * boot), 0 when unknown; *dead is set when the process is gone or a zombie. */
-uint64_t vgpu_sim_proc_start_time(pid_t pid, int *dead);
 
 #endif

@@ -10,8 +10,10 @@
 #   4. a whole-GPU job lands only on a GPU without slices. Shown while no
 #      slice job has ended yet: on Slurm 22.05.8 a GPU's remaining shards are
 #      forgotten by the gpu placement once any shard job on that GPU ends
-#      (a later gpu:1 job can land on it; found with this demo, not yet fixed);
-#   5. runs a CUDA program inside a slice: it sees the slice, cannot pass it,
+#      (a later gpu:1 job can land on it; the SPANK plugin then refuses to
+#      run it: doc/slurm-integration.md);
+#   5. runs a CUDA program inside a slice: it sees the slice, cannot pass it
+#      (nor can a job's steps together),
 #      also without LD_PRELOAD;
 #   6. impossible requests refused at submit, nothing queued;
 #   7. stops the cluster (also on failure or Ctrl-C) and sums up.
@@ -199,6 +201,19 @@ note "10 GiB fits the 19.9 GiB slice; 12 GiB more does not: CUDA_ERROR_OUT_OF_ME
 x 'srun -t 1 --gres=vgpu:mem=10G:cores=25 env -u LD_PRELOAD cuda-app 10G 12G' | tee step4b.out
 grep -q '^cuMemAlloc(12 GiB): CUDA_ERROR_OUT_OF_MEMORY$' step4b.out || die "without LD_PRELOAD the slice was not enforced"
 note "Without LD_PRELOAD still limited: the step's tasks see a private /etc/ld.so.preload naming the shim."
+note "The steps of one job share its slice: a batch script (mem=20G) holds 12 GiB, then runs a step."
+cat >shared.sh <<'SCRIPT'
+#!/bin/bash
+cuda-app --hold 12G >holder.out &
+n=150; until grep -q holding holder.out || [ $n -eq 0 ]; do sleep 0.2; n=$((n - 1)); done
+srun cuda-app 10G
+kill %1
+SCRIPT
+submit "sbatch -t 1 --gres=vgpu:mem=20G -o shared.out shared.sh"
+wait_for 60 "job $jid to end" sh -c "! squeue -h -j $jid 2>/dev/null | grep -q ."
+x "cat shared.out     # the srun step inside that job"
+grep -q '^cuMemAlloc(10 GiB): CUDA_ERROR_OUT_OF_MEMORY$' shared.out || die "a step got memory its batch script holds"
+note "The step sees what the script left of the job's slice, and its 10 GiB is refused (one ledger per job and GPU)."
 
 say "6. Impossible or malformed requests are refused at submit"
 before=$(squeue -h | wc -l)
@@ -222,7 +237,7 @@ cat <<EOF
   $used of the 4 GPUs, and vgpu show listed who holds which slice of which GPU and what is free.
 - A whole-GPU job got a GPU holding no slice, and waited on a node whose GPUs all hold slices.
 - Inside a slice a CUDA program sees the slice as its GPU's memory, and an allocation past it
-  fails with CUDA_ERROR_OUT_OF_MEMORY, with or without LD_PRELOAD.
+  fails with CUDA_ERROR_OUT_OF_MEMORY, with or without LD_PRELOAD; the steps of a job share it.
 - Requests no GPU can satisfy, or that do not parse, are refused at submit; nothing is queued.
 Files of this run: build/demo/work. Next: bash tools/check.sh (the whole test suite).
 EOF

@@ -8,20 +8,33 @@
  *
  * vgpu.conf: $VGPU_CONF in slurmctld's environment, else the configured
  * default (VGPU_CONF_PATH). JobSubmitPlugins takes no arguments. It is read
- * once, in init(); a missing or bad vgpu.conf fails init() (fail closed).
+ * in init(), where a missing or bad vgpu.conf fails init() (fail closed),
+ * and again by the first job submitted or changed after the file changed
+ * (a stat per job: `scontrol reconfigure` does not re-init job_submit
+ * plugins in 22.05); a bad new file is logged and the previous one kept.
+ *
+ * It changes a job in one case: an sbatch job whose comment starts with the
+ * cli_filter's "[vgpu-request:CANONICAL]" loses that marker and gets
+ * VGPU_REQUEST=CANONICAL in its batch environment (replacing the user's), for
+ * the SPANK plugin in the batch step and its srun steps. (--export would
+ * carry it too, but costs slurmd a login shell per batch job.)
  *
  * Built against Slurm's public headers only; Slurm's internal job record is
- * opaque here. Strings handed to Slurm (err_msg) come from Slurm's allocator
- * (slurm_xstrdup in libslurmfull, which slurmctld has loaded; the module is
- * linked with -z now, so a missing symbol fails the load, not a later call).
+ * opaque here. Memory handed to Slurm (err_msg, environment entries and the
+ * array) comes from Slurm's allocator (slurm_xstrdup, slurm_xrecalloc,
+ * slurm_xfree in libslurmfull 22.05, which slurmctld has loaded; init()
+ * checks them with dlsym, and the module is linked with -z now, so a missing
+ * symbol fails the load, not a later call).
  * Non-SPANK plugins must match Slurm's version exactly: plugin_version is
  * the SLURM_VERSION_NUMBER of the headers it was built against.
  */
 #include "config.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +43,15 @@
 
 #include "vgpu_admit.h"
 #include "vgpu_conf.h"
+#include "vgpu_request.h"
 
-/* From libslurmfull (resolved in slurmctld). */
+/* From libslurmfull (resolved in slurmctld): 22.05's src/common/xmalloc.h,
+ * where xrecalloc(p, n, size) is slurm_xrecalloc(&p, n, size, true, false,
+ * __FILE__, __LINE__, __func__) and xfree(p) is slurm_xfree(&p). */
 extern char *slurm_xstrdup(const char *str);
+extern void *slurm_xrecalloc(void **item, size_t count, size_t size, bool clear, bool try_,
+			     const char *file, int line, const char *func);
+extern void slurm_xfree(void **item);
 extern void slurm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void slurm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -46,35 +65,83 @@ int fini(void);
 int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg);
 int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid);
 
-static vgpu_conf_t conf;
+/* What the checks use, from the vgpu.conf last read. Slurm calls
+ * job_submit and job_modify under its job write lock: one at a time. */
 static unsigned max_shards;
 static char max_type[VGPU_NAME_MAX];
+static char conf_path[VGPU_PATH_MAX];
+static struct stat conf_seen;   /* the file as last read, or last refused */
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Read vgpu.conf and take its limits; on failure keep the ones in use.
+ * 0 or -1 with err. */
+static int load(vgpu_err_t *err)
+{
+	static vgpu_conf_t conf;        /* large: not on slurmctld's thread stack */
+	const vgpu_gpu_type_t *type = NULL;
+	unsigned n;
+
+	if (stat(conf_path, &conf_seen) != 0)
+		memset(&conf_seen, 0, sizeof(conf_seen));
+	if (vgpu_conf_load(conf_path, &conf, err) != 0)
+		return -1;
+	n = vgpu_admit_max_shards(&conf, &type, err);
+	max_shards = n;
+	max_type[0] = '\0';
+	if (type)
+		snprintf(max_type, sizeof(max_type), "%s", type->name);
+	if (n == 0)
+		slurm_info("job_submit/vgpu: %s: %s; shard sizes are not checked", conf_path, err->msg);
+	else
+		slurm_info("job_submit/vgpu: %s: at most %u shards per GPU (%s)", conf_path, n,
+			   max_type);
+	return 0;
+}
+
+/* Re-read vgpu.conf when it changed since it was last read (or refused). */
+static void refresh(void)
+{
+	struct stat now;
+	vgpu_err_t err;
+
+	if (stat(conf_path, &now) != 0)
+		memset(&now, 0, sizeof(now));
+	if (same_file(&now, &conf_seen))
+		return;
+	if (load(&err) != 0)
+		slurm_error("job_submit/vgpu: %s: the changed file is refused, the previous one "
+			    "stays in use", err.msg);
+}
 
 int init(void)
 {
 	const char *path = getenv("VGPU_CONF");
-	const vgpu_gpu_type_t *type = NULL;
 	vgpu_err_t err;
 
 	if (!path || !*path)
 		path = VGPU_CONF_PATH;
-	if (!dlsym(RTLD_DEFAULT, "slurm_xstrdup")) {
-		slurm_error("job_submit/vgpu: slurm_xstrdup is not in this process: not slurmctld?");
+	if (!dlsym(RTLD_DEFAULT, "slurm_xstrdup") || !dlsym(RTLD_DEFAULT, "slurm_xrecalloc") ||
+	    !dlsym(RTLD_DEFAULT, "slurm_xfree")) {
+		slurm_error("job_submit/vgpu: slurm_xstrdup, slurm_xrecalloc or slurm_xfree is not "
+			    "in this process: not slurmctld?");
 		return SLURM_ERROR;
 	}
-	if (vgpu_conf_load(path, &conf, &err) != 0) {
+	if (strlen(path) >= sizeof(conf_path)) {
+		slurm_error("job_submit/vgpu: VGPU_CONF: path longer than %zu bytes",
+			    sizeof(conf_path) - 1);
+		return SLURM_ERROR;
+	}
+	snprintf(conf_path, sizeof(conf_path), "%s", path);
+	if (load(&err) != 0) {
 		slurm_error("job_submit/vgpu: %s", err.msg);
 		return SLURM_ERROR;
 	}
-	max_shards = vgpu_admit_max_shards(&conf, &type, &err);
-	max_type[0] = '\0';
-	if (type)
-		snprintf(max_type, sizeof(max_type), "%s", type->name);
-	if (max_shards == 0)
-		slurm_info("job_submit/vgpu: %s: %s; shard sizes are not checked", path, err.msg);
-	else
-		slurm_info("job_submit/vgpu: %s: at most %u shards per GPU (%s)", path, max_shards,
-			   max_type);
 	return SLURM_SUCCESS;
 }
 
@@ -102,14 +169,56 @@ static int check(const job_desc_msg_t *job_desc, vgpu_admit_info_t *info, vgpu_e
 	return SLURM_SUCCESS;
 }
 
+/* Set NAME=VALUE in a batch job's environment (replacing NAME's entry),
+ * in Slurm's memory. */
+static void env_put(job_desc_msg_t *job_desc, const char *name, const char *value)
+{
+	char entry[VGPU_REQUEST_TEXT_MAX + 64];
+	int i = vgpu_admit_env_index(job_desc->environment, job_desc->env_size, name);
+	unsigned n = job_desc->env_size;
+
+	snprintf(entry, sizeof(entry), "%s=%s", name, value);
+	if (i >= 0) {
+		slurm_xfree((void **)&job_desc->environment[i]);
+		job_desc->environment[i] = slurm_xstrdup(entry);
+		return;
+	}
+	/* Slurm's arrays end with NULL (env_array_free walks to it). */
+	slurm_xrecalloc((void **)&job_desc->environment, (size_t)n + 2, sizeof(char *), true,
+			false, __FILE__, __LINE__, __func__);
+	job_desc->environment[n] = slurm_xstrdup(entry);
+	job_desc->environment[n + 1] = NULL;
+	job_desc->env_size = n + 1;
+}
+
+/* The cli_filter's marker in an sbatch job's comment: off the comment, into
+ * the batch environment. Other jobs (srun, salloc: no script, their
+ * environment is the client's) only lose the marker. */
+static void take_request(job_desc_msg_t *job_desc, uint32_t submit_uid)
+{
+	char req[VGPU_REQUEST_TEXT_MAX + 1];
+
+	if (!vgpu_admit_comment_take(job_desc->comment, req, sizeof(req)))
+		return;
+	if (job_desc->comment[0] == '\0')
+		slurm_xfree((void **)&job_desc->comment);
+	if (job_desc->script)
+		env_put(job_desc, "VGPU_REQUEST", req);
+	slurm_debug("job_submit/vgpu: uid %u: VGPU_REQUEST=%s%s", (unsigned)submit_uid, req,
+		    job_desc->script ? "" : " (no batch script: not placed)");
+}
+
 int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 {
 	vgpu_admit_info_t info;
 	vgpu_err_t err;
 	char msg[VGPU_ERR_MAX + 8];
-	int rc = check(job_desc, &info, &err);
+	int rc;
 
-	/* What a later type= placement would see (doc/slurm-integration.md). */
+	refresh();
+	rc = check(job_desc, &info, &err);
+	if (rc == SLURM_SUCCESS && job_desc)
+		take_request(job_desc, submit_uid);
 	if (rc == SLURM_SUCCESS && info.has_shard) {
 		const char *req = vgpu_admit_env(job_desc->environment, job_desc->env_size,
 						 "VGPU_REQUEST");
@@ -133,9 +242,11 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 {
 	vgpu_admit_info_t info;
 	vgpu_err_t err;
-	int rc = check(job_desc, &info, &err);
+	int rc;
 
 	(void)job_ptr;
+	refresh();
+	rc = check(job_desc, &info, &err);
 	if (rc != SLURM_SUCCESS)
 		slurm_info("job_submit/vgpu: refused a change of uid %u: %s", (unsigned)submit_uid,
 			   err.msg);

@@ -12,10 +12,24 @@
 #include "vgpu_error.h"
 
 /* The absolute path the dynamic loader finds for `name` (a soname such as
- * "libcuda.so.1" or an absolute path): dlopen + dlinfo(RTLD_DI_LINKMAP).
- * Writes it into out (len bytes). Returns 0, or -1 with err ("cannot load
+ * "libcuda.so.1" or an absolute path), found without loading it where
+ * possible (a driver library's constructors would run in slurmstepd): an
+ * absolute path that is an ELF shared object of this ABI is itself; a
+ * soname is searched in LD_LIBRARY_PATH (absolute entries), then in
+ * /etc/ld.so.cache (entries of this ABI, not in a hwcaps subdirectory).
+ * Anything else (a relative entry, an old cache format, not found) is asked
+ * of the loader: dlopen + dlinfo(RTLD_DI_LINKMAP) + dlclose. Writes the path
+ * into out (len bytes). Returns 0, or -1 with err ("cannot load
  * 'libcuda.so.1': dlerror"). */
 int vgpu_spank_gpu_libpath(const char *name, char *out, size_t len, vgpu_err_t *err);
+
+/* Search a mapped ld.so.cache (`size` bytes at c, the "glibc-ld.so.cache1.1"
+ * format) for soname `name`: the first entry of this process's ABI outside
+ * hwcaps subdirectories, as the loader picks. Writes its absolute path into
+ * out (len bytes) and returns 0; -1 for another format, no such entry, a
+ * relative or too long path. Never reads outside the buffer. */
+int vgpu_spank_gpu_cache_find(const unsigned char *c, size_t size, const char *name, char *out,
+			      size_t len);
 
 /* UUID ("GPU-...") and model name of the GPU with NVML index `index`, asked
  * of the NVML library at the absolute path `nvml` (nvmlInit_v2,
@@ -31,5 +45,13 @@ int vgpu_spank_gpu_lookup(const char *nvml, unsigned index, char *uuid, size_t u
  * NULL with err when none matches. */
 const vgpu_gpu_type_t *vgpu_spank_gpu_type(const vgpu_conf_t *conf, const char *model,
 					   vgpu_err_t *err);
+
+/* The shards a job holds on Slurm GPU `index` of a node, from that node's
+ * entry of the job's gres_detail_str (slurm_load_job with SHOW_DETAIL):
+ * items "NAME[:TYPE]:COUNT(IDX:LIST)" separated by ',' (LIST may hold ','
+ * too: "0,2-3"). Returns 0 with *count when a shard item's LIST is exactly
+ * `index` (its shards all sit on that GPU); -1 when there is no such item,
+ * or the job's shards span several GPUs (their split is not in the string). */
+int vgpu_spank_gpu_job_shards(const char *detail, unsigned index, unsigned *count);
 
 #endif

@@ -35,9 +35,14 @@
 static struct {
 	int active;                     /* this step runs under the shim */
 	int failed;                     /* holds shards but cannot be enforced */
-	char why[VGPU_ERR_MAX];
+	int refused;                    /* a whole GPU that holds other jobs' slices */
+	char why[VGPU_ERR_MAX + 256];
 	int preload_etc;
+	uint32_t job, node;
+	char state_dir[VGPU_PATH_MAX];
+	char name[64];                  /* JOB.STEP.NODE */
 	char dir[VGPU_PATH_MAX + 64];   /* StateDir/JOB.STEP.NODE */
+	char jobdir[VGPU_PATH_MAX + 64]; /* StateDir/job.JOB.NODE */
 	char desc[VGPU_PATH_MAX + 80];
 	char etc[VGPU_PATH_MAX + 80];   /* the overlay's upper layer */
 	char shim[VGPU_PATH_MAX];
@@ -86,15 +91,60 @@ static int shard_count(spank_t sp, unsigned *shards, vgpu_err_t *err)
 	return 0;
 }
 
+/* This node's name: slurmstepd exports SLURMD_NODENAME into its own
+ * environment (several slurmd of a test cluster share one host). */
+static const char *host(void)
+{
+	static char name[256];
+	const char *env = getenv("SLURMD_NODENAME");
+
+	if (env && *env)
+		return env;
+	if (!name[0] && gethostname(name, sizeof(name) - 1) != 0)
+		snprintf(name, sizeof(name), "localhost");
+	return name;
+}
+
+/* This node's place in a node list (hostlist syntax), or -1. */
+static int node_in(const char *list)
+{
+	hostlist_t hl;
+	int i = -1;
+
+	if (list && *list && (hl = slurm_hostlist_create(list))) {
+		i = slurm_hostlist_find(hl, host());
+		slurm_hostlist_destroy(hl);
+	}
+	return i;
+}
+
+/* This node's index among the JOB's nodes (S_JOB_NODEID counts the STEP's
+ * nodes: `srun -w n2` in a job on n1,n2 is node 0 there), from
+ * SLURM_JOB_NODELIST; S_JOB_NODEID when that is not in the environment. */
+static int job_node(spank_t sp, uint32_t *node)
+{
+	char list[8192];
+	int i = -1;
+
+	if (spank_getenv(sp, "SLURM_JOB_NODELIST", list, sizeof(list)) == ESPANK_SUCCESS)
+		i = node_in(list);
+	if (i >= 0) {
+		*node = (uint32_t)i;
+		return 0;
+	}
+	return spank_get_item(sp, S_JOB_NODEID, node) == ESPANK_SUCCESS ? 0 : -1;
+}
+
 static int step_name(spank_t sp, char *name, size_t len, char *label, size_t llen,
 		     vgpu_err_t *err)
 {
 	uint32_t job = 0, stepid = 0, node = 0;
 
 	if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_STEPID, &stepid) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_NODEID, &node) != ESPANK_SUCCESS)
+	    spank_get_item(sp, S_JOB_STEPID, &stepid) != ESPANK_SUCCESS || job_node(sp, &node) != 0)
 		return vgpu_err_set(err, "cannot get the job, step or node id from Slurm");
+	step.job = job;
+	step.node = node;
 	if (stepid == SLURM_BATCH_SCRIPT) {
 		snprintf(name, len, "%u.batch.%u", job, node);
 		snprintf(label, llen, "%u.batch", job);
@@ -105,16 +155,16 @@ static int step_name(spank_t sp, char *name, size_t len, char *label, size_t lle
 	return 0;
 }
 
-/* The host's ld.so.preload (if any) plus the shim: the private copy. */
-static int write_preload(const char *shim, vgpu_err_t *err)
+/* The host's ld.so.preload (if any) plus the shim: the private copy's text,
+ * into text (len bytes). */
+static int preload_text(const char *shim, char *text, size_t len, vgpu_err_t *err)
 {
-	char text[8192], path[VGPU_PATH_MAX + 100];
 	size_t n = 0;
 	int fd;
 
 	fd = open("/etc/ld.so.preload", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		size_t room = sizeof(text) - VGPU_PATH_MAX - 4;
+		size_t room = len - VGPU_PATH_MAX - 4;
 		ssize_t r = read(fd, text, room + 1);
 
 		close(fd);
@@ -126,12 +176,190 @@ static int write_preload(const char *shim, vgpu_err_t *err)
 		if (n && text[n - 1] != '\n')
 			text[n++] = '\n';
 	}
-	snprintf(text + n, sizeof(text) - n, "%s\n", shim);
-	snprintf(path, sizeof(path), "%s", step.etc);
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
-		return vgpu_err_set(err, "cannot create %s: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/ld.so.preload", step.etc);
+	snprintf(text + n, len - n, "%s\n", shim);
+	return 0;
+}
+
+/* The shards the job holds on Slurm GPU index of this node, from slurmctld
+ * (slurm_load_job, the node's gres_detail_str). 0, or -1 (logged) when it
+ * cannot be told. */
+static int job_shards(spank_t sp, unsigned index, unsigned *count)
+{
+	job_info_msg_t *msg = NULL;
+	uint32_t job = 0, node = 0;
+	int rc = -1, i;
+
+	(void)sp;
+	job = step.job;
+	if (slurm_load_job(&msg, job, SHOW_DETAIL) != SLURM_SUCCESS || !msg || msg->record_count < 1) {
+		slurm_info("vgpu: job %u: cannot ask slurmctld for the job's shards (%s): steps are held "
+			   "to their own limits only", job, slurm_strerror(slurm_get_errno()));
+		goto out;
+	}
+	/* gres_detail_str is indexed by the job's nodes */
+	i = node_in(msg->job_array[0].nodes);
+	node = i >= 0 ? (uint32_t)i : step.node;
+	if (node < msg->job_array[0].gres_detail_cnt && msg->job_array[0].gres_detail_str[node])
+		rc = vgpu_spank_gpu_job_shards(msg->job_array[0].gres_detail_str[node], index, count);
+	if (rc != 0)
+		slurm_info("vgpu: job %u: no shard count on GPU %u in '%s': steps are held to their own "
+			   "limits only", job, index,
+			   node < msg->job_array[0].gres_detail_cnt && msg->job_array[0].gres_detail_str[node]
+				   ? msg->job_array[0].gres_detail_str[node] : "");
+out:
+	if (msg)
+		slurm_free_job_info_msg(msg);
+	return rc;
+}
+
+/* The batch step's cap, recorded in the job's directory for the job's other
+ * steps on this node ("UUID MEM SM"): they need not ask slurmctld. */
+static int write_cap(const vgpu_stepdesc_gpu_t *g, vgpu_err_t *err)
+{
+	char path[sizeof(step.jobdir) + 8], text[160];
+
+	snprintf(path, sizeof(path), "%s/cap", step.jobdir);
+	snprintf(text, sizeof(text), "%s %llu %u\n", g->uuid, (unsigned long long)g->job_mem_bytes, g->job_sm_bp);
 	return vgpu_spank_state_write(path, text, err);
+}
+
+/* Fill g's job cap from the job's directory, when its batch step recorded
+ * one for this GPU and it is not below g's own limits. 0, or -1. */
+static int read_cap(vgpu_stepdesc_gpu_t *g, const char *uuid)
+{
+	char path[sizeof(step.jobdir) + 8], text[160], u[64];
+	unsigned long long mem = 0;
+	unsigned sm = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cap", step.jobdir);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	if (sscanf(text, "%63s %llu %u", u, &mem, &sm) != 3 || strcmp(u, uuid) != 0 || mem < g->mem_bytes ||
+	    sm < g->sm_bp || sm > VGPU_STEPDESC_SM_FULL)
+		return -1;
+	g->job_mem_bytes = mem;
+	g->job_sm_bp = sm;
+	return 0;
+}
+
+
+/* Under the StateDir lock: clean up after dead steps, make (or keep) the
+ * job's directory, make the step's with its files (its GPU index; its
+ * description, and with preload, etc/ with the private ld.so.preload and
+ * the description linked in as etc/vgpu-step.desc, where the shim looks
+ * first: VGPU_STEP_DESC cannot redirect it). With `alone`, only when no
+ * other step of the job is live on the node: else nothing is made and 1 is
+ * returned (the step must carry the job's cap). 0, 1, or -1 with err. */
+static int make_dirs(uid_t uid, gid_t gid, unsigned index, const char *desc, const char *preload,
+		     int alone, vgpu_err_t *err)
+{
+	char gpu[300];
+	vgpu_spank_state_file_t files[] = {
+		{ "gpu", gpu, NULL },
+		{ "step.desc", desc, NULL },
+		{ "etc", NULL, NULL },
+		{ "etc/ld.so.preload", preload, NULL },
+		{ VGPU_STEPDESC_PINNED + 1, NULL, "step.desc" }, /* "etc/vgpu-step.desc" */
+	};
+	int lock, rc = -1;
+
+	lock = vgpu_spank_state_lock(step.state_dir, err);
+	if (lock < 0)
+		return -1;
+	vgpu_spank_state_clean(step.state_dir, step.name);
+	if (alone && vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, NULL) > 0) {
+		vgpu_spank_state_unlock(lock);
+		return 1;
+	}
+	snprintf(gpu, sizeof(gpu), "%u %s\n", index, host());
+	if (vgpu_spank_state_job(step.state_dir, step.jobdir, uid, gid, err) != 0 ||
+	    vgpu_spank_state_create_files(step.state_dir, step.dir, (uid_t)-1, gid, files,
+					  preload ? 5 : 2, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0 && vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, NULL) == 0)
+		vgpu_spank_state_remove(step.jobdir, NULL);
+	vgpu_spank_state_unlock(lock);
+	return rc;
+}
+
+/* Under the StateDir lock: remove the step's directory, and the job's when
+ * no other step of the job on this node is alive. */
+static void remove_dirs(void)
+{
+	vgpu_err_t err;
+	int lock = vgpu_spank_state_lock(step.state_dir, &err);
+
+	if (lock < 0)
+		slurm_error("vgpu: %s", err.msg);
+	if (vgpu_spank_state_remove(step.dir, &err) != 0)
+		slurm_error("vgpu: %s", err.msg);
+	if (vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, step.name) == 0 &&
+	    vgpu_spank_state_remove(step.jobdir, &err) != 0)
+		slurm_error("vgpu: %s", err.msg);
+	vgpu_spank_state_unlock(lock);
+}
+
+/* A comma list of Slurm GPU indices ("0,1"); returns how many, -1 when
+ * malformed. */
+static int gpu_list(const char *text, unsigned *out, int max)
+{
+	const char *p = text;
+	int n = 0;
+
+	while (*p) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || end == p || v > 1023 || n >= max || (*end != ',' && *end != '\0'))
+			return -1;
+		out[n++] = (unsigned)v;
+		p = *end ? end + 1 : end;
+	}
+	return n;
+}
+
+/* A step with whole GPUs and no shards (Slurm 22.05 shard bug, see
+ * doc/slurm-integration.md): refuse it when a GPU it was given holds live
+ * slice steps of other jobs. Never fails the step's setup itself: it marks
+ * the step refused and its tasks end in task_init. */
+static void guard_whole(spank_t sp, const vgpu_spank_config_t *cfg)
+{
+	char buf[256], jobs[200];
+	unsigned gpus[64], gpu = 0;
+	uint32_t job = 0;
+	vgpu_conf_t conf;
+	vgpu_err_t err;
+	int n;
+
+	if (job_env(sp, "SLURM_STEP_GPUS", buf, sizeof(buf)) != 0 &&
+	    job_env(sp, "SLURM_JOB_GPUS", buf, sizeof(buf)) != 0)
+		return; /* no GPU */
+	n = gpu_list(buf, gpus, 64);
+	if (n <= 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
+		return;
+	if (vgpu_conf_load(cfg->conf_path, &conf, &err) != 0) {
+		slurm_error("vgpu: whole-GPU check skipped: %s", err.msg);
+		return;
+	}
+	if (vgpu_spank_state_slices(conf.state_dir, host(), job, gpus, (size_t)n, &gpu, jobs, sizeof(jobs)) == 0)
+		return;
+	step.refused = 1;
+	snprintf(step.why, sizeof(step.why),
+		 "vgpu: GPU %u holds slices of job(s) %s; Slurm allocated it whole to this job (Slurm 22.05 "
+		 "shard bug, see slurm-vgpu doc/slurm-integration.md); not running", gpu, jobs);
+	slurm_error("%s", step.why);
 }
 
 static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request,
@@ -143,17 +371,21 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 	vgpu_limits_t lim;
 	vgpu_stepdesc_t d;
 	char name[64], label[64], model[128], uuid[128], envreq[VGPU_REQUEST_TEXT_MAX + 1];
+	static char desc[VGPU_STEPDESC_FILE_MAX];
+	char preload[8192];
 	const char *where = "--vgpu-request";
-	unsigned shards = 0, index = 0;
+	unsigned shards = 0, index = 0, jshards = 0;
 	uint32_t stepid = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int r;
+	int r, ask = 0;
 
 	if (spank_get_item(sp, S_JOB_STEPID, &stepid) == ESPANK_SUCCESS &&
 	    stepid == SLURM_EXTERN_CONT)
 		return 0;
 	r = shard_count(sp, &shards, err);
+	if (r > 0)
+		guard_whole(sp, cfg);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
 	if (step_gpu(sp, &index, err) != 0 || step_name(sp, name, sizeof(name), label,
@@ -198,10 +430,12 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 		return vgpu_err_set(err, "shim %s: %s", step.shim, strerror(errno));
 	if ((size_t)snprintf(step.dir, sizeof(step.dir), "%s/%s", conf.state_dir, name) >=
 		    sizeof(step.dir) ||
+	    (size_t)snprintf(step.jobdir, sizeof(step.jobdir), "%s/job.%u.%u", conf.state_dir, step.job,
+			     step.node) >= sizeof(step.jobdir) ||
 	    (size_t)snprintf(step.desc, sizeof(step.desc), "%s/step.desc", step.dir) >=
 		    sizeof(step.desc) ||
 	    (size_t)snprintf(step.etc, sizeof(step.etc), "%s/etc", step.dir) >= sizeof(step.etc) ||
-	    (size_t)snprintf(d.acct_dir, sizeof(d.acct_dir), "%s/acct", step.dir) >=
+	    (size_t)snprintf(d.acct_dir, sizeof(d.acct_dir), "%s/acct", step.jobdir) >=
 		    sizeof(d.acct_dir))
 		return vgpu_err_set(err, "StateDir %s: path too long", conf.state_dir);
 	d.log_level = cfg->log_level;
@@ -212,32 +446,59 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 	d.gpus[0].mem_bytes = lim.mem_bytes;
 	d.gpus[0].sm_bp = lim.sm_share;
 	d.gpus[0].ctx_bytes = cfg->ctx_bytes;
-	if (vgpu_stepdesc_check(&d, err) != 0)
-		return -1;
-	vgpu_spank_state_clean(conf.state_dir, name);
-	if (vgpu_spank_state_create(conf.state_dir, step.dir, uid, gid, err) != 0)
-		return -1;
-	if (vgpu_stepdesc_write(step.desc, &d, err) != 0)
-		goto fail;
-	step.preload_etc = cfg->preload == VGPU_SPANK_PRELOAD_ETC;
-	if (step.preload_etc && write_preload(step.shim, err) != 0)
-		goto fail;
-	/* The same description at /etc/vgpu-step.desc of the task's private
-	 * /etc, where the shim looks first: VGPU_STEP_DESC cannot redirect it. */
-	if (step.preload_etc) {
-		char pinned[sizeof(step.etc) + 32];
-
-		snprintf(pinned, sizeof(pinned), "%s/%s", step.etc, VGPU_STEPDESC_PINNED + 5);
-		if (vgpu_stepdesc_write(pinned, &d, err) != 0)
-			goto fail;
+	/* The job's cap on the GPU: the batch step holds the job's whole
+	 * allocation on the node; other steps read what it recorded, else ask
+	 * slurmctld (their own SLURM_SHARDS_ON_NODE is theirs, and `srun
+	 * --overlap` steps are not held within the job's shards by Slurm) --
+	 * but only when another step of the job is live on the node: a step
+	 * alone is within the job's shards by itself, and a step joining it
+	 * later puts the cap into the shared ledger before its processes run.
+	 * Without a cap, no job line. */
+	if (stepid == SLURM_BATCH_SCRIPT) {
+		d.gpus[0].job_mem_bytes = lim.mem_bytes;
+		d.gpus[0].job_sm_bp = lim.sm_share;
+	} else if (read_cap(&d.gpus[0], uuid) == 0) {
+		/* the batch step of the job on this node recorded it */
+	} else {
+		ask = 1;
 	}
+	snprintf(step.state_dir, sizeof(step.state_dir), "%s", conf.state_dir);
+	snprintf(step.name, sizeof(step.name), "%s", name);
+	step.preload_etc = cfg->preload == VGPU_SPANK_PRELOAD_ETC;
+	if (step.preload_etc && preload_text(step.shim, preload, sizeof(preload), err) != 0)
+		return -1;
+	for (;;) {
+		if (vgpu_stepdesc_check(&d, err) != 0)
+			return -1;
+		if (vgpu_stepdesc_format(&d, desc, sizeof(desc), err) < 0)
+			return vgpu_err_prefix(err, "%s", step.desc);
+		r = make_dirs(uid, gid, index, desc, step.preload_etc ? preload : NULL, ask, err);
+		if (r <= 0)
+			break;
+		ask = 0; /* another step of the job is live: carry the job's cap */
+		if (job_shards(sp, index, &jshards) == 0 && jshards >= shards) {
+			vgpu_limits_t jlim;
+
+			if (vgpu_account_limits(&conf, type, jshards, reqp, &jlim, err) != 0)
+				return vgpu_err_prefix(err, "GPU %u (%s), the job's %u shards", index, uuid,
+						       jshards);
+			d.gpus[0].job_mem_bytes = jlim.mem_bytes;
+			/* memory accounting: the SM cap comes from a request,
+			 * and this step's need not be the job's: not known */
+			d.gpus[0].job_sm_bp = conf.mode == VGPU_MODE_MEMORY ? 0 : jlim.sm_share;
+		}
+	}
+	if (r != 0)
+		return -1;
+	if (stepid == SLURM_BATCH_SCRIPT && write_cap(&d.gpus[0], err) != 0)
+		goto fail;
 	step.active = 1;
 	slurm_verbose("vgpu: step %s: GPU %u (%s, %s): %u shards -> %llu bytes, SM %u bp", label,
 		      index, uuid, type->name, shards, (unsigned long long)lim.mem_bytes,
 		      lim.sm_share);
 	return 0;
 fail:
-	vgpu_spank_state_remove(step.dir, NULL);
+	remove_dirs();
 	return -1;
 }
 
@@ -296,6 +557,11 @@ int vgpu_spank_remote_task_privileged(spank_t sp)
 int vgpu_spank_remote_task_init(spank_t sp)
 {
 	(void)sp;
+	if (step.refused) {
+		fprintf(stderr, "%s\n", step.why);
+		fflush(stderr);
+		_exit(1);
+	}
 	if (step.failed) {
 		fprintf(stderr, "vgpu: this step's GPU slice cannot be enforced, so it does not "
 			"run: %s\n", step.why);
@@ -307,13 +573,10 @@ int vgpu_spank_remote_task_init(spank_t sp)
 
 int vgpu_spank_remote_exit(spank_t sp)
 {
-	vgpu_err_t err;
-
 	(void)sp;
 	if (!step.active)
 		return 0;
-	if (vgpu_spank_state_remove(step.dir, &err) != 0)
-		slurm_error("vgpu: %s", err.msg);
+	remove_dirs();
 	step.active = 0;
 	return 0;
 }

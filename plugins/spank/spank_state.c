@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "spank_state.h"
+#include "vgpu_proc.h"
 
 #define REMOVE_DEPTH 32  /* deeper trees are left for the next clean-up */
 #define REMOVE_PASSES 3  /* rescans when entries change under us */
@@ -117,35 +119,38 @@ int vgpu_spank_state_remove(const char *path, vgpu_err_t *err)
 	return 0;
 }
 
-/* Start time of pid (field 22 of /proc/PID/stat), 0 when gone or a zombie. */
-static unsigned long long proc_start(long pid)
+/* Start time of this process (field 22 of /proc/PID/stat), 0 when /proc
+ * cannot tell. */
+static unsigned long long self_start(void)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd, field;
+	static pid_t pid;
+	static unsigned long long cached;
+	uint64_t start = 0;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return 0;
-	p += 2; /* field 3 */
-	for (field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
+	if (pid != getpid() || !cached) { /* a forked child has its own */
+		pid = getpid();
+		cached = vgpu_proc_start_time(pid, &start) == VGPU_PROC_ALIVE ? (unsigned long long)start : 0;
 	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
+	return cached;
+}
+
+/* Write text to path, a new file in a directory nobody else writes to yet
+ * (a .new directory): created exclusively, mode 0644 whatever the umask. */
+static int write_new(const char *path, const char *text, vgpu_err_t *err)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return vgpu_err_set(err, "cannot create %s: %s", path, strerror(errno));
+	if (write(fd, text, len) != (ssize_t)len || fchmod(fd, 0644) != 0) {
+		vgpu_err_set(err, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) != 0)
+		return vgpu_err_set(err, "cannot write %s: %s", path, strerror(errno));
+	return 0;
 }
 
 int vgpu_spank_state_write(const char *path, const char *text, vgpu_err_t *err)
@@ -178,8 +183,15 @@ out:
 int vgpu_spank_state_create(const char *state_dir, const char *dir, uid_t uid, gid_t gid,
 			    vgpu_err_t *err)
 {
-	char tmp[1024], path[1100], owner[64];
+	return vgpu_spank_state_create_files(state_dir, dir, uid, gid, NULL, 0, err);
+}
+
+int vgpu_spank_state_create_files(const char *state_dir, const char *dir, uid_t uid, gid_t gid,
+				  const vgpu_spank_state_file_t *files, size_t nfiles, vgpu_err_t *err)
+{
+	char tmp[1024], path[1100], target[1100], owner[64];
 	struct stat st;
+	size_t i;
 	int rc = -1;
 
 	if (mkdir(state_dir, 0755) != 0 && errno != EEXIST)
@@ -194,22 +206,44 @@ int vgpu_spank_state_create(const char *state_dir, const char *dir, uid_t uid, g
 				    "only (it is uid %ld, mode %04o)", state_dir, (long)st.st_uid,
 				    (unsigned)(st.st_mode & 07777));
 	/* Filled under a name the cleaner ignores, then renamed: a directory
-	 * the cleaner sees always has its owner. */
+	 * the cleaner sees always has its owner and its files, complete. */
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", dir) >= sizeof(tmp))
 		return vgpu_err_set(err, "%s: path too long", dir);
 	if (vgpu_spank_state_remove(dir, err) != 0 || vgpu_spank_state_remove(tmp, err) != 0)
 		return -1;
 	if (mkdir(tmp, 0755) != 0 || chmod(tmp, 0755) != 0)
 		return vgpu_err_set(err, "cannot create %s: %s", tmp, strerror(errno));
-	snprintf(owner, sizeof(owner), "%ld %llu\n", (long)getpid(), proc_start((long)getpid()));
+	snprintf(owner, sizeof(owner), "%ld %llu\n", (long)getpid(), self_start());
 	snprintf(path, sizeof(path), "%s/owner", tmp);
-	if (vgpu_spank_state_write(path, owner, err) != 0)
+	if (write_new(path, owner, err) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/acct", tmp);
-	if (mkdir(path, 0700) != 0 || chown(path, uid, gid) != 0 || chmod(path, 0700) != 0) {
+	if (uid != (uid_t)-1 &&
+	    (mkdir(path, 0700) != 0 || chown(path, uid, gid) != 0 || chmod(path, 0700) != 0)) {
 		vgpu_err_set(err, "cannot create %s for uid %ld: %s", path, (long)uid,
 			     strerror(errno));
 		goto out;
+	}
+	for (i = 0; i < nfiles; i++) {
+		const vgpu_spank_state_file_t *f = &files[i];
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", tmp, f->name) >= sizeof(path) ||
+		    (f->link && (size_t)snprintf(target, sizeof(target), "%s/%s", tmp, f->link) >= sizeof(target))) {
+			vgpu_err_set(err, "%s/%s: path too long", tmp, f->name);
+			goto out;
+		}
+		if (f->link) {
+			if (link(target, path) != 0) {
+				vgpu_err_set(err, "cannot link %s to %s: %s", path, target, strerror(errno));
+				goto out;
+			}
+		} else if (f->text) {
+			if (write_new(path, f->text, err) != 0)
+				goto out;
+		} else if (mkdir(path, 0755) != 0 || chmod(path, 0755) != 0) {
+			vgpu_err_set(err, "cannot create %s: %s", path, strerror(errno));
+			goto out;
+		}
 	}
 	if (rename(tmp, dir) != 0) {
 		vgpu_err_set(err, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
@@ -247,6 +281,80 @@ static int step_name(const char *name)
 	return strcmp(p, ".new") == 0 ? 2 : 0;
 }
 
+/* Is name job.JOB.NODE (digits)? Then *job and *node. Returns 0 no, 1 yes,
+ * 2 yes+.new. */
+static int job_name(const char *name, unsigned long *job, unsigned long *node)
+{
+	char tail[8] = "";
+	int n = 0;
+
+	if (strncmp(name, "job.", 4) != 0 || !isdigit((unsigned char)name[4]))
+		return 0;
+	if (sscanf(name, "job.%lu.%lu%n", job, node, &n) != 2 || n == 0)
+		return 0;
+	for (const char *p = name + 4; p < name + n; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return 0;
+	if (name[n] == '\0')
+		return 1;
+	snprintf(tail, sizeof(tail), "%s", name + n);
+	return strcmp(tail, ".new") == 0 ? 2 : 0;
+}
+
+/* Read "PID START" from dir/owner; 1 when that process still runs, 0 when
+ * not (or no owner), and *has_owner whether an owner was read. */
+static int owner_alive(const char *state_dir, const char *name, int *has_owner)
+{
+	char path[1024], buf[64];
+	long pid = 0;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	*has_owner = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/owner", state_dir, name) >= sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
+		return 0;
+	*has_owner = 1;
+	/* unknown (a /proc that hides it) counts as alive: never remove a live
+	 * step's directory, never let a whole GPU beside a live slice */
+	return vgpu_proc_alive((pid_t)pid, start, VGPU_PROC_START_ALL) != VGPU_PROC_DEAD;
+}
+
+int vgpu_spank_state_job_steps(const char *state_dir, unsigned long job, unsigned long node, const char *except)
+{
+	struct dirent *de;
+	DIR *d = opendir(state_dir);
+	int live = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		unsigned long j = 0, n = 0;
+		const char *dot;
+		int has;
+
+		if (step_name(de->d_name) != 1 || (except && strcmp(de->d_name, except) == 0))
+			continue;
+		dot = strrchr(de->d_name, '.');
+		if (sscanf(de->d_name, "%lu.", &j) != 1 || !dot || sscanf(dot + 1, "%lu", &n) != 1 || j != job ||
+		    n != node)
+			continue;
+		live += owner_alive(state_dir, de->d_name, &has);
+	}
+	closedir(d);
+	return live;
+}
+
 int vgpu_spank_state_clean(const char *state_dir, const char *keep)
 {
 	struct dirent *de;
@@ -256,34 +364,27 @@ int vgpu_spank_state_clean(const char *state_dir, const char *keep)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char path[1024], buf[64];
-		long pid = 0;
-		unsigned long long start = 0;
-		ssize_t n;
+		char path[1024];
 		struct stat st;
-		int fd, kind = step_name(de->d_name);
+		unsigned long job = 0, node = 0;
+		int has_owner = 0, kind = step_name(de->d_name), jkind = 0;
 
-		if (!kind || (keep && strcmp(de->d_name, keep) == 0))
+		if (!kind)
+			jkind = job_name(de->d_name, &job, &node);
+		if ((!kind && !jkind) || (keep && strcmp(de->d_name, keep) == 0))
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s/owner", state_dir, de->d_name) >=
-		    sizeof(path))
-			continue;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			n = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (n > 0) {
-				buf[n] = '\0';
-				if (sscanf(buf, "%ld %llu", &pid, &start) != 2)
-					pid = 0;
-			}
-		}
-		if (pid > 0 && start != 0 && proc_start(pid) == start)
+		if (kind && owner_alive(state_dir, de->d_name, &has_owner))
 			continue; /* its slurmstepd still runs */
+		/* A job's directory lives while a step of the job on this node
+		 * does (the caller holds the StateDir lock). */
+		if (jkind == 1 && vgpu_spank_state_job_steps(state_dir, job, node, NULL) > 0)
+			continue;
+		if (jkind == 2)
+			owner_alive(state_dir, de->d_name, &has_owner);
 		snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name);
 		/* A .new directory gets its owner file right after mkdir: without
 		 * one it may be mid-creation, unless it is old. */
-		if (kind == 2 && pid == 0 &&
+		if ((kind == 2 || jkind == 2) && !has_owner &&
 		    (lstat(path, &st) != 0 || time(NULL) - st.st_mtime < NEW_GRACE_SECONDS))
 			continue;
 		if (vgpu_spank_state_remove(path, NULL) == 0)
@@ -291,4 +392,99 @@ int vgpu_spank_state_clean(const char *state_dir, const char *keep)
 	}
 	closedir(d);
 	return removed;
+}
+
+int vgpu_spank_state_lock(const char *state_dir, vgpu_err_t *err)
+{
+	int fd;
+
+	if (mkdir(state_dir, 0755) != 0 && errno != EEXIST)
+		return vgpu_err_set(err, "StateDir %s: cannot create: %s", state_dir, strerror(errno));
+	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return vgpu_err_set(err, "StateDir %s: %s", state_dir, strerror(errno));
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			vgpu_err_set(err, "StateDir %s: cannot lock: %s", state_dir, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void vgpu_spank_state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+int vgpu_spank_state_job(const char *state_dir, const char *dir, uid_t uid, gid_t gid, vgpu_err_t *err)
+{
+	char acct[1100];
+	struct stat st;
+
+	if ((size_t)snprintf(acct, sizeof(acct), "%s/acct", dir) >= sizeof(acct))
+		return vgpu_err_set(err, "%s: path too long", dir);
+	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	    lstat(acct, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid && (st.st_mode & 07777) == 0700)
+		return 0; /* made by an earlier step of the job */
+	return vgpu_spank_state_create(state_dir, dir, uid, gid, err);
+}
+
+int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned long job, const unsigned *gpus,
+			    size_t ngpus, unsigned *gpu, char *jobs, size_t len)
+{
+	struct dirent *de;
+	DIR *d = opendir(state_dir);
+	int found = 0;
+	size_t o = 0;
+
+	if (len)
+		jobs[0] = '\0';
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[1024], buf[320], *end;
+		unsigned long j = 0, idx;
+		int fd, has;
+		ssize_t n;
+
+		if (step_name(de->d_name) != 1 || sscanf(de->d_name, "%lu.", &j) != 1 || j == job)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s/gpu", state_dir, de->d_name) >= sizeof(path))
+			continue;
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		idx = strtoul(buf, &end, 10);
+		if (*end != ' ' || strcspn(end + 1, "\n") != strlen(host) || strncmp(end + 1, host, strlen(host)) != 0)
+			continue; /* another node's (nodes may share StateDir) */
+		for (size_t i = 0; i < ngpus; i++) {
+			char id[32];
+
+			if (gpus[i] != idx || (found && *gpu != idx) || !owner_alive(state_dir, de->d_name, &has))
+				continue;
+			snprintf(id, sizeof(id), ",%lu,", j);
+			if (found) { /* listed already? */
+				char hay[1100];
+
+				snprintf(hay, sizeof(hay), ",%s,", jobs);
+				if (strstr(hay, id))
+					break;
+			}
+			*gpu = (unsigned)idx;
+			if (o < len)
+				o += (size_t)snprintf(jobs + o, len - o, "%s%lu", found ? "," : "", j);
+			found++;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
 }

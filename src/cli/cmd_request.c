@@ -14,6 +14,7 @@
 #include "vgpu_cmd.h"
 #include "vgpu_request.h"
 #include "vgpu_size.h"
+#include "vgpu_slurmconf.h"
 
 static void request_usage(FILE *out)
 {
@@ -24,9 +25,12 @@ static void request_usage(FILE *out)
 		"type of vgpu.conf the shards it takes and the limits its steps get.\n\n"
 		"  -c, --conf FILE   vgpu.conf to use (default %s)\n"
 		"  -t, --type NAME   only this GPU type\n"
-		"      --slurm       for the cli_filter: print 'ok SHARDS REQUEST' (the\n"
-		"                    shard count Slurm must place and the canonical request\n"
-		"                    with ':' separators), or the reason it is refused\n"
+		"      --slurm       for the cli_filter: print 'ok SHARDS REQUEST FEATURES'\n"
+		"                    (the shard count Slurm must place, the canonical request\n"
+		"                    with ':' separators, and the node features the job\n"
+		"                    must be constrained to: vgpu_TYPE of its type=, else\n"
+		"                    of the types it fits joined by '|', '-' when it fits\n"
+		"                    them all), or the reason it is refused\n"
 		"  -h, --help        this text\n",
 		VGPU_CONF_PATH);
 }
@@ -52,30 +56,17 @@ static int show_type(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 	return 0;
 }
 
-/* --slurm: what the cli_filter needs to rewrite --gres=vgpu:REQUEST. The
- * request must fit one GPU of some configured type (of its type= when given);
- * the count is the largest over the types it fits (vgpu_account_shards_any). */
+/* --slurm: the line the cli_filter reads (vgpu_slurmconf_request). */
 static int slurm_line(const vgpu_conf_t *conf, const vgpu_request_t *req)
 {
-	const vgpu_gpu_type_t *type = NULL;
-	char canon[VGPU_REQUEST_TEXT_MAX], *p;
-	unsigned shards = 0;
+	char line[VGPU_SLURMCONF_REQUEST_MAX];
 	vgpu_err_t err;
 
-	if (req->gpus > 1) {
-		fprintf(stderr, "vgpu request: gpus=%u: a slice is one GPU's share; Slurm 22.05 places "
-			"shards on one GPU per node (ask for gpus=1 or whole GPUs)\n", req->gpus);
-		return 1;
-	}
-	if (vgpu_account_shards_any(conf, req, &shards, &type, &err) != 0) {
+	if (vgpu_slurmconf_request(conf, req, line, sizeof(line), &err) != 0) {
 		fprintf(stderr, "vgpu request: %s\n", err.msg);
 		return 1;
 	}
-	vgpu_request_format(req, canon, sizeof(canon));
-	for (p = canon; *p; p++)
-		if (*p == ',')
-			*p = ':';
-	printf("ok %u %s\n", shards, canon);
+	printf("%s\n", line);
 	return 0;
 }
 

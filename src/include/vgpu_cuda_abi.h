@@ -176,6 +176,10 @@ typedef struct vgpu_CUfunc_st *vgpu_CUfunction;
 typedef struct vgpu_CUarray_st *vgpu_CUarray;
 typedef struct vgpu_CUgraphExec_st *vgpu_CUgraphExec;
 typedef struct vgpu_CUmemPoolHandle_st *vgpu_CUmemoryPool;
+typedef struct vgpu_CUgraph_st *vgpu_CUgraph;
+typedef struct vgpu_CUgraphNode_st *vgpu_CUgraphNode;
+typedef struct vgpu_CUkern_st *vgpu_CUkernel;
+typedef struct vgpu_CUmipmappedArray_st *vgpu_CUmipmappedArray;
 
 /* Special stream handles (cuda.h's CU_STREAM_LEGACY / CU_STREAM_PER_THREAD). */
 #define VGPU_CU_STREAM_LEGACY ((vgpu_CUstream)0x1)
@@ -381,6 +385,140 @@ typedef struct vgpu_CUDA_ARRAY_DESCRIPTOR_st {
 	unsigned int NumChannels;
 } vgpu_CUDA_ARRAY_DESCRIPTOR;
 
+typedef struct vgpu_CUDA_ARRAY_DESCRIPTOR_v1_st { /* cuArrayCreate (v1) */
+	unsigned int Width;
+	unsigned int Height;
+	vgpu_CUarray_format Format;
+	unsigned int NumChannels;
+} vgpu_CUDA_ARRAY_DESCRIPTOR_v1;
+
+typedef struct vgpu_CUDA_ARRAY3D_DESCRIPTOR_st { /* cuArray3DCreate_v2, cuMipmappedArrayCreate */
+	size_t Width;
+	size_t Height;
+	size_t Depth;
+	vgpu_CUarray_format Format;
+	unsigned int NumChannels;
+	unsigned int Flags; /* VGPU_CUDA_ARRAY3D_* */
+} vgpu_CUDA_ARRAY3D_DESCRIPTOR;
+
+typedef struct vgpu_CUDA_ARRAY3D_DESCRIPTOR_v1_st { /* cuArray3DCreate (v1) */
+	unsigned int Width;
+	unsigned int Height;
+	unsigned int Depth;
+	vgpu_CUarray_format Format;
+	unsigned int NumChannels;
+	unsigned int Flags;
+} vgpu_CUDA_ARRAY3D_DESCRIPTOR_v1;
+
+#define VGPU_CUDA_ARRAY3D_LAYERED 0x01
+#define VGPU_CUDA_ARRAY3D_CUBEMAP 0x04
+#define VGPU_CUDA_ARRAY3D_SPARSE 0x40
+#define VGPU_CUDA_ARRAY3D_DEFERRED_MAPPING 0x80
+
+/* cuCtxSetLimit / cuCtxGetLimit (the first three take device memory). */
+typedef enum vgpu_CUlimit_enum {
+	VGPU_CU_LIMIT_STACK_SIZE = 0x00, /* bytes per thread, for every resident thread */
+	VGPU_CU_LIMIT_PRINTF_FIFO_SIZE = 0x01,
+	VGPU_CU_LIMIT_MALLOC_HEAP_SIZE = 0x02,
+	VGPU_CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH = 0x03,
+	VGPU_CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT = 0x04,
+	VGPU_CU_LIMIT_MAX_L2_FETCH_GRANULARITY = 0x05,
+	VGPU_CU_LIMIT_PERSISTING_L2_CACHE_SIZE = 0x06,
+	VGPU_CU_LIMIT_SHMEM_SIZE = 0x07,
+	VGPU_CU_LIMIT_CIG_ENABLED = 0x08,
+	VGPU_CU_LIMIT_CIG_SHMEM_FALLBACK_ENABLED = 0x09,
+	VGPU_CU_LIMIT_MAX = 0x0a
+} vgpu_CUlimit;
+
+/* cuMemPoolGetAttribute / cuMemPoolSetAttribute. */
+typedef enum vgpu_CUmemPool_attribute_enum {
+	VGPU_CU_MEMPOOL_ATTR_REUSE_FOLLOW_EVENT_DEPENDENCIES = 1, /* int */
+	VGPU_CU_MEMPOOL_ATTR_REUSE_ALLOW_OPPORTUNISTIC = 2,        /* int */
+	VGPU_CU_MEMPOOL_ATTR_REUSE_ALLOW_INTERNAL_DEPENDENCIES = 3, /* int */
+	VGPU_CU_MEMPOOL_ATTR_RELEASE_THRESHOLD = 4,                /* cuuint64_t from here on */
+	VGPU_CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT = 5,
+	VGPU_CU_MEMPOOL_ATTR_RESERVED_MEM_HIGH = 6,
+	VGPU_CU_MEMPOOL_ATTR_USED_MEM_CURRENT = 7,
+	VGPU_CU_MEMPOOL_ATTR_USED_MEM_HIGH = 8
+} vgpu_CUmemPool_attribute;
+
+/* cuLaunchKernelEx's configuration (attrs: CUlaunchAttribute, never read). */
+typedef struct vgpu_CUlaunchConfig_st {
+	unsigned int gridDimX;
+	unsigned int gridDimY;
+	unsigned int gridDimZ;
+	unsigned int blockDimX;
+	unsigned int blockDimY;
+	unsigned int blockDimZ;
+	unsigned int sharedMemBytes;
+	vgpu_CUstream hStream;
+	void *attrs;
+	unsigned int numAttrs;
+} vgpu_CUlaunchConfig;
+
+/* ---- graphs ------------------------------------------------------------ */
+typedef struct vgpu_CUDA_KERNEL_NODE_PARAMS_st { /* cuGraphAddKernelNode (v1) */
+	vgpu_CUfunction func;
+	unsigned int gridDimX;
+	unsigned int gridDimY;
+	unsigned int gridDimZ;
+	unsigned int blockDimX;
+	unsigned int blockDimY;
+	unsigned int blockDimZ;
+	unsigned int sharedMemBytes;
+	void **kernelParams;
+	void **extra;
+} vgpu_CUDA_KERNEL_NODE_PARAMS_v1;
+
+typedef struct vgpu_CUDA_KERNEL_NODE_PARAMS_v2_st { /* cuGraphAddKernelNode_v2 */
+	vgpu_CUfunction func;
+	unsigned int gridDimX;
+	unsigned int gridDimY;
+	unsigned int gridDimZ;
+	unsigned int blockDimX;
+	unsigned int blockDimY;
+	unsigned int blockDimZ;
+	unsigned int sharedMemBytes;
+	void **kernelParams;
+	void **extra;
+	vgpu_CUkernel kern; /* used when func is NULL */
+	vgpu_CUcontext ctx; /* with kern: NULL = the current context */
+} vgpu_CUDA_KERNEL_NODE_PARAMS_v2;
+
+typedef struct vgpu_CUDA_MEM_ALLOC_NODE_PARAMS_v1_st { /* cuGraphAddMemAllocNode */
+	vgpu_CUmemPoolProps poolProps;         /* in: location; handleTypes must be NONE */
+	const vgpu_CUmemAccessDesc *accessDescs; /* in: peer access */
+	size_t accessDescCount;
+	size_t bytesize;                       /* in */
+	vgpu_CUdeviceptr dptr;                 /* out: the address, fixed when the node is made */
+} vgpu_CUDA_MEM_ALLOC_NODE_PARAMS_v1;
+typedef vgpu_CUDA_MEM_ALLOC_NODE_PARAMS_v1 vgpu_CUDA_MEM_ALLOC_NODE_PARAMS;
+
+typedef enum vgpu_CUgraphMem_attribute_enum { /* cuDeviceGetGraphMemAttribute (cuuint64_t) */
+	VGPU_CU_GRAPH_MEM_ATTR_USED_MEM_CURRENT = 0,
+	VGPU_CU_GRAPH_MEM_ATTR_USED_MEM_HIGH = 1,
+	VGPU_CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT = 2,
+	VGPU_CU_GRAPH_MEM_ATTR_RESERVED_MEM_HIGH = 3
+} vgpu_CUgraphMem_attribute;
+
+typedef enum vgpu_CUgraphInstantiateResult_enum { /* CUDA_GRAPH_INSTANTIATE_PARAMS.result_out */
+	VGPU_CUDA_GRAPH_INSTANTIATE_SUCCESS = 0,
+	VGPU_CUDA_GRAPH_INSTANTIATE_ERROR = 1
+} vgpu_CUgraphInstantiateResult;
+
+typedef struct vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS_st { /* cuGraphInstantiateWithParams */
+	vgpu_cuuint64_t flags;               /* VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_* */
+	vgpu_CUstream hUploadStream;         /* with FLAG_UPLOAD */
+	vgpu_CUgraphNode hErrNode_out;
+	vgpu_CUgraphInstantiateResult result_out;
+} vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS;
+
+/* cuGraphInstantiateWithFlags / WithParams flags. */
+#define VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH 1
+#define VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD 2
+#define VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_DEVICE_LAUNCH 4
+#define VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_USE_NODE_PRIORITY 8
+
 /* ---- entry points --------------------------------------------------------
  * X(symbol, base, version, per_thread_suffix, (parameters)); see the top. */
 #define VGPU_CUDA_ENTRY_POINTS(X)                                                                    \
@@ -552,7 +690,49 @@ typedef struct vgpu_CUDA_ARRAY_DESCRIPTOR_st {
 	X(cuLaunchKernel_ptsz, cuLaunchKernel, 7000, _ptsz,                                          \
 	  (VGPU_CU(CUfunction) f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, \
 	   unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,                   \
-	   unsigned int sharedMemBytes, VGPU_CU(CUstream) hStream, void **kernelParams, void **extra))
+	   unsigned int sharedMemBytes, VGPU_CU(CUstream) hStream, void **kernelParams, void **extra))                         \
+	/* graphs */                                                                                 \
+	X(cuGraphCreate, cuGraphCreate, 10000, , (VGPU_CU(CUgraph) *phGraph, unsigned int flags))    \
+	X(cuGraphDestroy, cuGraphDestroy, 10000, , (VGPU_CU(CUgraph) hGraph))                        \
+	X(cuGraphAddEmptyNode, cuGraphAddEmptyNode, 10000, ,                                         \
+	  (VGPU_CU(CUgraphNode) *phGraphNode, VGPU_CU(CUgraph) hGraph,                               \
+	   const VGPU_CU(CUgraphNode) *dependencies, size_t numDependencies))                        \
+	X(cuGraphAddKernelNode, cuGraphAddKernelNode, 10000, ,                                       \
+	  (VGPU_CU(CUgraphNode) *phGraphNode, VGPU_CU(CUgraph) hGraph,                               \
+	   const VGPU_CU(CUgraphNode) *dependencies, size_t numDependencies,                         \
+	   const VGPU_CU(CUDA_KERNEL_NODE_PARAMS_v1) *nodeParams))                                   \
+	X(cuGraphAddKernelNode_v2, cuGraphAddKernelNode, 12000, ,                                    \
+	  (VGPU_CU(CUgraphNode) *phGraphNode, VGPU_CU(CUgraph) hGraph,                               \
+	   const VGPU_CU(CUgraphNode) *dependencies, size_t numDependencies,                         \
+	   const VGPU_CU(CUDA_KERNEL_NODE_PARAMS_v2) *nodeParams))                                   \
+	X(cuGraphAddMemAllocNode, cuGraphAddMemAllocNode, 11040, ,                                   \
+	  (VGPU_CU(CUgraphNode) *phGraphNode, VGPU_CU(CUgraph) hGraph,                               \
+	   const VGPU_CU(CUgraphNode) *dependencies, size_t numDependencies,                         \
+	   VGPU_CU(CUDA_MEM_ALLOC_NODE_PARAMS) *nodeParams))                                         \
+	X(cuGraphAddMemFreeNode, cuGraphAddMemFreeNode, 11040, ,                                     \
+	  (VGPU_CU(CUgraphNode) *phGraphNode, VGPU_CU(CUgraph) hGraph,                               \
+	   const VGPU_CU(CUgraphNode) *dependencies, size_t numDependencies, VGPU_CU(CUdeviceptr) dptr)) \
+	X(cuDeviceGraphMemTrim, cuDeviceGraphMemTrim, 11040, , (VGPU_CU(CUdevice) device))           \
+	X(cuDeviceGetGraphMemAttribute, cuDeviceGetGraphMemAttribute, 11040, ,                       \
+	  (VGPU_CU(CUdevice) device, VGPU_CU(CUgraphMem_attribute) attr, void *value))               \
+	X(cuGraphInstantiate, cuGraphInstantiate, 10000, ,                                           \
+	  (VGPU_CU(CUgraphExec) *phGraphExec, VGPU_CU(CUgraph) hGraph, VGPU_CU(CUgraphNode) *phErrorNode, \
+	   char *logBuffer, size_t bufferSize))                                                      \
+	X(cuGraphInstantiate_v2, cuGraphInstantiate, 11000, ,                                        \
+	  (VGPU_CU(CUgraphExec) *phGraphExec, VGPU_CU(CUgraph) hGraph, VGPU_CU(CUgraphNode) *phErrorNode, \
+	   char *logBuffer, size_t bufferSize))                                                      \
+	X(cuGraphInstantiateWithFlags, cuGraphInstantiateWithFlags, 11040, ,                         \
+	  (VGPU_CU(CUgraphExec) *phGraphExec, VGPU_CU(CUgraph) hGraph, unsigned long long flags))    \
+	X(cuGraphInstantiateWithParams, cuGraphInstantiateWithParams, 12000, ,                       \
+	  (VGPU_CU(CUgraphExec) *phGraphExec, VGPU_CU(CUgraph) hGraph,                               \
+	   VGPU_CU(CUDA_GRAPH_INSTANTIATE_PARAMS) *instantiateParams))                               \
+	X(cuGraphInstantiateWithParams_ptsz, cuGraphInstantiateWithParams, 12000, _ptsz,             \
+	  (VGPU_CU(CUgraphExec) *phGraphExec, VGPU_CU(CUgraph) hGraph,                               \
+	   VGPU_CU(CUDA_GRAPH_INSTANTIATE_PARAMS) *instantiateParams))                               \
+	X(cuGraphLaunch, cuGraphLaunch, 10000, , (VGPU_CU(CUgraphExec) hGraphExec, VGPU_CU(CUstream) hStream)) \
+	X(cuGraphLaunch_ptsz, cuGraphLaunch, 10000, _ptsz,                                           \
+	  (VGPU_CU(CUgraphExec) hGraphExec, VGPU_CU(CUstream) hStream))                              \
+	X(cuGraphExecDestroy, cuGraphExecDestroy, 10000, , (VGPU_CU(CUgraphExec) hGraphExec))
 
 /* typedef VGPU_CU(CUresult) (*vgpu_pfn_<symbol>)(...); one per entry point. */
 #define VGPU_CUDA_PFN_TYPEDEF(sym, base, ver, pt, params) typedef VGPU_CU(CUresult)(*vgpu_pfn_##sym) params;
@@ -574,6 +754,14 @@ _Static_assert(sizeof(vgpu_CUmemAccessDesc) == 12, "CUmemAccessDesc layout");
 _Static_assert(sizeof(vgpu_CUmemPoolProps) == 88, "CUmemPoolProps layout");
 _Static_assert(sizeof(vgpu_CUctxCreateParams) == 24, "CUctxCreateParams layout");
 _Static_assert(sizeof(vgpu_CUDA_ARRAY_DESCRIPTOR) == 24, "CUDA_ARRAY_DESCRIPTOR layout");
+_Static_assert(sizeof(vgpu_CUDA_ARRAY_DESCRIPTOR_v1) == 16, "CUDA_ARRAY_DESCRIPTOR_v1 layout");
+_Static_assert(sizeof(vgpu_CUDA_ARRAY3D_DESCRIPTOR) == 40, "CUDA_ARRAY3D_DESCRIPTOR layout");
+_Static_assert(sizeof(vgpu_CUDA_ARRAY3D_DESCRIPTOR_v1) == 24, "CUDA_ARRAY3D_DESCRIPTOR_v1 layout");
+_Static_assert(sizeof(vgpu_CUlaunchConfig) == 56, "CUlaunchConfig layout");
+_Static_assert(sizeof(vgpu_CUDA_KERNEL_NODE_PARAMS_v1) == 56, "CUDA_KERNEL_NODE_PARAMS_v1 layout");
+_Static_assert(sizeof(vgpu_CUDA_KERNEL_NODE_PARAMS_v2) == 72, "CUDA_KERNEL_NODE_PARAMS_v2 layout");
+_Static_assert(sizeof(vgpu_CUDA_MEM_ALLOC_NODE_PARAMS_v1) == 120, "CUDA_MEM_ALLOC_NODE_PARAMS layout");
+_Static_assert(sizeof(vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS) == 32, "CUDA_GRAPH_INSTANTIATE_PARAMS layout");
 #endif
 
 #endif

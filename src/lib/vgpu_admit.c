@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -171,16 +172,51 @@ out:
 	return rc;
 }
 
-const char *vgpu_admit_env(char *const *env, unsigned n, const char *name)
+int vgpu_admit_env_index(char *const *env, unsigned n, const char *name)
 {
 	size_t len;
 	unsigned i;
 
 	if (!env || !name)
-		return NULL;
+		return -1;
 	len = strlen(name);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < (unsigned)INT_MAX; i++)
 		if (env[i] && strncmp(env[i], name, len) == 0 && env[i][len] == '=')
-			return env[i] + len + 1;
-	return NULL;
+			return (int)i;
+	return -1;
+}
+
+const char *vgpu_admit_env(char *const *env, unsigned n, const char *name)
+{
+	int i = vgpu_admit_env_index(env, n, name);
+
+	return i < 0 ? NULL : env[i] + strlen(name) + 1;
+}
+
+/* A character of a canonical request. */
+static int req_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '=' || c == ':' || c == '.' || c == '_' || c == '-';
+}
+
+int vgpu_admit_comment_take(char *comment, char *req, size_t reqlen)
+{
+	size_t tag = strlen(VGPU_ADMIT_COMMENT_TAG), n = 0;
+	const char *p;
+
+	if (reqlen)
+		req[0] = '\0';
+	if (!comment || !req || strncmp(comment, VGPU_ADMIT_COMMENT_TAG, tag) != 0)
+		return 0;
+	for (p = comment + tag; *p && *p != ']'; p++, n++)
+		if (!req_char(*p) || n + 1 >= reqlen)
+			return 0;
+	if (*p != ']' || n == 0)
+		return 0;
+	memcpy(req, comment + tag, n);
+	req[n] = '\0';
+	p++;
+	memmove(comment, p, strlen(p) + 1);
+	return 1;
 }

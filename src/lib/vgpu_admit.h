@@ -62,6 +62,25 @@ int vgpu_admit_check(const vgpu_admit_job_t *job, unsigned max_shards,
 		     const char *type_name, vgpu_admit_info_t *info,
 		     vgpu_err_t *err);
 
+/* The marker the cli_filter (etc/cli_filter.lua) puts in front of an sbatch
+ * job's comment: "[vgpu-request:CANONICAL]" then the user's comment. It is
+ * how the request reaches job_submit/vgpu, which moves it into the batch
+ * environment as VGPU_REQUEST (an --export list would cost a login shell per
+ * job on the node). */
+#define VGPU_ADMIT_COMMENT_TAG "[vgpu-request:"
+
+/* Take the marker off the front of `comment` in place: on success the
+ * request (1 to reqlen-1 characters of [A-Za-z0-9=:._-]) is copied to req
+ * and comment keeps only what followed the closing ']' (possibly ""), and 1
+ * is returned. Returns 0 and leaves comment alone when it is NULL, does not
+ * start with the tag, or the request is empty, too long, unterminated or
+ * holds another character (req is then ""). */
+int vgpu_admit_comment_take(char *comment, char *req, size_t reqlen);
+
+/* The index of NAME's entry ("NAME=...") in an environment array of `n`
+ * entries (NULL entries skipped), or -1. */
+int vgpu_admit_env_index(char *const *env, unsigned n, const char *name);
+
 /* The value of NAME in an environment array ("NAME=value" strings, `n` of
  * them; NULL entries skipped), or NULL. */
 const char *vgpu_admit_env(char *const *env, unsigned n, const char *name);

@@ -1,6 +1,7 @@
 /* vgpu_slurmconf.c - see vgpu_slurmconf.h */
 #include "vgpu_slurmconf.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -164,6 +165,77 @@ int vgpu_slurmconf_check(const vgpu_conf_t *conf, const vgpu_inventory_t *invs,
 	return 0;
 }
 
+int vgpu_slurmconf_feature(const char *type, char *buf, size_t len)
+{
+	size_t i, n = strlen(VGPU_SLURMCONF_FEATURE_PREFIX), t = strlen(type);
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (t == 0 || n + t >= len)
+		return -1;
+	memcpy(buf, VGPU_SLURMCONF_FEATURE_PREFIX, n);
+	for (i = 0; i < t; i++)
+		buf[n + i] = (char)tolower((unsigned char)type[i]);
+	buf[n + t] = '\0';
+	return 0;
+}
+
+/* The FEATURES field of vgpu_slurmconf_request. Returns 0, or -1 when it
+ * does not fit in len. */
+static int request_features(const vgpu_conf_t *conf, const vgpu_request_t *req,
+			    const vgpu_gpu_type_t *type, char *buf, size_t len)
+{
+	char f[VGPU_NAME_MAX + 16];
+	size_t i, o = 0, nfit = 0;
+	unsigned k;
+
+	buf[0] = '\0';
+	if (req->type[0])
+		return vgpu_slurmconf_feature(type->name, buf, len);
+	for (i = 0; i < conf->ntypes && i < VGPU_CONF_TYPES_MAX; i++) {
+		if (vgpu_account_shards(conf, &conf->types[i], req, &k, NULL) != 0)
+			continue;
+		if (vgpu_slurmconf_feature(conf->types[i].name, f, sizeof(f)) != 0 ||
+		    o + strlen(f) + 2 > len)
+			return -1;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", nfit ? "|" : "", f);
+		nfit++;
+	}
+	if (nfit == conf->ntypes)
+		snprintf(buf, len, "-");
+	return 0;
+}
+
+int vgpu_slurmconf_request(const vgpu_conf_t *conf, const vgpu_request_t *req, char *out,
+			   size_t len, vgpu_err_t *err)
+{
+	const vgpu_gpu_type_t *type = NULL;
+	char canon[VGPU_REQUEST_TEXT_MAX], *p;
+	char feats[VGPU_CONF_TYPES_MAX * (VGPU_NAME_MAX + 8)];
+	unsigned shards = 0;
+
+	if (len < VGPU_SLURMCONF_REQUEST_MAX)
+		return vgpu_err_set(err, "internal: %zu bytes for the request line, need %d", len,
+				    VGPU_SLURMCONF_REQUEST_MAX);
+	out[0] = '\0';
+	if (req->gpus > 1)
+		return vgpu_err_set(err, "gpus=%u: a slice is one GPU's share; Slurm 22.05 places "
+				    "shards on one GPU per node (ask for gpus=1 or whole GPUs)",
+				    req->gpus);
+	if (vgpu_account_shards_any(conf, req, &shards, &type, err) != 0)
+		return -1;
+	vgpu_request_format(req, canon, sizeof(canon));
+	for (p = canon; *p; p++)
+		if (*p == ',')
+			*p = ':';
+	if (request_features(conf, req, type, feats, sizeof(feats)) != 0)
+		return vgpu_err_set(err, "the node features of '%s' do not fit in %zu bytes", canon,
+				    sizeof(feats));
+	snprintf(out, len, "ok %u %s %s", shards, canon, feats);
+	return 0;
+}
+
 /* Append ",name:type:count" style pieces into buf. */
 static void gres_append(char *buf, size_t len, const char *piece)
 {
@@ -181,9 +253,10 @@ static void write_nodes(FILE *out, const vgpu_conf_t *conf, const sorted_t *s)
 		const vgpu_inventory_t *inv = s->invs[i];
 		char gres[2048] = "";
 		char piece[128];
+		char feats[VGPU_GPUS_MAX * (VGPU_NAME_MAX + 8)] = "";
 		char types[VGPU_GPUS_MAX][VGPU_NAME_MAX];
-		unsigned counts[VGPU_GPUS_MAX];
-		size_t ntypes = 0;
+		unsigned counts[VGPU_GPUS_MAX], sliced[VGPU_GPUS_MAX];
+		size_t ntypes = 0, nsliced = 0;
 		unsigned long shards = 0;
 
 		for (g = 0; g < inv->ngpus; g++) {
@@ -193,22 +266,37 @@ static void write_nodes(FILE *out, const vgpu_conf_t *conf, const sorted_t *s)
 			if (k == ntypes) {
 				snprintf(types[k], sizeof(types[k]), "%s", gpu->type);
 				counts[k] = 0;
+				sliced[k] = 0;
 				ntypes++;
 			}
 			counts[k]++;
-			if (!gpu->mig_enabled)
-				shards += gpu_shards(conf, gpu, NULL);
+			if (!gpu->mig_enabled) {
+				unsigned n = gpu_shards(conf, gpu, NULL);
+
+				shards += n;
+				sliced[k] += n != 0;
+			}
 		}
 		for (k = 0; k < ntypes; k++) {
 			snprintf(piece, sizeof(piece), "gpu:%s:%u", types[k], counts[k]);
 			gres_append(gres, sizeof(gres), piece);
+			/* A feature per type the node has slices of: type= placement. */
+			if (sliced[k] && vgpu_slurmconf_feature(types[k], piece, sizeof(piece)) == 0) {
+				gres_append(feats, sizeof(feats), piece);
+				nsliced++;
+			}
 		}
 		if (shards) {
 			snprintf(piece, sizeof(piece), "shard:%lu", shards);
 			gres_append(gres, sizeof(gres), piece);
 		}
+		if (nsliced > 1)
+			fprintf(out, "# NodeName=%s: GPUs of %zu types; a type= slice may be placed on "
+				"a GPU of the other type (doc/slurm-integration.md)\n", inv->hostname,
+				nsliced);
 		if (gres[0])
-			fprintf(out, "NodeName=%s Gres=%s\n", inv->hostname, gres);
+			fprintf(out, "NodeName=%s Gres=%s%s%s\n", inv->hostname, gres,
+				feats[0] ? " Features=" : "", feats);
 		else
 			fprintf(out, "# NodeName=%s has no GPU\n", inv->hostname);
 	}

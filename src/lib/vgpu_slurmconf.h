@@ -6,7 +6,10 @@
  *   - gres.conf lines: every GPU with Type= (and Cores= when locality is
  *     known; Slurm 22.05 places whole-GPU jobs on GPUs holding shards when
  *     gpu lines carry neither), and a shard line per GPU with its count;
- *   - slurm.conf fragments: GresTypes and a NodeName= Gres= line per node;
+ *   - slurm.conf fragments: GresTypes and a NodeName= Gres= Features= line
+ *     per node; Features= names each GPU type the node has shards of as
+ *     vgpu_TYPE (VGPU_SLURMCONF_FEATURE_PREFIX, type lower-cased), which
+ *     the cli_filter turns type= requests into --constraint with;
  *   - vgpu.conf GpuType= lines: per type the smallest memory (rounded down
  *     to MiB) and SM count seen, so the controller never promises more than
  *     the weakest GPU has.
@@ -20,11 +23,15 @@
 #include "vgpu_conf.h"
 #include "vgpu_error.h"
 #include "vgpu_inventory.h"
+#include "vgpu_request.h"
 
 #define VGPU_SLURMCONF_GRES 0x1         /* gres.conf */
 #define VGPU_SLURMCONF_NODES 0x2        /* slurm.conf GresTypes + NodeName lines */
 #define VGPU_SLURMCONF_TYPES 0x4        /* vgpu.conf GpuType lines */
 #define VGPU_SLURMCONF_ALL 0x7
+
+/* Node features the generator writes: this prefix + the GPU type's name. */
+#define VGPU_SLURMCONF_FEATURE_PREFIX "vgpu_"
 
 typedef struct vgpu_slurmconf_opts {
 	unsigned what;                  /* VGPU_SLURMCONF_* bits */
@@ -47,5 +54,26 @@ int vgpu_slurmconf_check(const vgpu_conf_t *conf, const vgpu_inventory_t *invs,
 int vgpu_slurmconf_write(FILE *out, const vgpu_conf_t *conf,
 			 const vgpu_inventory_t *invs, size_t ninvs,
 			 const vgpu_slurmconf_opts_t *opts, vgpu_err_t *err);
+
+/* The node feature of GPU type `type`: "vgpu_" + the name lower-cased
+ * (type names are [A-Za-z0-9_.-], vgpu_request.h; all safe in a Slurm
+ * constraint). Returns 0, or -1 when it does not fit in len (buf then ""). */
+int vgpu_slurmconf_feature(const char *type, char *buf, size_t len);
+
+/* Room for a vgpu_slurmconf_request line. */
+#define VGPU_SLURMCONF_REQUEST_MAX (VGPU_REQUEST_TEXT_MAX + 32 + VGPU_CONF_TYPES_MAX * (VGPU_NAME_MAX + 8))
+
+/* What the cli_filter needs to rewrite --gres=vgpu:REQUEST (`vgpu request
+ * --slurm`, the Lua module): writes "ok SHARDS CANONICAL FEATURES" to out.
+ * SHARDS: the largest count over the types the request fits, of its type=
+ * when given (vgpu_account_shards_any), so on each of those types it gets at
+ * least what it asked for; CANONICAL: vgpu_request_format with ':' for ','
+ * (Slurm splits --export at ','); FEATURES: the --constraint the job needs,
+ * vgpu_TYPE for type=, else the features of the types it fits joined by '|',
+ * or "-" when it fits every configured type (homogeneous clusters then need
+ * no features). Returns 0, or -1 with err set (gpus= above 1, fits no type,
+ * type not configured, or out shorter than VGPU_SLURMCONF_REQUEST_MAX). */
+int vgpu_slurmconf_request(const vgpu_conf_t *conf, const vgpu_request_t *req, char *out,
+			   size_t len, vgpu_err_t *err);
 
 #endif

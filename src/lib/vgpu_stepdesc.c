@@ -149,38 +149,42 @@ static int parse_version(parse_state_t *st, const char *line, vgpu_err_t *err)
 	return 0;
 }
 
-/* One field of a gpu line (key and val NUL-terminated). */
-static int gpu_field(vgpu_stepdesc_gpu_t *g, unsigned *fields, const char *key, const char *val, vgpu_err_t *err)
+/* One field of a gpu line, or of a job line (job: no ctx; key and val
+ * NUL-terminated). Messages start with the line's keyword. */
+static int gpu_field(vgpu_stepdesc_gpu_t *g, unsigned *fields, const char *key, const char *val, int job,
+		     vgpu_err_t *err)
 {
 	static const char *const names[] = { "uuid", "mem", "sm", "ctx" };
+	const char *w = job ? "job" : "gpu";
 	char qb[QBUF], qk[QBUF];
 	unsigned bit = 0;
 	uint64_t v = 0;
 
 	for (unsigned i = 0; i < 4; i++)
-		if (strcmp(key, names[i]) == 0)
+		if (strcmp(key, names[i]) == 0 && (i != 3 || !job))
 			bit = 1u << i;
 	if (!bit)
-		return vgpu_err_set(err, "gpu: unknown field '%s' (known: uuid, mem, sm, ctx)", q(qk, key));
+		return vgpu_err_set(err, "%s: unknown field '%s' (known: uuid, mem, sm%s)", w, q(qk, key),
+				    job ? "" : ", ctx");
 	if (*fields & bit)
-		return vgpu_err_set(err, "gpu: %s given twice", key);
+		return vgpu_err_set(err, "%s: %s given twice", w, key);
 	*fields |= bit;
 	if (bit == F_UUID) {
 		if (!vgpu_stepdesc_uuid_valid(val))
-			return vgpu_err_set(err, "gpu: uuid: '%s' is not a GPU UUID (GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-					    q(qb, val));
+			return vgpu_err_set(err, "%s: uuid: '%s' is not a GPU UUID (GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+					    w, q(qb, val));
 		memcpy(g->uuid, val, VGPU_STEPDESC_UUID_LEN + 1);
 		return 0;
 	}
 	if (parse_u64(val, &v) != 0)
-		return vgpu_err_set(err, "gpu: %s: '%s' is not a decimal number", key, q(qb, val));
+		return vgpu_err_set(err, "%s: %s: '%s' is not a decimal number", w, key, q(qb, val));
 	if (bit == F_MEM) {
 		if (v == 0)
-			return vgpu_err_set(err, "gpu: mem: must be at least 1 byte");
+			return vgpu_err_set(err, "%s: mem: must be at least 1 byte", w);
 		g->mem_bytes = v;
 	} else if (bit == F_SM) {
 		if (v < 1 || v > VGPU_STEPDESC_SM_FULL)
-			return vgpu_err_set(err, "gpu: sm: %llu is out of range (1..%u basis points)",
+			return vgpu_err_set(err, "%s: sm: %llu is out of range (1..%u basis points)", w,
 					    (unsigned long long)v, VGPU_STEPDESC_SM_FULL);
 		g->sm_bp = (unsigned)v;
 	} else {
@@ -189,16 +193,11 @@ static int gpu_field(vgpu_stepdesc_gpu_t *g, unsigned *fields, const char *key, 
 	return 0;
 }
 
-/* "gpu uuid=... mem=... [sm=...] [ctx=...]"; rest is what follows "gpu". */
-static int parse_gpu(parse_state_t *st, char *rest, vgpu_err_t *err)
+/* The fields of a gpu or job line (rest: what follows the keyword) into g. */
+static int line_fields(char *rest, vgpu_stepdesc_gpu_t *g, unsigned *fields, int job, vgpu_err_t *err)
 {
-	vgpu_stepdesc_t *d = st->d;
-	vgpu_stepdesc_gpu_t g;
-	unsigned fields = 0;
 	char *p = rest;
 
-	memset(&g, 0, sizeof(g));
-	g.sm_bp = VGPU_STEPDESC_SM_FULL;
 	while (*p) {
 		char *key, *eq;
 
@@ -215,16 +214,33 @@ static int parse_gpu(parse_state_t *st, char *rest, vgpu_err_t *err)
 		if (!eq || eq == key || !eq[1]) {
 			char qb[QBUF];
 
-			return vgpu_err_set(err, "gpu: '%s' is not field=value", q(qb, key));
+			return vgpu_err_set(err, "%s: '%s' is not field=value", job ? "job" : "gpu", q(qb, key));
 		}
 		*eq = '\0';
-		if (gpu_field(&g, &fields, key, eq + 1, err) != 0)
+		if (gpu_field(g, fields, key, eq + 1, job, err) != 0)
 			return -1;
 	}
-	if (!(fields & F_UUID))
-		return vgpu_err_set(err, "gpu: uuid= is missing");
-	if (!(fields & F_MEM))
-		return vgpu_err_set(err, "gpu: mem= is missing");
+	if (!(*fields & F_UUID))
+		return vgpu_err_set(err, "%s: uuid= is missing", job ? "job" : "gpu");
+	if (!(*fields & F_MEM))
+		return vgpu_err_set(err, "%s: mem= is missing", job ? "job" : "gpu");
+	if (g->mem_bytes > VGPU_STEPDESC_MEM_MAX)
+		return vgpu_err_set(err, "%s: mem: %llu is above %llu", job ? "job" : "gpu",
+				    (unsigned long long)g->mem_bytes, (unsigned long long)VGPU_STEPDESC_MEM_MAX);
+	return 0;
+}
+
+/* "gpu uuid=... mem=... [sm=...] [ctx=...]"; rest is what follows "gpu". */
+static int parse_gpu(parse_state_t *st, char *rest, vgpu_err_t *err)
+{
+	vgpu_stepdesc_t *d = st->d;
+	vgpu_stepdesc_gpu_t g;
+	unsigned fields = 0;
+
+	memset(&g, 0, sizeof(g));
+	g.sm_bp = VGPU_STEPDESC_SM_FULL;
+	if (line_fields(rest, &g, &fields, 0, err) != 0)
+		return -1;
 	if (g.ctx_bytes >= g.mem_bytes)
 		return vgpu_err_set(err, "gpu: ctx: %llu is not smaller than mem %llu", (unsigned long long)g.ctx_bytes,
 				    (unsigned long long)g.mem_bytes);
@@ -233,6 +249,31 @@ static int parse_gpu(parse_state_t *st, char *rest, vgpu_err_t *err)
 	if (d->ngpus >= VGPU_STEPDESC_MAX_GPUS)
 		return vgpu_err_set(err, "gpu: more than %d GPUs", VGPU_STEPDESC_MAX_GPUS);
 	d->gpus[d->ngpus++] = g;
+	return 0;
+}
+
+/* "job uuid=... mem=... [sm=...]": the job's cap on a GPU of an earlier gpu
+ * line; rest is what follows "job". */
+static int parse_job(parse_state_t *st, char *rest, vgpu_err_t *err)
+{
+	vgpu_stepdesc_gpu_t j, *g;
+	unsigned fields = 0;
+
+	memset(&j, 0, sizeof(j));
+	if (line_fields(rest, &j, &fields, 1, err) != 0)
+		return -1;
+	g = (vgpu_stepdesc_gpu_t *)vgpu_stepdesc_find_gpu(st->d, j.uuid);
+	if (!g)
+		return vgpu_err_set(err, "job: %s is not a GPU of an earlier gpu line", j.uuid);
+	if (g->job_mem_bytes)
+		return vgpu_err_set(err, "job: %s given twice", j.uuid);
+	if (j.mem_bytes < g->mem_bytes)
+		return vgpu_err_set(err, "job: mem: %llu is smaller than the step's %llu",
+				    (unsigned long long)j.mem_bytes, (unsigned long long)g->mem_bytes);
+	if ((fields & F_SM) && j.sm_bp < g->sm_bp)
+		return vgpu_err_set(err, "job: sm: %u is smaller than the step's %u", j.sm_bp, g->sm_bp);
+	g->job_mem_bytes = j.mem_bytes;
+	g->job_sm_bp = (fields & F_SM) ? j.sm_bp : 0;
 	return 0;
 }
 
@@ -251,7 +292,8 @@ static int parse_scalar(parse_state_t *st, const char *key, const char *val, vgp
 		if (strcmp(key, keys[i].name) == 0)
 			bit = keys[i].bit;
 	if (!bit)
-		return vgpu_err_set(err, "unknown key '%s' (known: step, acct, cuda, nvml, log, logfile, gpu)", q(qk, key));
+		return vgpu_err_set(err, "unknown key '%s' (known: step, acct, cuda, nvml, log, logfile, gpu, job)",
+				    q(qk, key));
 	if (st->seen & bit)
 		return vgpu_err_set(err, "%s given twice", key);
 	st->seen |= bit;
@@ -302,6 +344,8 @@ static int parse_line(parse_state_t *st, char *line, vgpu_err_t *err)
 		return parse_version(st, line, err);
 	if (strncmp(line, "gpu", 3) == 0 && (is_blank(line[3]) || !line[3]))
 		return parse_gpu(st, line + 3, err);
+	if (strncmp(line, "job", 3) == 0 && (is_blank(line[3]) || !line[3]))
+		return parse_job(st, line + 3, err);
 	eq = strchr(line, '=');
 	if (!eq)
 		return vgpu_err_set(err, "'%s' is not key=value", q(qb, line));
@@ -440,8 +484,13 @@ int vgpu_stepdesc_check(const vgpu_stepdesc_t *d, vgpu_err_t *err)
 
 		if (!memchr(g->uuid, '\0', sizeof(g->uuid)) || !vgpu_stepdesc_uuid_valid(g->uuid))
 			return vgpu_err_set(err, "gpu %zu: bad uuid", i);
-		if (g->mem_bytes == 0 || g->sm_bp < 1 || g->sm_bp > VGPU_STEPDESC_SM_FULL || g->ctx_bytes >= g->mem_bytes)
+		if (g->mem_bytes == 0 || g->mem_bytes > VGPU_STEPDESC_MEM_MAX || g->sm_bp < 1 ||
+		    g->sm_bp > VGPU_STEPDESC_SM_FULL || g->ctx_bytes >= g->mem_bytes)
 			return vgpu_err_set(err, "gpu %s: mem/sm/ctx out of range", g->uuid);
+		if ((g->job_mem_bytes && (g->job_mem_bytes < g->mem_bytes || g->job_mem_bytes > VGPU_STEPDESC_MEM_MAX)) ||
+		    (g->job_sm_bp && (g->job_sm_bp < g->sm_bp || g->job_sm_bp > VGPU_STEPDESC_SM_FULL || !g->job_mem_bytes)))
+			return vgpu_err_set(err, "gpu %s: job cap below the step's limits, out of range or sm without mem",
+					    g->uuid);
 		for (size_t j = 0; j < i; j++)
 			if (same_uuid(d->gpus[j].uuid, g->uuid))
 				return vgpu_err_set(err, "gpu %s: listed twice", g->uuid);
@@ -468,9 +517,18 @@ int vgpu_stepdesc_format(const vgpu_stepdesc_t *d, char *buf, size_t len, vgpu_e
 		EMIT("step=%s\n", d->step);
 	EMIT("acct=%s\ncuda=%s\nnvml=%s\nlog=%s\nlogfile=%s\n", d->acct_dir, d->cuda_path, d->nvml_path,
 	     vgpu_stepdesc_level_name(d->log_level), d->log_file[0] ? d->log_file : "stderr");
-	for (size_t i = 0; i < d->ngpus; i++)
-		EMIT("gpu uuid=%s mem=%llu sm=%u ctx=%llu\n", d->gpus[i].uuid, (unsigned long long)d->gpus[i].mem_bytes,
-		     d->gpus[i].sm_bp, (unsigned long long)d->gpus[i].ctx_bytes);
+	for (size_t i = 0; i < d->ngpus; i++) {
+		const vgpu_stepdesc_gpu_t *g = &d->gpus[i];
+
+		EMIT("gpu uuid=%s mem=%llu sm=%u ctx=%llu\n", g->uuid, (unsigned long long)g->mem_bytes, g->sm_bp,
+		     (unsigned long long)g->ctx_bytes);
+		if (g->job_mem_bytes)
+			EMIT("job uuid=%s mem=%llu", g->uuid, (unsigned long long)g->job_mem_bytes);
+		if (g->job_mem_bytes && g->job_sm_bp)
+			EMIT(" sm=%u", g->job_sm_bp);
+		if (g->job_mem_bytes)
+			EMIT("\n");
+	}
 #undef EMIT
 	return (int)o;
 }

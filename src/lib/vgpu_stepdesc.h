@@ -6,20 +6,26 @@
  * start; the shim reads it ONCE when it is loaded (path in $VGPU_STEP_DESC)
  * and keeps it as an immutable structure. Text, versioned, strict:
  *
- *   vgpu-step 1                             <- first line that is not blank/comment
+ *   vgpu-step 2                             <- first line that is not blank/comment
  *   # comment
- *   step=4242.0                             <- label for logs (optional)
- *   acct=/run/slurm-vgpu/4242.0             <- shared accounting directory
+ *   step=4242.0                             <- the step's label (optional; its key in the ledger)
+ *   acct=/run/slurm-vgpu/job.4242.0/acct    <- the JOB's accounting directory (shared by its steps)
  *   cuda=/usr/lib/x86_64-linux-gnu/libcuda.so.1         <- real driver (absolute)
  *   nvml=/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1    <- real NVML (absolute)
  *   log=warn                                <- off|error|warn|info|debug (default warn)
  *   logfile=stderr                          <- "stderr" or an absolute path (default stderr)
  *   gpu uuid=GPU-8c3e...-... mem=10737418240 sm=5000 ctx=314572800
+ *   job uuid=GPU-8c3e...-... mem=10737418240 sm=5000   <- the job's cap on that GPU (optional)
  *
  * One `gpu` line per GPU of the step: uuid (GPU-/MIG- + 8-4-4-4-12 hex),
  * mem = the slice's device memory in bytes (> 0), sm = SM cap in basis
  * points (1..10000, default 10000), ctx = device memory charged for each
  * CUDA context a process creates on it (0 <= ctx < mem, default 0).
+ * At most one `job` line per GPU, after its gpu line: the job's cap on that
+ * GPU when the launcher knows it (the batch step, which holds the job's
+ * whole allocation): mem >= the gpu line's mem, sm (optional, 0 = not
+ * known) >= its sm. mem values are at most VGPU_STEPDESC_MEM_MAX. Version 2
+ * added the job line; version 1 is refused.
  * Scalar values run to the end of the line. Unknown keys, duplicates,
  * missing required keys (acct, cuda, nvml, one gpu), bad values: errors
  * "NAME:LINE: ...". Trailing spaces and a CR before the newline are ignored.
@@ -32,7 +38,8 @@
 
 #include "vgpu_error.h"
 
-#define VGPU_STEPDESC_VERSION 1         /* the format version this code reads and writes */
+#define VGPU_STEPDESC_VERSION 2         /* the format version this code reads and writes */
+#define VGPU_STEPDESC_MEM_MAX (UINT64_C(1) << 50) /* bytes of a slice (1 PiB; the ledger's bound) */
 #define VGPU_STEPDESC_MAX_GPUS 16
 #define VGPU_STEPDESC_PATH_MAX 512      /* bytes of a path, with NUL */
 #define VGPU_STEPDESC_LABEL_MAX 64      /* bytes of the step label, with NUL */
@@ -60,6 +67,8 @@ typedef struct vgpu_stepdesc_gpu {
 	uint64_t mem_bytes;                     /* slice memory limit, > 0 */
 	unsigned sm_bp;                         /* SM cap, basis points 1..10000 */
 	uint64_t ctx_bytes;                     /* charged per CUDA context, < mem_bytes */
+	uint64_t job_mem_bytes;                 /* the job's cap on this GPU, 0 = unknown */
+	unsigned job_sm_bp;                     /* the job's SM cap, 0 = unknown */
 } vgpu_stepdesc_gpu_t;
 
 typedef struct vgpu_stepdesc {
@@ -74,7 +83,7 @@ typedef struct vgpu_stepdesc {
 	vgpu_stepdesc_gpu_t gpus[VGPU_STEPDESC_MAX_GPUS];
 } vgpu_stepdesc_t;
 
-/* Fill d with the defaults: version 1, log warn to stderr, everything else
+/* Fill d with the defaults: version 2, log warn to stderr, everything else
  * empty/zero (not yet valid: acct, cuda, nvml and a gpu are required). */
 void vgpu_stepdesc_init(vgpu_stepdesc_t *d);
 

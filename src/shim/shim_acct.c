@@ -22,6 +22,10 @@ struct gpu_state {
 	int slot;                   /* this process's slot, -1 before the first charge */
 };
 
+/* Slots holding bytes a memory query checks for dead owners: one /proc read
+ * each (vgpu_ledger_reclaim_some); a failing reservation checks them all. */
+#define QUERY_RECLAIM 32
+
 static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gpu_state gpus[VGPU_STEPDESC_MAX_GPUS] = { [0 ... VGPU_STEPDESC_MAX_GPUS - 1] = { NULL, 0, -1 } };
 static uint64_t self_ident;
@@ -107,8 +111,9 @@ struct vgpu_ledger *vgpu_shim_ledger(int g)
 	l = gpus[g].ledger;
 	if (!l && !gpus[g].failed) {
 		const vgpu_stepdesc_gpu_t *d = &vgpu_shim.desc.gpus[g];
+		struct vgpu_ledger_step st = { vgpu_shim.desc.step, d->mem_bytes, d->job_mem_bytes, d->job_sm_bp };
 
-		if (vgpu_ledger_open(vgpu_shim.desc.acct_dir, d->uuid, d->mem_bytes, &l, err, sizeof(err)) == 0) {
+		if (vgpu_ledger_open(vgpu_shim.desc.acct_dir, d->uuid, &st, &l, err, sizeof(err)) == 0) {
 			__atomic_store_n(&gpus[g].ledger, l, __ATOMIC_RELEASE);
 		} else {
 			gpus[g].failed = 1;
@@ -165,9 +170,10 @@ vgpu_CUresult vgpu_shim_charge(int g, uint64_t bytes, const char *what)
 		return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
 	if (bytes == 0 || vgpu_ledger_reserve(l, s, bytes) == 0)
 		return VGPU_CUDA_SUCCESS;
-	SHIM_INFO("%s: %llu more bytes would exceed the slice of %s (%llu of %llu bytes in use)", what,
-		  (unsigned long long)bytes, vgpu_shim.desc.gpus[g].uuid, (unsigned long long)vgpu_ledger_used(l),
-		  (unsigned long long)vgpu_ledger_limit(l));
+	SHIM_INFO("%s: %llu more bytes would exceed the slice of %s (step: %llu of %llu bytes in use; "
+		  "job: %llu of %llu)", what, (unsigned long long)bytes, vgpu_shim.desc.gpus[g].uuid,
+		  (unsigned long long)vgpu_ledger_used(l), (unsigned long long)vgpu_ledger_limit(l),
+		  (unsigned long long)vgpu_ledger_job_used(l), (unsigned long long)vgpu_ledger_job_cap(l));
 	return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
 }
 
@@ -185,12 +191,20 @@ void vgpu_shim_uncharge(int g, uint64_t bytes)
 int vgpu_shim_view(int g, uint64_t *limit, uint64_t *used)
 {
 	struct vgpu_ledger *l = vgpu_shim_ledger(g);
+	uint64_t lim, cap, room;
 
 	if (!l)
 		return -1;
-	vgpu_ledger_reclaim(l, self());
-	*limit = vgpu_ledger_limit(l);
-	*used = vgpu_ledger_used(l);
+	vgpu_ledger_reclaim_some(l, self(), QUERY_RECLAIM);
+	/* The step's slice (or the job's cap when lower), and as used what
+	 * leaves exactly the room the step has: min(its own, the job's). */
+	lim = vgpu_ledger_limit(l);
+	cap = vgpu_ledger_job_cap(l);
+	if (cap && cap < lim)
+		lim = cap;
+	room = vgpu_ledger_room(l);
+	*limit = lim;
+	*used = room < lim ? lim - room : 0;
 	return 0;
 }
 
@@ -200,7 +214,7 @@ int vgpu_shim_procs(int g, struct vgpu_ledger_proc *out, int max)
 
 	if (!l)
 		return -1;
-	vgpu_ledger_reclaim(l, self());
+	vgpu_ledger_reclaim_some(l, self(), QUERY_RECLAIM);
 	return vgpu_ledger_procs(l, out, max);
 }
 

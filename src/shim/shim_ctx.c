@@ -351,3 +351,102 @@ out:
 	vgpu_shim_leave();
 	return rc;
 }
+
+/* ---- context limits ---------------------------------------------------------
+ * The stack (bytes per thread, reserved for every thread the GPU can hold at
+ * once), the printf FIFO and the device malloc heap are device memory the
+ * driver takes when the limit is set. ctx= covers them at their defaults;
+ * a larger value is charged the difference (the stack: times SMs x threads
+ * per SM), rounded to 2 MiB per limit, before the driver is asked, and a
+ * smaller one gives it back after. The base is the value the driver reports
+ * at the first set of that limit in that context. The charge dies with the
+ * context (the record is bound to it). */
+
+static uint64_t limit_bytes(int limit, size_t value, size_t base, vgpu_CUdevice dev)
+{
+	uint64_t per = 1, extra;
+	int sms = 0, threads = 0;
+
+	if (value <= base)
+		return 0;
+	if (limit == VGPU_SHIM_LIMIT_STACK) {
+		if (CU_REAL(cuDeviceGetAttribute)(&sms, VGPU_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev) !=
+			    VGPU_CUDA_SUCCESS ||
+		    CU_REAL(cuDeviceGetAttribute)(&threads, VGPU_CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
+						  dev) != VGPU_CUDA_SUCCESS ||
+		    sms <= 0 || threads <= 0)
+			return UINT64_MAX;
+		per = (uint64_t)sms * (uint64_t)threads;
+	}
+	extra = value - base;
+	if (extra > UINT64_MAX / per)
+		return UINT64_MAX;
+	return vgpu_shim_round(extra * per);
+}
+
+VGPU_SHIM_HOOK(cuCtxSetLimit);
+vgpu_CUresult cuCtxSetLimit(int limit, size_t value)
+{
+	struct vgpu_track t = { .kind = VGPU_TRACK_LIMIT };
+	vgpu_CUcontext ctx = NULL;
+	vgpu_CUdevice dev = -1;
+	vgpu_CUresult rc;
+	uint64_t want, have;
+	int found, gpu;
+
+	if (!vgpu_shim_enter() || limit < VGPU_SHIM_LIMIT_STACK || limit > VGPU_SHIM_LIMIT_MALLOC_HEAP ||
+	    CU_REAL(cuCtxGetCurrent)(&ctx) != VGPU_CUDA_SUCCESS || !ctx ||
+	    CU_REAL(cuCtxGetDevice)(&dev) != VGPU_CUDA_SUCCESS) {
+		rc = CU_REAL(cuCtxSetLimit)(limit, value);
+		goto out;
+	}
+	gpu = vgpu_shim_gpu_of_ordinal(dev);
+	if (gpu < 0) { /* no context of ours can be there: the driver decides */
+		rc = CU_REAL(cuCtxSetLimit)(limit, value);
+		goto out;
+	}
+	vgpu_track_lock();
+	t.key = (uint64_t)(uintptr_t)ctx << 2 | (uint64_t)limit;
+	found = vgpu_track_get(VGPU_TRACK_LIMIT, t.key, &t) == 0;
+	if (!found) {
+		size_t base = 0;
+
+		if (CU_REAL(cuCtxGetLimit)(&base, limit) != VGPU_CUDA_SUCCESS) {
+			vgpu_track_unlock();
+			rc = CU_REAL(cuCtxSetLimit)(limit, value);
+			goto out;
+		}
+		t.aux = base;
+		t.bytes = 0;
+		t.ctx = (uintptr_t)ctx;
+		t.gpu = gpu;
+	}
+	have = t.bytes;
+	want = limit_bytes(limit, value, (size_t)t.aux, dev);
+	rc = VGPU_CUDA_SUCCESS;
+	if (want == UINT64_MAX) {
+		SHIM_INFO("cuCtxSetLimit: limit %d = %zu takes more device memory than can be counted", limit, value);
+		rc = VGPU_CUDA_ERROR_OUT_OF_MEMORY;
+	} else if (want > have) {
+		rc = vgpu_shim_charge(gpu, want - have, "cuCtxSetLimit");
+	}
+	if (rc == VGPU_CUDA_SUCCESS) {
+		rc = CU_REAL(cuCtxSetLimit)(limit, value);
+		if (rc != VGPU_CUDA_SUCCESS && want > have)
+			vgpu_shim_uncharge(gpu, want - have); /* the driver kept the old value */
+		else if (rc == VGPU_CUDA_SUCCESS && want < have)
+			vgpu_shim_uncharge(gpu, have - want);
+	}
+	if (rc == VGPU_CUDA_SUCCESS) {
+		t.bytes = want;
+		if (found && vgpu_track_put(&t) != 0)
+			SHIM_ERROR("cuCtxSetLimit: lost the record of limit %d", limit);
+		else if (!found && vgpu_track_add(&t) != 0)
+			SHIM_ERROR("cuCtxSetLimit: cannot track limit %d: its %llu bytes stay charged", limit,
+				   (unsigned long long)want);
+	}
+	vgpu_track_unlock();
+out:
+	vgpu_shim_leave();
+	return rc;
+}

@@ -396,6 +396,17 @@ void *vgpu_shim_resolve(void **slot)
 
 static struct link_map *self_map;
 static char self_path[4096];
+static pthread_once_t self_path_once = PTHREAD_ONCE_INIT;
+
+/* The shim's own file, resolved only when needed (realpath costs a readlink
+ * per path component: not on every process's start-up). */
+static void find_self_path(void)
+{
+	Dl_info info;
+
+	if (!dladdr((void *)find_self_path, &info) || !info.dli_fname || !realpath(info.dli_fname, self_path))
+		self_path[0] = '\0';
+}
 
 /* Did the call come from the real driver or the real NVML? */
 static int from_real(void *caller)
@@ -430,8 +441,11 @@ void *vgpu_shim_dlopen_redirect(const char *file, int mode, void *caller)
 		dlclose(h);
 		h = NULL;
 	}
-	if (!h && self_path[0])
-		h = real_dlopen(self_path, RTLD_LAZY | RTLD_NOLOAD | (mode & RTLD_GLOBAL));
+	if (!h) {
+		pthread_once(&self_path_once, find_self_path);
+		if (self_path[0])
+			h = real_dlopen(self_path, RTLD_LAZY | RTLD_NOLOAD | (mode & RTLD_GLOBAL));
+	}
 	SHIM_DEBUG("dlopen(\"%s\") -> %s", file, h ? "the shim" : "not redirected");
 	return h;
 }
@@ -443,6 +457,7 @@ static void atfork_child(void)
 	vgpu_track_reset();
 	vgpu_shim_acct_atfork_child();
 	vgpu_shim_ctx_atfork_child();
+	vgpu_shim_mem_atfork_child();
 	vgpu_shim_sm_atfork_child();
 }
 
@@ -466,9 +481,8 @@ __attribute__((constructor)) static void shim_init(void)
 		vgpu_shim_log_level = (int)vgpu_shim.desc.log_level;
 		vgpu_shim_sm_init();
 	}
-	if (dladdr1((void *)shim_init, &info, (void **)&self_map, RTLD_DL_LINKMAP) && info.dli_fname &&
-	    !realpath(info.dli_fname, self_path))
-		self_path[0] = '\0';
+	if (!dladdr1((void *)shim_init, &info, (void **)&self_map, RTLD_DL_LINKMAP))
+		self_map = NULL;
 	real_dlopen_fn();
 	pthread_atfork(NULL, NULL, atfork_child);
 }

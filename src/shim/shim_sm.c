@@ -16,8 +16,9 @@
  *    GPU waited for the launch, it did not work). Samples inflated by other
  *    contexts' work are filtered: a lower sample moves
  *    the estimate by 1/4 of the distance, a higher one by 1/8.
- *  - Pacing: a GCRA token bucket in the step's ledger (one word shared by
- *    all its processes on that GPU, vgpu_ledger_sm_pace): the launch waits
+ *  - Pacing: a GCRA token bucket of the step in the job's ledger (one word
+ *    shared by all its processes on that GPU, vgpu_ledger_sm_pace), then the
+ *    job's (when the job's SM cap is known): the launch waits
  *    until the step's schedule is within TAU_NS of now, then advances it by
  *    cost / cap. No syscall unless the launch has to wait.
  *  - A kernel without an estimate yet (new, or evicted from the table) is
@@ -144,26 +145,50 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/* Wait until the step may queue sm_ns more SM time on GPU g, and book it.
- * The fast path reads the coarse clock (a few ns; it lags by at most a
- * tick): a launch admitted at the coarse time is admitted at the precise
+/* Book cost ns on schedule `which` of ledger l, waiting as long as it
+ * takes. The fast path reads the coarse clock (a few ns; it lags by at most
+ * a tick): a launch admitted at the coarse time is admitted at the precise
  * one too. Only a launch that must wait reads the precise clock. */
-static void pay(int g, uint64_t sm_ns)
+static void book(struct vgpu_ledger *l, enum vgpu_ledger_bucket which, int64_t cost)
 {
-	struct vgpu_ledger *l = vgpu_shim_ledger(g);
-	uint64_t scaled = sat_mul(sm_ns, VGPU_STEPDESC_SM_FULL) / vgpu_shim.desc.gpus[g].sm_bp;
-	/* One launch books at most COST_MAX_NS: an absurd estimate (a wrapped
-	 * grid, a bad sample) slows the step, it never stalls it for ever. */
-	int64_t cost = scaled > COST_MAX_NS ? COST_MAX_NS : (int64_t)scaled, wait;
+	int64_t wait;
 
-	if (!l || sm_ns == 0 || vgpu_ledger_sm_pace(l, clock_ns(CLOCK_MONOTONIC_COARSE), cost, TAU_NS) == 0)
+	if (vgpu_ledger_sm_pace(l, which, clock_ns(CLOCK_MONOTONIC_COARSE), cost, TAU_NS) == 0)
 		return;
-	while ((wait = vgpu_ledger_sm_pace(l, mono_ns(), cost, TAU_NS)) > 0) {
+	while ((wait = vgpu_ledger_sm_pace(l, which, mono_ns(), cost, TAU_NS)) > 0) {
 		struct timespec ts = { (time_t)(wait / 1000000000), (long)(wait % 1000000000) };
 
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
 	}
+}
+
+/* sm_ns of SM time as wall time at a cap of bp basis points. One launch
+ * books at most COST_MAX_NS: an absurd estimate (a wrapped grid, a bad
+ * sample) slows the step, it never stalls it for ever. */
+static int64_t scaled_cost(uint64_t sm_ns, unsigned bp)
+{
+	uint64_t scaled = sat_mul(sm_ns, VGPU_STEPDESC_SM_FULL) / bp;
+
+	return scaled > COST_MAX_NS ? COST_MAX_NS : (int64_t)scaled;
+}
+
+/* Wait until the step may queue sm_ns more SM time on GPU g, and book it:
+ * in the step's schedule at the step's cap, then, when the job has an SM
+ * cap (the batch step's, in the job's ledger), in the job's schedule at the
+ * job's cap. Each schedule bounds what was launched through it, so the
+ * step keeps to its cap and all steps of the job together to the job's. */
+static void pay(int g, uint64_t sm_ns)
+{
+	struct vgpu_ledger *l = vgpu_shim_ledger(g);
+	unsigned job_bp;
+
+	if (!l || sm_ns == 0)
+		return;
+	book(l, VGPU_LEDGER_SM_STEP, scaled_cost(sm_ns, vgpu_shim.desc.gpus[g].sm_bp));
+	job_bp = vgpu_ledger_job_sm(l);
+	if (job_bp != 0 && job_bp < VGPU_STEPDESC_SM_FULL)
+		book(l, VGPU_LEDGER_SM_JOB, scaled_cost(sm_ns, job_bp));
 }
 
 /* Fold a completed sample into the estimates; sample_lock is held. */

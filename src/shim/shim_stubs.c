@@ -35,6 +35,14 @@
  */
 #include "shim.h"
 
+/* vgpu_shim_self_N: weak and hidden here, at the stub; a hook defines it
+ * strongly at the C function (VGPU_SHIM_HOOK). The self tables name these,
+ * so they need no symbol lookup at load. */
+#define SELF_ALIAS(n)                                   \
+	".weak vgpu_shim_self_" #n "\n"                 \
+	".hidden vgpu_shim_self_" #n "\n"               \
+	".set vgpu_shim_self_" #n ", " #n "\n"
+
 #define VGPU_STR2(x) #x
 #define VGPU_STR(x) VGPU_STR2(x)
 
@@ -47,10 +55,11 @@
 #endif
 
 #define TABLE_ROW(list, n) ".L" list "_s_" #n ": .quad .L" list "_l_" #n "\n"
-#define SELF_ROW(n) ".quad " #n "\n"
+#define SELF_ROW(n) ".quad vgpu_shim_self_" #n "\n"
 #define STUB(list, n)                                   \
 	".balign 16\n"                                  \
 	".weak " #n "\n"                                \
+	SELF_ALIAS(n)                                   \
 	".type " #n ", @function\n" #n ":\n" LANDING    \
 	"jmp *.L" list "_s_" #n "(%rip)\n"              \
 	".size " #n ", . - " #n "\n"
@@ -135,10 +144,11 @@ __asm__(".pushsection .text, \"ax\", @progbits\n"
 #endif
 
 #define TABLE_ROW(list, n) ".L" list "_s_" #n ": .xword .L" list "_l_" #n "\n"
-#define SELF_ROW(n) ".xword " #n "\n"
+#define SELF_ROW(n) ".xword vgpu_shim_self_" #n "\n"
 #define STUB(list, n)                                   \
 	".balign 16\n"                                  \
 	".weak " #n "\n"                                \
+	SELF_ALIAS(n)                                   \
 	".type " #n ", %function\n" #n ":\n" LANDING    \
 	"adrp x16, .L" list "_s_" #n "\n"               \
 	"ldr x16, [x16, :lo12:.L" list "_s_" #n "]\n"   \

@@ -4,6 +4,7 @@
 #endif
 
 #include "vgpu_ledger.h"
+#include "vgpu_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,68 +17,58 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LEDGER_MAGIC UINT64_C(0x31524744454c5056) /* "VPLEDGR1" */
+#define LEDGER_MAGIC UINT64_C(0x32524744454c5056) /* "VPLEDGR2" */
 #define RECLAIMING (UINT64_C(1) << 63)
 #define START_MASK UINT64_C(0x7fffffff)
 #define RETRIES 2000 /* reservations re-tried while racing ones are in flight */
+#define BUCKET_IDLE_NS INT64_C(1000000000) /* a step schedule this far behind is recyclable */
 
 /* The file. Every field after the header is only touched atomically. */
 struct ledger_file {
 	uint64_t magic;
 	uint32_t version;
 	uint32_t nslots;
-	uint64_t limit;
+	uint32_t nbuckets;
+	uint32_t pad0;
 	char uuid[64];
 	_Atomic uint32_t hwm; /* slots [0, hwm) may have been claimed */
-	uint32_t pad0;
-	_Atomic int64_t sm_tat; /* SM pacing: the step's schedule (CLOCK_MONOTONIC ns) */
-	uint32_t pad[4];
+	_Atomic uint32_t job_sm; /* the job's SM cap, basis points (0: none) */
+	_Atomic uint64_t job_cap; /* the job's memory cap (0: none) */
+	_Atomic int64_t sm_tat; /* SM pacing: the job's schedule (CLOCK_MONOTONIC ns) */
+	uint64_t pad[3];
+	struct {
+		_Atomic uint64_t key;  /* the step's key, 0 = never used */
+		_Atomic int64_t tat;   /* the step's schedule */
+	} bucket[VGPU_LEDGER_STEP_BUCKETS];
 	_Atomic uint64_t owner[VGPU_LEDGER_SLOTS];
 	_Atomic uint64_t charged[VGPU_LEDGER_SLOTS];
+	_Atomic uint64_t step[VGPU_LEDGER_SLOTS]; /* the owner's step key */
 	_Atomic uint32_t inflight[VGPU_LEDGER_SLOTS];
 };
 
+/* A process's view: the file and its own step. */
 struct vgpu_ledger {
 	struct ledger_file *f;
+	uint64_t limit;          /* the step's */
+	uint64_t key;            /* the step's, never 0 */
+	_Atomic int bucket;      /* the step's schedule entry, -1 before the first launch */
+	_Atomic int64_t recheck; /* sharing another step's entry until then */
+	_Atomic uint32_t cursor; /* where vgpu_ledger_reclaim_some goes on */
 };
 
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4, "plain-sized atomics");
 
-/* ---- identities ----------------------------------------------------------- */
-
-/* State and start time of pid from /proc: 0 alive, 1 gone (or a zombie),
- * -1 unreadable for another reason. */
-static int proc_stat(pid_t pid, uint64_t *start)
+/* The key of a step label: FNV-1a, never 0. */
+static uint64_t step_key(const char *label)
 {
-	char path[64], buf[1024];
-	const char *p;
-	ssize_t n;
-	int fd, field;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH ? 1 : -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n == 0 || errno == ESRCH ? 1 : -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the command name may hold anything */
-	if (!p || p[1] != ' ')
-		return -1;
-	p += 2;
-	if (*p == 'Z' || *p == 'X' || *p == 'x')
-		return 1;
-	for (field = 3; field < 22 && *p; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -1;
-		p++;
-	}
-	*start = strtoull(p, NULL, 10);
-	return 0;
+	for (const unsigned char *p = (const unsigned char *)label; *p; p++)
+		h = (h ^ *p) * UINT64_C(0x100000001b3);
+	return h ? h : 1;
 }
+
+/* ---- identities ----------------------------------------------------------- */
 
 static uint64_t make_ident(pid_t pid, uint64_t start)
 {
@@ -89,42 +80,36 @@ uint64_t vgpu_ledger_self(void)
 	pid_t pid = getpid();
 	uint64_t start = 0;
 
-	if (proc_stat(pid, &start) != 0)
+	if (vgpu_proc_start_time(pid, &start) != VGPU_PROC_ALIVE)
 		return 0;
 	return make_ident(pid, start);
 }
 
+/* Liveness by src/lib/vgpu_proc (the one /proc reader: a `Z` is dead only
+ * with one thread left, pid reuse is a dead owner). Unknown (a /proc that
+ * hides the pid, an unreadable file) counts as alive: a charge is never
+ * dropped on a guess. */
 int vgpu_ledger_alive(uint64_t ident)
 {
 	pid_t pid = (pid_t)(uint32_t)(ident & 0xffffffffu);
-	uint64_t start = 0;
-	int rc;
 
 	if (pid <= 0)
 		return 0;
-	rc = proc_stat(pid, &start);
-	if (rc < 0)
-		return 1;
-	return rc == 0 && make_ident(pid, start) == (ident & ~RECLAIMING);
+	return vgpu_proc_alive(pid, (ident & ~RECLAIMING) >> 32, START_MASK) != VGPU_PROC_DEAD;
 }
 
 /* ---- file ----------------------------------------------------------------- */
 
-static int check_file(const struct ledger_file *f, const char *uuid, uint64_t limit, const char *path, char *err,
-		      size_t errlen)
+static int check_file(const struct ledger_file *f, const char *uuid, const char *path, char *err, size_t errlen)
 {
-	if (f->magic != LEDGER_MAGIC || f->version != VGPU_LEDGER_VERSION || f->nslots != VGPU_LEDGER_SLOTS) {
+	if (f->magic != LEDGER_MAGIC || f->version != VGPU_LEDGER_VERSION || f->nslots != VGPU_LEDGER_SLOTS ||
+	    f->nbuckets != VGPU_LEDGER_STEP_BUCKETS) {
 		snprintf(err, errlen, "%s: not a version %d ledger of %d slots", path, VGPU_LEDGER_VERSION,
 			 VGPU_LEDGER_SLOTS);
 		return -1;
 	}
 	if (strncmp(f->uuid, uuid, sizeof(f->uuid)) != 0) {
 		snprintf(err, errlen, "%s: belongs to %.*s", path, (int)sizeof(f->uuid), f->uuid);
-		return -1;
-	}
-	if (f->limit != limit) {
-		snprintf(err, errlen, "%s: limit %llu differs from the step's %llu", path, (unsigned long long)f->limit,
-			 (unsigned long long)limit);
 		return -1;
 	}
 	return 0;
@@ -140,7 +125,7 @@ static struct ledger_file *map_file(int fd)
 
 /* Create the ledger under a temporary name, fill it in, and link it to path;
  * 0 when created, 1 when someone else created it first, -1 on error. */
-static int create_file(const char *dir, const char *path, const char *uuid, uint64_t limit, char *err, size_t errlen)
+static int create_file(const char *dir, const char *path, const char *uuid, char *err, size_t errlen)
 {
 	char tmp[4200];
 	struct ledger_file *f;
@@ -162,14 +147,12 @@ static int create_file(const char *dir, const char *path, const char *uuid, uint
 	}
 	f->version = VGPU_LEDGER_VERSION;
 	f->nslots = VGPU_LEDGER_SLOTS;
-	f->limit = limit;
+	f->nbuckets = VGPU_LEDGER_STEP_BUCKETS;
 	snprintf(f->uuid, sizeof(f->uuid), "%s", uuid);
 	f->magic = LEDGER_MAGIC;
 	munmap(f, sizeof(*f));
-	if (fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: cannot sync: %s", tmp, strerror(errno));
-		goto out;
-	}
+	/* No fsync: other processes see the file through the page cache, and
+	 * StateDir does not outlive the node's jobs. */
 	if (link(tmp, path) == 0)
 		rc = 0;
 	else if (errno == EEXIST)
@@ -182,8 +165,25 @@ out:
 	return rc;
 }
 
-int vgpu_ledger_open(const char *dir, const char *uuid, uint64_t limit, struct vgpu_ledger **out, char *err,
-		     size_t errlen)
+/* Lower *word to v (v != 0) unless it is already lower and not 0. */
+static void lower_u64(_Atomic uint64_t *word, uint64_t v)
+{
+	uint64_t cur = atomic_load(word);
+
+	while ((cur == 0 || cur > v) && !atomic_compare_exchange_weak(word, &cur, v))
+		;
+}
+
+static void lower_u32(_Atomic uint32_t *word, uint32_t v)
+{
+	uint32_t cur = atomic_load(word);
+
+	while ((cur == 0 || cur > v) && !atomic_compare_exchange_weak(word, &cur, v))
+		;
+}
+
+int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger_step *step,
+		     struct vgpu_ledger **out, char *err, size_t errlen)
 {
 	char path[4200];
 	struct vgpu_ledger *l;
@@ -192,9 +192,10 @@ int vgpu_ledger_open(const char *dir, const char *uuid, uint64_t limit, struct v
 	int fd = -1, tries;
 
 	*out = NULL;
-	if (limit == 0 || limit > VGPU_LEDGER_MAX_LIMIT || !uuid[0] || strlen(uuid) >= sizeof(f->uuid) ||
-	    strchr(uuid, '/')) {
-		snprintf(err, errlen, "ledger of '%s': bad uuid or limit %llu", uuid, (unsigned long long)limit);
+	if (step->limit == 0 || step->limit > VGPU_LEDGER_MAX_LIMIT || step->job_cap > VGPU_LEDGER_MAX_LIMIT ||
+	    step->job_sm_bp > 10000 || !uuid[0] || strlen(uuid) >= sizeof(f->uuid) || strchr(uuid, '/')) {
+		snprintf(err, errlen, "ledger of '%s': bad uuid, limit %llu, job cap %llu or job SM cap %u", uuid,
+			 (unsigned long long)step->limit, (unsigned long long)step->job_cap, step->job_sm_bp);
 		return -1;
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s%s", dir, uuid, VGPU_LEDGER_SUFFIX) >= sizeof(path)) {
@@ -203,7 +204,7 @@ int vgpu_ledger_open(const char *dir, const char *uuid, uint64_t limit, struct v
 	}
 	for (tries = 0; tries < 2 && fd < 0; tries++) {
 		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT && create_file(dir, path, uuid, limit, err, errlen) < 0)
+		if (fd < 0 && errno == ENOENT && create_file(dir, path, uuid, err, errlen) < 0)
 			return -1;
 	}
 	if (fd < 0) {
@@ -222,7 +223,7 @@ int vgpu_ledger_open(const char *dir, const char *uuid, uint64_t limit, struct v
 		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
 		return -1;
 	}
-	if (check_file(f, uuid, limit, path, err, errlen) != 0) {
+	if (check_file(f, uuid, path, err, errlen) != 0) {
 		munmap(f, sizeof(*f));
 		return -1;
 	}
@@ -233,6 +234,15 @@ int vgpu_ledger_open(const char *dir, const char *uuid, uint64_t limit, struct v
 		return -1;
 	}
 	l->f = f;
+	l->limit = step->limit;
+	l->key = step_key(step->label ? step->label : "");
+	atomic_init(&l->bucket, -1);
+	atomic_init(&l->recheck, 0);
+	atomic_init(&l->cursor, 0);
+	if (step->job_cap)
+		lower_u64(&f->job_cap, step->job_cap);
+	if (step->job_sm_bp)
+		lower_u32(&f->job_sm, step->job_sm_bp);
 	*out = l;
 	return 0;
 }
@@ -247,7 +257,17 @@ void vgpu_ledger_close(struct vgpu_ledger *l)
 
 uint64_t vgpu_ledger_limit(const struct vgpu_ledger *l)
 {
-	return l->f->limit;
+	return l->limit;
+}
+
+uint64_t vgpu_ledger_job_cap(const struct vgpu_ledger *l)
+{
+	return atomic_load((_Atomic uint64_t *)&l->f->job_cap);
+}
+
+unsigned vgpu_ledger_job_sm(const struct vgpu_ledger *l)
+{
+	return atomic_load((_Atomic uint32_t *)&l->f->job_sm);
 }
 
 /* ---- slots ---------------------------------------------------------------- */
@@ -294,6 +314,30 @@ int vgpu_ledger_reclaim(struct vgpu_ledger *l, uint64_t me)
 	return freed;
 }
 
+int vgpu_ledger_reclaim_some(struct vgpu_ledger *l, uint64_t me, int max)
+{
+	struct ledger_file *f = l->f;
+	uint32_t n = hwm(f), start, i;
+	int freed = 0, looked = 0;
+
+	if (me == 0 || n == 0)
+		return 0;
+	start = (uint32_t)atomic_load_explicit(&l->cursor, memory_order_relaxed) % n;
+	for (i = 0; i < n && looked < max; i++) {
+		uint32_t k = (start + i) % n;
+
+		if (atomic_load(&f->charged[k]) == 0)
+			continue;
+		looked++;
+		freed += reclaim_slot(f, k, me);
+	}
+	atomic_store_explicit(&l->cursor, (start + i) % n, memory_order_relaxed);
+	return freed;
+}
+
+/* The step tag is written after the owner CAS and before any charge; a
+ * slot's charge is read before its tag (sums()), so a live slot's bytes are
+ * always counted under its own step. */
 int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me)
 {
 	struct ledger_file *f = l->f;
@@ -305,6 +349,7 @@ int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me)
 		if (atomic_load(&f->owner[i]) == me) { /* ours before an exec() */
 			atomic_store(&f->charged[i], 0);
 			atomic_store(&f->inflight[i], 0);
+			atomic_store(&f->step[i], l->key);
 			return (int)i;
 		}
 	for (int pass = 0; pass < 2; pass++) {
@@ -313,6 +358,7 @@ int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me)
 
 			if (atomic_load(&f->owner[i]) != 0 || !atomic_compare_exchange_strong(&f->owner[i], &zero, me))
 				continue;
+			atomic_store(&f->step[i], l->key);
 			top = atomic_load(&f->hwm);
 			while (top < i + 1 && !atomic_compare_exchange_weak(&f->hwm, &top, i + 1))
 				;
@@ -324,15 +370,30 @@ int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me)
 	return -1;
 }
 
-/* Sum of the charged words of all slots. */
-static uint64_t sum(const struct ledger_file *f)
+/* The step's and the job's sums of charged words. */
+static void sums(const struct ledger_file *f, uint64_t key, uint64_t *step, uint64_t *job)
 {
 	uint32_t n = hwm(f);
-	uint64_t s = 0;
+	uint64_t s = 0, j = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		s += atomic_load((_Atomic uint64_t *)&f->charged[i]);
-	return s;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t c = atomic_load((_Atomic uint64_t *)&f->charged[i]);
+
+		j += c;
+		if (c && atomic_load((_Atomic uint64_t *)&f->step[i]) == key)
+			s += c;
+	}
+	*step = s;
+	*job = j;
+}
+
+/* Would the step's use and the job's, plus extra, fit? */
+static int fits(const struct vgpu_ledger *l, uint64_t extra)
+{
+	uint64_t step, job, cap = atomic_load((_Atomic uint64_t *)&l->f->job_cap);
+
+	sums(l->f, l->key, &step, &job);
+	return step + extra <= l->limit && (cap == 0 || job + extra <= cap);
 }
 
 /* Is a reservation of another slot between its add and its decision? */
@@ -351,29 +412,28 @@ int vgpu_ledger_reserve(struct vgpu_ledger *l, int slot, uint64_t bytes)
 	struct ledger_file *f = l->f;
 	int reclaimed = 0;
 
-	if (slot < 0 || slot >= VGPU_LEDGER_SLOTS || bytes > f->limit)
+	if (slot < 0 || slot >= VGPU_LEDGER_SLOTS || bytes > l->limit)
 		return 1;
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
-		uint64_t total;
-
 		atomic_fetch_add(&f->inflight[slot], 1);
 		atomic_fetch_add(&f->charged[slot], bytes);
-		total = sum(f);
-		if (total <= f->limit) {
+		if (fits(l, 0)) {
 			atomic_fetch_sub(&f->inflight[slot], 1);
 			return 0;
 		}
-		atomic_fetch_sub(&f->charged[slot], bytes);
+		/* Take it back clamped at 0: a slot wiped meanwhile (its owner
+		 * misjudged dead) must not wrap to 2^64 and poison every sum. */
+		vgpu_ledger_release(l, slot, bytes);
 		atomic_fetch_sub(&f->inflight[slot], 1);
-		/* Over the limit: free what dead processes hold, and retry
-		 * while a racing reservation may be what pushed us over or
-		 * has been taken back since. */
+		/* Over a limit: free what dead processes hold, and retry while
+		 * a racing reservation may be what pushed us over or has been
+		 * taken back since. */
 		if (!reclaimed) {
 			reclaimed = 1;
 			if (vgpu_ledger_reclaim(l, atomic_load(&f->owner[slot]) & ~RECLAIMING) > 0)
 				continue;
 		}
-		if (!others_inflight(f, slot) && sum(f) + bytes > f->limit)
+		if (!others_inflight(f, slot) && !fits(l, bytes))
 			return 1;
 		sched_yield();
 	}
@@ -394,7 +454,32 @@ void vgpu_ledger_release(struct vgpu_ledger *l, int slot, uint64_t bytes)
 
 uint64_t vgpu_ledger_used(const struct vgpu_ledger *l)
 {
-	return sum(l->f);
+	uint64_t step, job;
+
+	sums(l->f, l->key, &step, &job);
+	return step;
+}
+
+uint64_t vgpu_ledger_job_used(const struct vgpu_ledger *l)
+{
+	uint64_t step, job;
+
+	sums(l->f, l->key, &step, &job);
+	return job;
+}
+
+uint64_t vgpu_ledger_room(const struct vgpu_ledger *l)
+{
+	uint64_t step, job, cap = vgpu_ledger_job_cap(l), room;
+
+	sums(l->f, l->key, &step, &job);
+	room = step < l->limit ? l->limit - step : 0;
+	if (cap) {
+		uint64_t jroom = job < cap ? cap - job : 0;
+
+		room = jroom < room ? jroom : room;
+	}
+	return room;
 }
 
 uint64_t vgpu_ledger_slot_bytes(const struct vgpu_ledger *l, int slot)
@@ -425,9 +510,42 @@ int vgpu_ledger_procs(const struct vgpu_ledger *l, struct vgpu_ledger_proc *proc
 	return count;
 }
 
-int64_t vgpu_ledger_sm_pace(struct vgpu_ledger *l, int64_t now, int64_t cost, int64_t tau)
+/* ---- SM schedules ------------------------------------------------------------ */
+
+/* The entry of the step's schedule: the one keyed by the step, else a
+ * never-used one, else one idle for BUCKET_IDLE_NS (recycled: an idle
+ * schedule resets to now anyway), else the step's home entry, shared with
+ * another step until now + BUCKET_IDLE_NS (sharing only slows both). */
+static int bucket_find(struct vgpu_ledger *l, int64_t now)
 {
-	_Atomic int64_t *tat = &l->f->sm_tat;
+	struct ledger_file *f = l->f;
+	unsigned home = (unsigned)(l->key % VGPU_LEDGER_STEP_BUCKETS);
+
+	for (unsigned i = 0; i < VGPU_LEDGER_STEP_BUCKETS; i++) {
+		unsigned e = (home + i) % VGPU_LEDGER_STEP_BUCKETS;
+		uint64_t k = atomic_load(&f->bucket[e].key);
+
+		if (k == l->key)
+			return (int)e;
+		if (k == 0 && atomic_compare_exchange_strong(&f->bucket[e].key, &k, l->key))
+			return (int)e;
+		if (k == l->key) /* lost the CAS to a process of the same step */
+			return (int)e;
+	}
+	for (unsigned i = 0; i < VGPU_LEDGER_STEP_BUCKETS; i++) {
+		unsigned e = (home + i) % VGPU_LEDGER_STEP_BUCKETS;
+		uint64_t k = atomic_load(&f->bucket[e].key);
+
+		if (atomic_load(&f->bucket[e].tat) < now - BUCKET_IDLE_NS &&
+		    atomic_compare_exchange_strong(&f->bucket[e].key, &k, l->key))
+			return (int)e;
+	}
+	atomic_store(&l->recheck, now + BUCKET_IDLE_NS);
+	return (int)home;
+}
+
+static int64_t gcra(_Atomic int64_t *tat, int64_t now, int64_t cost, int64_t tau)
+{
 	int64_t t = atomic_load_explicit(tat, memory_order_relaxed), start;
 
 	for (;;) {
@@ -438,4 +556,21 @@ int64_t vgpu_ledger_sm_pace(struct vgpu_ledger *l, int64_t now, int64_t cost, in
 							  memory_order_relaxed))
 			return 0;
 	}
+}
+
+int64_t vgpu_ledger_sm_pace(struct vgpu_ledger *l, enum vgpu_ledger_bucket which, int64_t now, int64_t cost,
+			    int64_t tau)
+{
+	struct ledger_file *f = l->f;
+	int e;
+
+	if (which == VGPU_LEDGER_SM_JOB)
+		return gcra(&f->sm_tat, now, cost, tau);
+	e = atomic_load_explicit(&l->bucket, memory_order_relaxed);
+	if (e < 0 || (atomic_load_explicit(&f->bucket[e].key, memory_order_relaxed) != l->key &&
+		      now >= atomic_load_explicit(&l->recheck, memory_order_relaxed))) {
+		e = bucket_find(l, now);
+		atomic_store_explicit(&l->bucket, e, memory_order_relaxed);
+	}
+	return gcra(&f->bucket[e].tat, now, cost, tau);
 }

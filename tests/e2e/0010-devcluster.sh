@@ -29,8 +29,8 @@ is "$(command -v vgpu)" "$VGPU_BUILDDIR/vgpu" "after eval, vgpu is the built one
 conf=$e2e_dir/etc/slurm.conf
 is "$(sed -n 's/^SlurmctldHost=//p' "$conf")" "$(hostname -s)(127.0.0.1)" "SlurmctldHost is this host, at 127.0.0.1"
 p1=$(sed -n 2p "$e2e_dir/run/ports")
-like "$(grep '^NodeName=n1 ' "$conf")" "^NodeName=n1 Gres=gpu:h100:2,shard:200 NodeHostname=$(hostname -s) NodeAddr=127.0.0.1 Port=$p1 " \
-	"n1: the Gres= of vgpu conf, this host, 127.0.0.1, its own port"
+like "$(grep '^NodeName=n1 ' "$conf")" "^NodeName=n1 Gres=gpu:h100:2,shard:200 Features=vgpu_h100 NodeHostname=$(hostname -s) NodeAddr=127.0.0.1 Port=$p1 " \
+	"n1: the Gres= and Features= of vgpu conf, this host, 127.0.0.1, its own port"
 is "$(grep -c '^GresTypes=gpu,shard$' "$conf")" 1 "GresTypes from vgpu conf"
 files=$(grep -o 'File=[^ ]*' "$e2e_dir/etc/gres.conf" | cut -d= -f2 | sort -u)
 is "$(echo "$files" | wc -l)" 4 "gres.conf names 4 device files (2 nodes x 2 GPUs)"

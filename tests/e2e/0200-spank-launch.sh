@@ -30,7 +30,7 @@ is "$(echo "$out" | grep '^info:')" "info: 0 $s10 $s10" "shard:10: cuMemGetInfo 
 is "$(echo "$out" | grep '^alloc mem [0-9]*: ' | cut -d' ' -f4 | tr '\n' ' ')" "2 0 " \
 	"shard:10: an allocation past the slice fails with CUDA_ERROR_OUT_OF_MEMORY, 1 GiB succeeds"
 # 2. what the task sees: the shim preloaded, its description, a private ld.so.preload
-out=$(timeout 30 srun --gres=shard:10 bash -c 'echo "$LD_PRELOAD"; echo "$VGPU_STEP_DESC"; cat /etc/ld.so.preload; stat -c "%a" "${VGPU_STEP_DESC%/*}/acct"; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
+out=$(timeout 30 srun --gres=shard:10 bash -c 'echo "$LD_PRELOAD"; echo "$VGPU_STEP_DESC"; cat /etc/ld.so.preload; stat -c "%a" "$(sed -n "s/^acct=//p" "$VGPU_STEP_DESC")"; grep "^gpu" "$VGPU_STEP_DESC"' 2>"$e2e_tmp/err2")
 is "$(echo "$out" | sed -n 1p)" "$shim" "shard:10: LD_PRELOAD is the shim"
 like "$(echo "$out" | sed -n 2p)" "^$state/[0-9]+\.0\.0/step.desc$" "VGPU_STEP_DESC is StateDir/JOB.STEP.NODE/step.desc"
 is "$(echo "$out" | grep -c -x "$shim")" 2 "the task's /etc/ld.so.preload names the shim"
@@ -86,7 +86,7 @@ id=$(sbatch --parsable -o "$e2e_tmp/k.out" -e /dev/null --gres=shard:10 --wrap "
 t=150
 until grep -q '^hold: ready' "$e2e_tmp/k.out" 2>/dev/null || [ $t -eq 0 ]; do sleep 0.2; t=$((t - 1)); done
 is "$(grep '^alloc' "$e2e_tmp/k.out")" "alloc mem 4294967296: 0" "a batch step holds 4 GiB of its slice"
-is "$(ls -A "$state" | wc -l)" 1 "its directory exists while it runs"
+is "$(ls -A "$state" | wc -l)" 2 "its step directory and its job's directory exist while it runs"
 scancel -s KILL "$id"
 ok "SIGKILLed: the job ends" e2e_wait_idle
 is "$(ls -A "$state")" "" "SIGKILLed: its directory is gone"

@@ -4,7 +4,11 @@
 # malformed or impossible requests are refused by sbatch, salloc and srun
 # with the parser's message and nothing is queued; good ones become
 # shard:N and their cores cap reaches the step's description (VGPU_REQUEST),
-# also for steps inside a batch job. Then (e).
+# also for steps inside a batch job. sbatch passes the request through the
+# job's comment to job_submit/vgpu (not --export, which costs a login shell
+# per job): the user's comment and a user's own VGPU_REQUEST do not survive
+# as such. The script's two ways to `vgpu request --slurm` (vgpu_lua.so
+# in-process, running vgpu) give the same results. Then (e).
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
@@ -13,8 +17,8 @@ e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
 [ -e /usr/lib/x86_64-linux-gnu/slurm-wlm/cli_filter_lua.so ] || [ -n "$(find /usr/lib -name cli_filter_lua.so 2>/dev/null | head -n 1)" ] ||
 	skip_all "Slurm's cli_filter/lua is not installed"
-plan 45
-e2e_up admit --nodes 1 --gpus 1 --mode memory --spank --cli-filter
+plan 53
+e2e_up admit --nodes 1 --gpus 1 --mode memory --spank --cli-filter --job-submit
 cd "$e2e_tmp" || exit 1
 
 # REQUEST|MESSAGE: each refused at submit, "CLIENT: error: lua: vgpu: MESSAGE".
@@ -95,8 +99,43 @@ id=$(sbatch --parsable -o "$e2e_tmp/b.out" -e /dev/null --gres=vgpu:mem=3G:cores
 is_job "$id" COMPLETED "sbatch --gres=vgpu:mem=3G:cores=50 completed"
 is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/b.out" | tr '\n' ' ')" "gpu mem=3221225472 sm=5000 ctx=0 gpu mem=3221225472 sm=5000 ctx=0 " \
 	"its batch step and its srun step: 3 GiB, SM cap 50%"
+# sbatch: the request arrives through the comment, which job_submit/vgpu
+# gives back to the user unchanged; it replaces a VGPU_REQUEST the user set;
+# no login shell on the node (SLURM_GET_USER_ENV is what asks slurmd for one).
+id=$(VGPU_REQUEST=mem=1G:cores=100 sbatch --parsable -o "$e2e_tmp/c.out" -e /dev/null --comment 'my run' \
+	--gres=vgpu:mem=2G:cores=40 --wrap 'echo "$VGPU_REQUEST ${SLURM_GET_USER_ENV:-no-user-env}"; grep "^gpu" "$VGPU_STEP_DESC"')
+is_job "$id" COMPLETED "sbatch --comment 'my run' --gres=vgpu:mem=2G:cores=40 completed"
+is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/c.out" | tr '\n' ' ')" "mem=2G:cores=40 no-user-env gpu mem=2147483648 sm=4000 ctx=0 " \
+	"its VGPU_REQUEST is the cli_filter's (not the user's cores=100), no SLURM_GET_USER_ENV, SM cap 40%"
+is "$(scontrol show job "$id" | sed -n 's/^ *Comment=\(.*\) $/\1/p')" "my run" \
+	"the job's comment is the user's, without the marker"
+id=$(sbatch --parsable -o /dev/null -e /dev/null --gres=vgpu:mem=1G --wrap true)
+is "$(scontrol -o show job "$id" | grep -c 'vgpu-request')" 0 "a job without a comment shows no marker"
 out=$(timeout 30 salloc --gres=vgpu:mem=4G srun bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>/dev/null)
 is "$out" 4 "salloc --gres=vgpu:mem=4G, its srun step: 4 shards"
+
+# The two ways the script reaches `vgpu request --slurm` (the clients read
+# cli_filter.lua anew each time): vgpu_lua.so in-process, and running vgpu.
+lua=$e2e_dir/etc/cli_filter.lua
+cp "$lua" "$e2e_tmp/cli_filter.lua.orig"
+mod=$(sed -n 's/^local VGPU_LUA = "\([^"]*\)".*/\1/p' "$lua")
+if [ -e "$mod" ]; then
+	sed -i 's|^local VGPU = .*|local VGPU = "/nonexistent/vgpu"|' "$lua"
+	out=$(timeout 30 srun --gres=vgpu:mem=3G:cores=20 bash -c 'echo $SLURM_SHARDS_ON_NODE $VGPU_REQUEST' 2>&1)
+	is "$out" "3 mem=3G:cores=20" "with vgpu_lua.so and no vgpu command: the request is still translated (in-process)"
+	out=$(timeout 30 srun --gres=vgpu:mem=3X true 2>&1)
+	like "$out" "^srun: error: lua: vgpu: --gres=vgpu: mem: unknown unit 'X' in '3X'" "... and refused with the parser's message"
+else
+	skip "with vgpu_lua.so and no vgpu command: the request is still translated (in-process)" "vgpu_lua.so is not built ($mod)"
+	skip "... and refused with the parser's message" "vgpu_lua.so is not built"
+fi
+cp "$e2e_tmp/cli_filter.lua.orig" "$lua"
+sed -i 's|^local VGPU_LUA = .*|local VGPU_LUA = "/nonexistent/vgpu_lua.so"|' "$lua"
+out=$(timeout 30 srun --gres=vgpu:mem=3G:cores=20 bash -c 'echo $SLURM_SHARDS_ON_NODE $VGPU_REQUEST' 2>&1)
+is "$out" "3 mem=3G:cores=20" "without vgpu_lua.so: the script runs vgpu instead, same result"
+out=$(timeout 30 srun --gres=vgpu:mem=3X true 2>&1)
+like "$out" "^srun: error: lua: vgpu: --gres=vgpu: mem: unknown unit 'X' in '3X'" "... and the same message"
+cp "$e2e_tmp/cli_filter.lua.orig" "$lua"
 
 e2e_health
 e2e_down

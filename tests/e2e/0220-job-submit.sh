@@ -12,7 +12,7 @@
 e2e_require
 e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/job_submit/.libs/job_submit_vgpu.so" ] || skip_all "job_submit/vgpu is not built (libslurm-dev?)"
-plan 31
+plan 37
 e2e_up js --nodes 1 --gpus 2 --job-submit
 cd "$e2e_tmp" || exit 1
 log=$e2e_dir/log/slurmctld.log
@@ -68,6 +68,28 @@ is_job "$id" COMPLETED "sbatch --gres=shard:25 completed"
 is "$(cat "$e2e_tmp/b.out")" 25 "... with 25 shards"
 is "$(timeout 30 srun --gres=gpu:1 bash -c 'echo $SLURM_GPUS_ON_NODE' 2>&1)" 1 "srun --gres=gpu:1 runs with one GPU"
 is "$(timeout 30 srun true 2>&1; echo rc=$?)" "rc=0" "a job without GRES runs"
+
+# (e) vgpu.conf changed while slurmctld runs: the next job reads it (no
+# restart; `scontrol reconfigure` would not re-init the plugin). A bad file
+# is logged and the previous limits stay; a good one takes effect.
+conf=$e2e_dir/etc/vgpu.conf
+cp "$conf" "$e2e_tmp/vgpu.conf.orig"
+echo "ShardsPerGpu=lots" >>"$conf"
+e2e_expected_errors='job_submit/vgpu: .*the changed file is refused'
+out=$(timeout 30 sbatch --gres=shard:150 --wrap true 2>&1)
+is "$(printf '%s\n' "$out" | head -n 1)" "sbatch: error: $big" "vgpu.conf broken: shard:150 still refused with the old limit"
+like "$(grep 'the changed file is refused' "$log")" "job_submit/vgpu: $conf:[0-9]+: ShardsPerGpu.*the previous one stays in use" \
+	"... slurmctld's log names the bad line"
+is "$(grep -c 'the changed file is refused' "$log")" 1 "... logged once, not per job"
+is "$(timeout 30 srun --gres=shard:10 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)" 10 "... and shard:10 still runs"
+{ grep -v '^ShardsPerGpu=lots$' "$e2e_tmp/vgpu.conf.orig"; echo "ShardsPerGpu=50"; } >"$conf"
+out=$(timeout 30 sbatch --gres=shard:60 --wrap true 2>&1)
+is "$out" "sbatch: error: vgpu: shard:60 is more than one GPU offers (50 shards per h100 GPU)
+sbatch: error: Batch job submission failed: Invalid generic resource (gres) specification" \
+	"vgpu.conf with ShardsPerGpu=50: shard:60 now refused, read without a restart"
+cp "$e2e_tmp/vgpu.conf.orig" "$conf"
+out=$(timeout 30 sbatch --gres=shard:150 --wrap true 2>&1)
+is "$(printf '%s\n' "$out" | head -n 1)" "sbatch: error: $big" "vgpu.conf restored: the limit is 100 again"
 
 e2e_health
 e2e_down

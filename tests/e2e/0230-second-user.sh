@@ -7,7 +7,9 @@
 # file there: each fails with EACCES from inside the user's job. The user's
 # own step has its acct/ owned by the user, 0700, its ledger created by the
 # user, and still runs limited to its slice (also with LD_PRELOAD dropped).
-# Root's ledger is unchanged afterwards. Then (e).
+# Root's ledger is unchanged afterwards. Then the same between two users:
+# a job of the first user holds memory, a job of a second user cannot
+# reach its accounting, and the first user's ledger is unchanged. Then (e).
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
@@ -19,12 +21,17 @@ done
 # The user: a unique name, no home, no group of its own; removed at exit
 # (after the cluster is down, so none of its processes is left).
 user=vgpue2e$$
+user2=vgpuf2e$$
 useradd -M -N -d /nonexistent -s /bin/sh "$user" 2>"$e2e_tmp/useradd.err" ||
 	skip_all "useradd $user failed: $(cat "$e2e_tmp/useradd.err")"
-trap 'e2e_cleanup; userdel "$user" 2>/dev/null || echo "# cleanup: userdel $user failed" >&2' EXIT
+if ! useradd -M -N -d /nonexistent -s /bin/sh "$user2" 2>"$e2e_tmp/useradd.err"; then
+	userdel "$user" 2>/dev/null
+	skip_all "useradd $user2 failed: $(cat "$e2e_tmp/useradd.err")"
+fi
+trap 'e2e_cleanup; for u in "$user" "$user2"; do userdel "$u" 2>/dev/null || echo "# cleanup: userdel $u failed" >&2; done' EXIT
 uid=$(id -u "$user")
 runuser -u "$user" -- test -x "$probe" || skip_all "$user cannot run $probe (a build directory others cannot reach?)"
-plan 29
+plan 35
 e2e_up user --nodes 1 --gpus 1 --spank --cli-filter
 state=$e2e_dir/vgpu-state
 uuid=$(sed -n 's/.*"uuid": *"\(GPU-[^"]*\)".*/\1/p' "$e2e_dir/sim/n1.json" | head -1)
@@ -37,7 +44,7 @@ install -d -o "$user" -m 0755 "$e2e_tmp/u"
 cd "$e2e_tmp/u" || exit 1
 # as_user COMMAND...: run COMMAND as the user with the cluster's environment.
 as_user() {
-	runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+	runuser -u "${as:-$user}" -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
 		VGPU_SIM_DIR="$VGPU_SIM_DIR" "$@"
 }
 # joined ID: cuMemGetInfo and NVML's process list of a process joining the
@@ -52,7 +59,7 @@ a=$(sbatch --parsable -o "$e2e_tmp/a.out" -e /dev/null --gres=shard:25 --wrap "e
 t=150
 until grep -q '^hold: ready' "$e2e_tmp/a.out" 2>/dev/null || [ $t -eq 0 ]; do sleep 0.2; t=$((t - 1)); done
 is "$(grep -E '^(alloc|hold)' "$e2e_tmp/a.out" | tr '\n' ' ')" "alloc mem $G: 0 hold: ready " "root's job $a holds 1 GiB of its shard:25 slice"
-acct=$state/$a.batch.0/acct
+acct=$state/job.$a.0/acct
 is "$(stat -c '%a %u' "$acct" 2>&1)" "700 0" "its acct dir is root's, 0700"
 ok "its ledger exists ($acct/$uuid.ledger)" test -f "$acct/$uuid.ledger"
 before=$(joined "$a")
@@ -86,7 +93,7 @@ ok "nothing was planted there" test ! -e "$acct/planted"
 
 # 3. the user's own step: its accounting is the user's, its slice holds
 s10=$(slice 10)
-out=$(as_user timeout 30 srun --gres=shard:10 bash -c 'a=${VGPU_STEP_DESC%/*}/acct; stat -c "acct %a %u" "$a";
+out=$(as_user timeout 30 srun --gres=shard:10 bash -c 'a=$(sed -n "s/^acct=//p" "$VGPU_STEP_DESC"); stat -c "acct %a %u" "$a";
 	"$0" dlopen init info alloc mem $(($1 + 2097152)) alloc mem '$G'; stat -c "ledger %a %u" "$a"/*.ledger' \
 	"$probe" "$s10" 2>&1)
 is "$(echo "$out" | grep '^acct')" "acct 700 $uid" "the user's step: its acct dir is the user's, 0700"
@@ -104,6 +111,24 @@ is "$(e2e_job_state "$a")" "RUNNING None" "root's job still runs"
 scancel "$a"
 ok "root's job ends" e2e_wait_idle
 is "$(ls -A "$state")" "" "no step directory left under StateDir"
+
+# 5. user against user: the first user's job holds 1 GiB, the second's pokes
+b=$(as_user sbatch --parsable -o "$e2e_tmp/u/b.out" -e /dev/null --gres=shard:25 --wrap "exec $probe dlopen init alloc mem $G hold")
+t=150
+until grep -q '^hold: ready' "$e2e_tmp/u/b.out" 2>/dev/null || [ $t -eq 0 ]; do sleep 0.2; t=$((t - 1)); done
+is "$(grep -E '^(alloc|hold)' "$e2e_tmp/u/b.out" | tr '\n' ' ')" "alloc mem $G: 0 hold: ready " "$user's job $b holds 1 GiB of its slice"
+acct2=$state/job.$b.0/acct
+is "$(stat -c '%a %u' "$acct2" 2>&1)" "700 $uid" "its accounting dir is $user's, 0700"
+before=$(joined "$b")
+uid2=$(id -u "$user2")
+out=$(as=$user2 as_user timeout 30 srun --gres=shard:10 python3 "$e2e_tmp/u/poke.py" "$acct2" "$acct2/$uuid.ledger" 2>&1)
+is "$(echo "$out" | grep '^uid')" "uid $uid2 shards 10" "$user2's step runs as $user2 (uid $uid2) on the same GPU"
+is "$(echo "$out" | grep -E '^(list|stat-ledger|read-ledger|write-ledger|create)' | tr '\n' ' ')" \
+	"list EACCES stat-ledger EACCES read-ledger EACCES write-ledger EACCES create EACCES " \
+	"from $user2's job: listing, stat, read, write and create in $user's accounting all fail with EACCES"
+is "$(joined "$b")" "$before" "$user's ledger: unchanged"
+as_user scancel "$b"
+ok "$user's job ends" e2e_wait_idle
 
 e2e_health
 e2e_down

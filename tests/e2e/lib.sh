@@ -125,10 +125,11 @@ e2e_wait_idle() {
 # Lines of the daemon logs that are errors not expected on a healthy devcluster:
 # a fresh StateSaveLocation has no state files, and Debian's mpi/pmix plugins
 # fail to load without libpmix (MpiDefault=none does not stop slurmd trying);
-# slurmstepd logs a cancelled job as an error.
+# slurmstepd logs a cancelled job as an error. A test that provokes an error
+# on purpose sets e2e_expected_errors to an extended regex of its lines.
 e2e_log_errors() {
 	grep -h -E 'error:|fatal:' "$e2e_dir"/log/slurmctld.log "$e2e_dir"/log/slurmd-n*.log 2>/dev/null |
-		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT'
+		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT'"${e2e_expected_errors:+|$e2e_expected_errors}"
 }
 
 # e2e_health: (e) after everything a test did, slurmctld and every slurmd

@@ -8,6 +8,10 @@
  *    largest shard count is within the GPU's;
  *  - the same input with no size limit is never refused when it was
  *    accepted with one.
+ * The whole input is also an sbatch comment for vgpu_admit_comment_take:
+ * taken, the request is the non-empty text between the tag and the first
+ * ']' (only request characters) and the comment keeps exactly what
+ * followed; not taken, the comment is unchanged and the request empty.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +23,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define INPUT_MAX 8192
 #define MAX_SHARDS 100u
+
+static void check_comment(const char *text)
+{
+	static char comment[INPUT_MAX + 1];
+	char req[64];
+	size_t tag = strlen(VGPU_ADMIT_COMMENT_TAG), n;
+	const char *close;
+
+	memcpy(comment, text, strlen(text) + 1);
+	if (vgpu_admit_comment_take(comment, req, sizeof(req)) == 0) {
+		if (req[0] != '\0' || strcmp(comment, text) != 0)
+			abort();
+		return;
+	}
+	close = strchr(text, ']');
+	n = strlen(req);
+	if (!close || n == 0 || n >= sizeof(req) || strncmp(text, VGPU_ADMIT_COMMENT_TAG, tag) != 0 ||
+	    (size_t)(close - text) != tag + n || strncmp(text + tag, req, n) != 0 ||
+	    strcmp(comment, close + 1) != 0 || strspn(req, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789=:._-") != n)
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -33,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = INPUT_MAX;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	check_comment(text);
 	p = text;
 	for (i = 0; i < VGPU_ADMIT_FIELDS && p; i++) {
 		char *nl = strchr(p, '\n');

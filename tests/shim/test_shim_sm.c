@@ -8,6 +8,10 @@
  *  - pairs of steps on one GPU, 30%/70% and 10%/90%, both saturating: their
  *    SM-time shares (from the simulator's per-process busy time, not wall
  *    clocks) are within a stated band of the caps;
+ *  - two steps of one job on one GPU, each capped at 25% and the job at
+ *    25% (the batch step's job line): together they stay within 20-32.5%
+ *    of the GPU; the control (no job cap, the old per-step limit) takes
+ *    ~50%;
  *  - several threads of one process allocating, freeing and launching at
  *    once under a cap (the TSan build runs this too).
  * Printed lines "# sm ..." are the measured precision (doc/shim.md).
@@ -40,12 +44,21 @@ static void step_init(struct scen *s, const char *name, unsigned sm_bp)
 	scen_write(s);
 }
 
-static void worker_start(struct worker *w, const struct scen *s, int shim, const char *mode)
+/* desc: another step's description (NULL: the scenario's). */
+static void worker_start_desc(struct worker *w, const struct scen *s, int shim, const char *mode, const char *desc)
 {
 	const char *argv[] = { mode, "init", "spin", SPIN_MS, "mix", BLOCKS, "hold", NULL };
+	char dv[700];
+	const char *envd[] = { env[0], dv, NULL };
 
+	snprintf(dv, sizeof(dv), "VGPU_STEP_DESC=%s", desc ? desc : s->desc_path);
 	memset(w, 0, sizeof(*w));
-	w->pid = probe_start(s, shim, env, argv, &w->fd, NULL);
+	w->pid = probe_start(s, shim, envd, argv, &w->fd, NULL);
+}
+
+static void worker_start(struct worker *w, const struct scen *s, int shim, const char *mode)
+{
+	worker_start_desc(w, s, shim, mode, NULL);
 }
 
 /* Read the worker's spin result, up to "hold: ready". */
@@ -136,6 +149,52 @@ static double pair(unsigned a_bp, unsigned b_bp, const char *mode)
 	return share;
 }
 
+/* Two steps of one job (one ledger), both capped at 25%, both saturating:
+ * their SM time together over the longer wall time, in percent. With
+ * job_cap the batch step's description caps the job at 25% too. */
+static double job_pair(int job_cap)
+{
+	struct scen s;
+	struct worker w[2];
+	vgpu_stepdesc_t b;
+	vgpu_err_t err;
+	char desc_b[700];
+	double pct = -1, wall;
+
+	scen_init(&s, "sim/nodes/a100x2.json", job_cap ? "sm-job" : "sm-job-control");
+	scen_gpu(&s, 0, 8 * GIB, gpu_ctx(&s, 0));
+	s.desc.gpus[0].sm_bp = 2500;
+	snprintf(s.desc.step, sizeof(s.desc.step), "9.batch");
+	if (job_cap) {
+		s.desc.gpus[0].job_mem_bytes = 8 * GIB;
+		s.desc.gpus[0].job_sm_bp = 2500;
+	}
+	scen_write(&s);
+	b = s.desc;
+	snprintf(b.step, sizeof(b.step), "9.0");
+	b.gpus[0].job_mem_bytes = 0;
+	b.gpus[0].job_sm_bp = 0;
+	snprintf(desc_b, sizeof(desc_b), "%s/stepB.desc", s.dir);
+	if (vgpu_stepdesc_write(desc_b, &b, &err) != 0) {
+		diag("%s", err.msg);
+		exit(99);
+	}
+	worker_start(&w[0], &s, 1, "direct");
+	worker_start_desc(&w[1], &s, 1, "direct", desc_b);
+	worker_wait(&w[0]);
+	worker_wait(&w[1]);
+	sm_times(&s, w, 2);
+	worker_end(&w[0]);
+	worker_end(&w[1]);
+	wall = w[0].wall_ns > w[1].wall_ns ? w[0].wall_ns : w[1].wall_ns;
+	if (w[0].ok && w[1].ok && wall > 0)
+		pct = 100.0 * (double)(w[0].sm_ns + w[1].sm_ns) / wall;
+	diag("sm job of two 25%% steps, job cap %s: %.1f + %.1f ms SM in %.1f ms: %.1f%%", job_cap ? "25%" : "none",
+	     (double)w[0].sm_ns / 1e6, (double)w[1].sm_ns / 1e6, wall / 1e6, pct);
+	scen_free(&s);
+	return pct;
+}
+
 static void test_threads(void)
 {
 	struct scen s;
@@ -180,6 +239,14 @@ int main(void)
 	p = pair(1000, 9000, "direct");
 	check(p >= 7.5 * PAIR_LOW_SLACK && p <= 12.5, "10%%/90%% pair: the 10%% step has %.1f%% (%.2f-12.5%%, 1:9 is 10%%)",
 	      p, 7.5 * PAIR_LOW_SLACK);
+	p = job_pair(0);
+	check(p > 40, "control: two 25%% steps of a job without the job's cap take %.1f%% together (> 40%%)", p);
+	/* Two processes: each has a free first launch and a calibration, and
+	 * each step schedule its own burst, before the job's schedule binds:
+	 * 2.5 points more room than for one step alone (the control is ~50%). */
+	p = job_pair(1);
+	check(p >= 20 * PAIR_LOW_SLACK && p <= 32.5,
+	      "two 25%% steps under the job's 25%% cap: %.1f%% together (%.0f-32.5%%)", p, 20 * PAIR_LOW_SLACK);
 	test_threads();
 	return done();
 }

@@ -400,6 +400,12 @@ static void cuda_memory(void *arg)
 	CHECK_EQ_INT(cuMemAllocAsync(&b, 10 * MIB, s), 0, "10 MiB async");
 	CHECK_EQ_INT(free_mib(&f), 846, "async memory is charged");
 	CHECK_EQ_INT(cuMemFreeAsync(b, s), 0, "free it async");
+	CHECK_EQ_INT(free_mib(&f), 846, "the default pool keeps it until a synchronisation");
+	CHECK_EQ_INT(cuMemAllocAsync(&b, 4 * MIB, s), 0, "4 MiB async");
+	CHECK_EQ_INT(free_mib(&f), 846, "taken from what the pool keeps: nothing more charged");
+	CHECK_EQ_INT(cuMemFreeAsync(b, s), 0, "free it async");
+	CHECK_EQ_INT(cuStreamSynchronize(s), 0, "synchronise");
+	CHECK_EQ_INT(free_mib(&f), 856, "the pool gave it back (release threshold 0)");
 	CHECK_EQ_INT(cuMemPoolCreate(&pool, &props), 0, "pool");
 	CHECK_EQ_INT(cuMemAllocFromPoolAsync(&b, 6 * MIB, pool, NULL), 0, "6 MiB from the pool");
 	CHECK_EQ_INT(cuMemPoolDestroy(pool), 0, "destroy the pool with memory out");
@@ -413,6 +419,54 @@ static void cuda_memory(void *arg)
 	CHECK_EQ_INT(cuStreamSynchronize(s), 0, "synchronise");
 	CHECK_EQ_INT(cuStreamDestroy_v2(s), 0, "destroy the stream");
 	CHECK_EQ_INT(cuStreamSynchronize(s), VGPU_CUDA_ERROR_INVALID_HANDLE, "a destroyed stream");
+
+	/* arrays beyond 2D and context limits: the errors the driver gives */
+	{
+		struct { size_t w, h, d; int fmt; unsigned int ch, flags; } a3 = { 64, 64, 6, 0x20, 4, 0x04 };
+		int (*arr3d)(void **, const void *) = (int (*)(void **, const void *))sim_sym(h, "cuArray3DCreate_v2");
+		int (*mipc)(void **, const void *, unsigned int) =
+			(int (*)(void **, const void *, unsigned int))sim_sym(h, "cuMipmappedArrayCreate");
+		int (*arrd)(void *) = (int (*)(void *))sim_sym(h, "cuArrayDestroy");
+		int (*mipd)(void *) = (int (*)(void *))sim_sym(h, "cuMipmappedArrayDestroy");
+		int (*setlim)(int, size_t) = (int (*)(int, size_t))sim_sym(h, "cuCtxSetLimit");
+		int (*getlim)(size_t *, int) = (int (*)(size_t *, int))sim_sym(h, "cuCtxGetLimit");
+		void *ah = NULL, *mh = NULL;
+		size_t lv = 0;
+
+		CHECK_EQ_INT(arr3d(&ah, &a3), 0, "cubemap 64x64x6 float4");
+		CHECK_EQ_INT(free_mib(&f), 854, "cubemap: 2 MiB");
+		CHECK_EQ_INT(mipd(ah), VGPU_CUDA_ERROR_INVALID_HANDLE, "an array is not a mipmapped array");
+		CHECK_EQ_INT(arrd(ah), 0, "destroy it");
+		a3.h = 32;
+		CHECK_EQ_INT(arr3d(&ah, &a3), VGPU_CUDA_ERROR_INVALID_VALUE, "a cubemap must be square");
+		a3.h = 64;
+		a3.d = 5;
+		CHECK_EQ_INT(arr3d(&ah, &a3), VGPU_CUDA_ERROR_INVALID_VALUE, "a cubemap has 6 faces");
+		a3.d = 6;
+		a3.ch = 3;
+		CHECK_EQ_INT(arr3d(&ah, &a3), VGPU_CUDA_ERROR_INVALID_VALUE, "3 channels");
+		a3.ch = 1;
+		a3.flags = 0;
+		a3.h = 0;
+		CHECK_EQ_INT(arr3d(&ah, &a3), VGPU_CUDA_ERROR_INVALID_VALUE, "a 1D array with a depth");
+		a3.h = 64;
+		a3.d = 0;
+		CHECK_EQ_INT(mipc(&mh, &a3, 8), VGPU_CUDA_ERROR_INVALID_VALUE, "8 levels of 64x64 (7 at most)");
+		CHECK_EQ_INT(mipc(&mh, &a3, 7), 0, "7 levels");
+		CHECK_EQ_INT(mipd(mh), 0, "destroy it");
+		CHECK_EQ_INT(getlim(&lv, 2), 0, "get the heap limit");
+		CHECK_EQ_INT(lv, 8 * MIB, "default heap 8 MiB");
+		CHECK_EQ_INT(setlim(2, 20 * MIB), 0, "heap 20 MiB");
+		CHECK_EQ_INT(free_mib(&f), 844, "12 MiB more charged");
+		CHECK_EQ_INT(getlim(&lv, 2), 0, "get it");
+		CHECK_EQ_INT(lv, 20 * MIB, "20 MiB");
+		CHECK_EQ_INT(setlim(2, 0), 0, "heap 0");
+		CHECK_EQ_INT(free_mib(&f), 856, "given back");
+		CHECK_EQ_INT(setlim(2, (size_t)1 << 40), VGPU_CUDA_ERROR_OUT_OF_MEMORY, "a 1 TiB heap");
+		CHECK_EQ_INT(free_mib(&f), 856, "nothing charged");
+		CHECK_EQ_INT(setlim(8, 1), VGPU_CUDA_ERROR_UNSUPPORTED_LIMIT, "CIG enabled cannot be set");
+		CHECK_EQ_INT(setlim(10, 1), VGPU_CUDA_ERROR_INVALID_VALUE, "no such limit");
+	}
 
 	/* virtual memory management */
 	CHECK_EQ_INT(cuMemGetAllocationGranularity(&gran, &prop, VGPU_CU_MEM_ALLOC_GRANULARITY_MINIMUM), 0, "gran");

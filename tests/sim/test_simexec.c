@@ -2,7 +2,9 @@
  * test_simexec - simulated SM time (doc/simulator.md, "SM time"): launches
  * queue work and return, events time it, synchronisation waits for it, a
  * stream's queue is bounded, the work is booked to the process in the shared
- * state and NVML sees the GPU busy. Assertions are on simulated quantities
+ * state and NVML sees the GPU busy; graphs (kernel and empty nodes) run
+ * their kernels' SM time and give the driver's errors for bad handles and
+ * parameters. Assertions are on simulated quantities
  * (booked SM ns, event order), never on how long something took.
  */
 #include "simtest.h"
@@ -128,10 +130,241 @@ static void exec_case(void *arg)
 	      "every kernel's SM time is booked (%llu ns)", (unsigned long long)booked());
 }
 
+static void graph_case(void *arg)
+{
+	char state[600];
+	void *h;
+	vgpu_CUcontext c = NULL, c2 = NULL;
+	vgpu_CUstream s = NULL;
+	vgpu_CUfunction f = (vgpu_CUfunction)(void *)&state;
+	vgpu_CUgraph g = NULL, g2 = NULL;
+	vgpu_CUgraphNode a = NULL, b = NULL, e = NULL, x = NULL, deps[2];
+	vgpu_CUgraphExec ge = NULL, ge2 = NULL, ge3 = NULL, x3 = NULL;
+	vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS ip = { 0 };
+	vgpu_CUDA_KERNEL_NODE_PARAMS_v2 kp;
+	vgpu_CUDA_KERNEL_NODE_PARAMS_v1 kp1;
+	uint64_t before;
+
+	(void)arg;
+	use_node("simtest-a");
+	snprintf(state, sizeof(state), "%s/state-graph", sim_dir);
+	setenv("VGPU_SIM_STATE", state, 1);
+	setenv("VGPU_SIM_BLOCK_NS", "1000", 1); /* 1 us per block */
+	h = sim_open("libcuda.so.1");
+	LOAD(h, cuInit);
+	LOAD(h, cuDevicePrimaryCtxRetain);
+	LOAD(h, cuCtxSetCurrent);
+	LOAD(h, cuCtxCreate_v2);
+	LOAD(h, cuCtxSynchronize);
+	LOAD(h, cuStreamCreate);
+	stream_query_fn cuStreamQuery = (stream_query_fn)sim_sym(h, "cuStreamQuery");
+	LOAD(h, cuGraphCreate);
+	LOAD(h, cuGraphDestroy);
+	LOAD(h, cuGraphAddEmptyNode);
+	LOAD(h, cuGraphAddKernelNode);
+	LOAD(h, cuGraphAddKernelNode_v2);
+	LOAD(h, cuGraphInstantiate_v2);
+	LOAD(h, cuGraphInstantiateWithFlags);
+	LOAD(h, cuGraphInstantiateWithParams);
+	LOAD(h, cuGraphLaunch);
+	LOAD(h, cuGraphLaunch_ptsz);
+	LOAD(h, cuGraphExecDestroy);
+
+	CHECK_EQ_INT(cuGraphCreate(&g, 0), VGPU_CUDA_ERROR_NOT_INITIALIZED, "cuGraphCreate before cuInit");
+	if (!CHECK_EQ_INT(cuInit(0), 0, "cuInit") || !CHECK_EQ_INT(cuDevicePrimaryCtxRetain(&c, 0), 0, "retain") ||
+	    !CHECK_EQ_INT(cuCtxSetCurrent(c), 0, "current") || !CHECK_EQ_INT(cuStreamCreate(&s, 0), 0, "stream"))
+		return;
+	CHECK_EQ_INT(cuGraphCreate(NULL, 0), VGPU_CUDA_ERROR_INVALID_VALUE, "cuGraphCreate(NULL)");
+	CHECK_EQ_INT(cuGraphCreate(&g, 1), VGPU_CUDA_ERROR_INVALID_VALUE, "cuGraphCreate with flags");
+	CHECK_EQ_INT(cuGraphCreate(&g, 0), 0, "cuGraphCreate");
+	CHECK_EQ_INT(cuGraphCreate(&g2, 0), 0, "a second graph");
+
+	/* a -> (b, e) : a 30 ms kernel, then a 20 ms kernel and an empty node */
+	memset(&kp, 0, sizeof(kp));
+	kp.func = f;
+	kp.gridDimX = 30000;
+	kp.gridDimY = kp.gridDimZ = kp.blockDimY = kp.blockDimZ = 1;
+	kp.blockDimX = 128;
+	CHECK_EQ_INT(cuGraphAddKernelNode_v2(&a, g, NULL, 0, &kp), 0, "kernel node a (v2)");
+	memcpy(&kp1, &kp, sizeof(kp1));
+	kp1.gridDimX = 20000;
+	CHECK_EQ_INT(cuGraphAddKernelNode(&b, g, &a, 1, &kp1), 0, "kernel node b after a (v1 parameters)");
+	CHECK_EQ_INT(cuGraphAddEmptyNode(&e, g, &a, 1), 0, "empty node after a");
+	CHECK_EQ_INT(cuGraphAddEmptyNode(&x, g, NULL, 1), VGPU_CUDA_ERROR_INVALID_VALUE, "dependencies NULL, count 1");
+	CHECK_EQ_INT(cuGraphAddEmptyNode(&x, g2, &a, 1), VGPU_CUDA_ERROR_INVALID_VALUE, "a dependency of another graph");
+	deps[0] = deps[1] = b;
+	CHECK_EQ_INT(cuGraphAddEmptyNode(&x, g, deps, 2), VGPU_CUDA_ERROR_INVALID_VALUE, "a dependency listed twice");
+	CHECK_EQ_INT(cuGraphAddEmptyNode(&x, (vgpu_CUgraph)(void *)&kp, NULL, 0), VGPU_CUDA_ERROR_INVALID_VALUE,
+		     "a node in something that is no graph");
+	kp.gridDimX = 0;
+	CHECK_EQ_INT(cuGraphAddKernelNode_v2(&x, g, NULL, 0, &kp), VGPU_CUDA_ERROR_INVALID_VALUE, "a 0-block grid");
+	kp.gridDimX = 1;
+	kp.blockDimX = 2048;
+	CHECK_EQ_INT(cuGraphAddKernelNode_v2(&x, g, NULL, 0, &kp), VGPU_CUDA_ERROR_INVALID_VALUE, "2048 threads a block");
+	kp.blockDimX = 128;
+	kp.func = NULL;
+	CHECK_EQ_INT(cuGraphAddKernelNode_v2(&x, g, NULL, 0, &kp), VGPU_CUDA_ERROR_INVALID_VALUE, "no function nor kernel");
+	CHECK_EQ_INT(cuGraphAddKernelNode_v2(&x, g, NULL, 0, NULL), VGPU_CUDA_ERROR_INVALID_VALUE, "no parameters");
+
+	CHECK_EQ_INT(cuGraphInstantiateWithFlags(&ge, g, 0x100), VGPU_CUDA_ERROR_INVALID_VALUE, "unknown flags");
+	CHECK_EQ_INT(cuGraphInstantiateWithFlags(NULL, g, 0), VGPU_CUDA_ERROR_INVALID_VALUE, "instantiate into NULL");
+	CHECK_EQ_INT(cuGraphInstantiateWithFlags(&ge, g, 0), 0, "cuGraphInstantiateWithFlags");
+	CHECK_EQ_INT(cuGraphInstantiate_v2(&ge2, g2, NULL, NULL, 0), 0, "an empty graph (cuGraphInstantiate_v2)");
+	ip.flags = VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD;
+	ip.hUploadStream = s;
+	ip.result_out = VGPU_CUDA_GRAPH_INSTANTIATE_ERROR;
+	CHECK_EQ_INT(cuGraphInstantiateWithParams(&ge3, g, &ip), 0, "cuGraphInstantiateWithParams, uploaded on s");
+	CHECK_EQ_INT(ip.result_out, VGPU_CUDA_GRAPH_INSTANTIATE_SUCCESS, "its result_out");
+	CHECK_EQ_INT(cuGraphInstantiateWithFlags(&x3, g, VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD),
+		     VGPU_CUDA_ERROR_INVALID_VALUE, "the upload flag without parameters");
+	CHECK_EQ_INT(cuGraphInstantiateWithParams(&x3, g, NULL), VGPU_CUDA_ERROR_INVALID_VALUE, "no parameters");
+	CHECK_EQ_INT(cuGraphExecDestroy(ge3), 0, "cuGraphExecDestroy");
+	/* the executable graph is a snapshot: a node added later is not in it */
+	kp.func = f;
+	kp.gridDimX = 1000000;
+	CHECK_EQ_INT(cuGraphAddKernelNode_v2(&x, g, &b, 1, &kp), 0, "a 1 s node added after instantiation");
+
+	before = booked();
+	CHECK_EQ_INT(cuGraphLaunch(ge, s), 0, "cuGraphLaunch");
+	CHECK_EQ_INT(cuStreamQuery(s), VGPU_CUDA_ERROR_NOT_READY, "the launch returned at once; the stream is busy");
+	CHECK_EQ_INT(cuGraphLaunch_ptsz(ge, NULL), 0, "cuGraphLaunch_ptsz on the default stream");
+	CHECK_EQ_INT(cuGraphLaunch(ge2, s), 0, "an empty graph launches");
+	CHECK_EQ_INT(cuCtxSynchronize(), 0, "cuCtxSynchronize");
+	check(booked() - before == 100000000ull, "two launches of a 30 + 20 ms graph booked 100 ms of SM time (%llu ns)",
+	      (unsigned long long)(booked() - before));
+
+	CHECK_EQ_INT(cuGraphDestroy(g), 0, "cuGraphDestroy");
+	CHECK_EQ_INT(cuGraphDestroy(g), VGPU_CUDA_ERROR_INVALID_VALUE, "cuGraphDestroy twice");
+	CHECK_EQ_INT(cuGraphAddEmptyNode(&x, g, NULL, 0), VGPU_CUDA_ERROR_INVALID_VALUE, "a node in a destroyed graph");
+	before = booked();
+	CHECK_EQ_INT(cuGraphLaunch(ge, s), 0, "an executable graph outlives its graph");
+	CHECK_EQ_INT(cuCtxSynchronize(), 0, "cuCtxSynchronize");
+	check(booked() - before == 50000000ull, "50 ms more (%llu ns)", (unsigned long long)(booked() - before));
+
+	CHECK_EQ_INT(cuCtxCreate_v2(&c2, 0, 0), 0, "a second context, current");
+	CHECK_EQ_INT(cuGraphLaunch(ge, NULL), VGPU_CUDA_ERROR_INVALID_CONTEXT,
+		     "a launch on a stream of another context than the graph's");
+	CHECK_EQ_INT(cuCtxSetCurrent(c), 0, "back to the primary context");
+	CHECK_EQ_INT(cuGraphExecDestroy(ge), 0, "cuGraphExecDestroy");
+	CHECK_EQ_INT(cuGraphExecDestroy(ge), VGPU_CUDA_ERROR_INVALID_VALUE, "cuGraphExecDestroy twice");
+	CHECK_EQ_INT(cuGraphLaunch(ge, s), VGPU_CUDA_ERROR_INVALID_VALUE, "a launch of a destroyed executable graph");
+	CHECK_EQ_INT(cuGraphLaunch(NULL, s), VGPU_CUDA_ERROR_INVALID_VALUE, "a launch of NULL");
+	CHECK_EQ_INT(cuGraphExecDestroy(ge2), 0, "cuGraphExecDestroy");
+	CHECK_EQ_INT(cuGraphDestroy(g2), 0, "cuGraphDestroy");
+}
+
+/* Graph memory: mapped at launch from the device's graph pool, kept by the
+ * pool after a free node until cuDeviceGraphMemTrim; the pool's growth is
+ * charged to the GPU. */
+static void graph_mem_case(void *arg)
+{
+	char state[600];
+	void *h;
+	vgpu_CUcontext c = NULL;
+	vgpu_CUgraph g = NULL, g2 = NULL;
+	vgpu_CUgraphNode a = NULL, fr = NULL, x = NULL;
+	vgpu_CUgraphExec ge = NULL, ge2 = NULL, ge3 = NULL;
+	vgpu_CUDA_MEM_ALLOC_NODE_PARAMS mp;
+	vgpu_CUdeviceptr p1, p2;
+	size_t free0 = 0, free1 = 0, tot = 0;
+	uint64_t v = 0;
+
+	(void)arg;
+	use_node("simtest-a");
+	snprintf(state, sizeof(state), "%s/state-graph-mem", sim_dir);
+	setenv("VGPU_SIM_STATE", state, 1);
+	h = sim_open("libcuda.so.1");
+	LOAD(h, cuInit);
+	LOAD(h, cuDevicePrimaryCtxRetain);
+	LOAD(h, cuCtxSetCurrent);
+	LOAD(h, cuMemGetInfo_v2);
+	LOAD(h, cuGraphCreate);
+	LOAD(h, cuGraphAddMemAllocNode);
+	LOAD(h, cuGraphAddMemFreeNode);
+	LOAD(h, cuGraphInstantiateWithFlags);
+	LOAD(h, cuGraphLaunch);
+	LOAD(h, cuGraphExecDestroy);
+	LOAD(h, cuDeviceGraphMemTrim);
+	LOAD(h, cuDeviceGetGraphMemAttribute);
+#define ATTR(which) (cuDeviceGetGraphMemAttribute(0, VGPU_CU_GRAPH_MEM_ATTR_##which, &v) == 0 ? v >> 20 : 9999999)
+
+	if (!CHECK_EQ_INT(cuInit(0), 0, "cuInit") || !CHECK_EQ_INT(cuDevicePrimaryCtxRetain(&c, 0), 0, "retain") ||
+	    !CHECK_EQ_INT(cuCtxSetCurrent(c), 0, "current"))
+		return;
+	cuMemGetInfo_v2(&free0, &tot);
+	memset(&mp, 0, sizeof(mp));
+	mp.poolProps.allocType = VGPU_CU_MEM_ALLOCATION_TYPE_PINNED;
+	mp.poolProps.location.type = VGPU_CU_MEM_LOCATION_TYPE_DEVICE;
+	mp.bytesize = 100 << 20;
+	CHECK_EQ_INT(cuGraphCreate(&g, 0), 0, "cuGraphCreate");
+	CHECK_EQ_INT(cuGraphCreate(&g2, 0), 0, "cuGraphCreate");
+	CHECK_EQ_INT(cuGraphAddMemAllocNode(&a, g, NULL, 0, &mp), 0, "a 100 MiB allocation node");
+	p1 = mp.dptr;
+	check(p1 != 0, "its address is known when the node is made");
+	CHECK_EQ_INT(cuGraphAddMemFreeNode(&fr, g, &a, 1, p1 + 4096), VGPU_CUDA_ERROR_INVALID_VALUE,
+		     "a free node of an address inside the allocation");
+	CHECK_EQ_INT(cuGraphAddMemFreeNode(&fr, g, &a, 1, p1), 0, "its free node");
+	CHECK_EQ_INT(cuGraphAddMemFreeNode(&x, g, &fr, 1, p1), VGPU_CUDA_ERROR_INVALID_VALUE, "a second free node");
+	mp.bytesize = 300 << 20;
+	CHECK_EQ_INT(cuGraphAddMemAllocNode(&x, g2, NULL, 0, &mp), 0, "a 300 MiB allocation, never freed, in graph 2");
+	p2 = mp.dptr;
+	check(p2 != p1, "another address");
+	mp.poolProps.location.id = 7;
+	CHECK_EQ_INT(cuGraphAddMemAllocNode(&x, g2, NULL, 0, &mp), VGPU_CUDA_ERROR_INVALID_VALUE, "on device 7");
+	mp.poolProps.location.id = 0;
+	mp.poolProps.handleTypes = VGPU_CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+	CHECK_EQ_INT(cuGraphAddMemAllocNode(&x, g2, NULL, 0, &mp), VGPU_CUDA_ERROR_INVALID_VALUE, "exportable");
+	mp.poolProps.handleTypes = VGPU_CU_MEM_HANDLE_TYPE_NONE;
+	mp.bytesize = 0;
+	CHECK_EQ_INT(cuGraphAddMemAllocNode(&x, g2, NULL, 0, &mp), VGPU_CUDA_ERROR_INVALID_VALUE, "0 bytes");
+
+	CHECK_EQ_INT(cuGraphInstantiateWithFlags(&ge, g, 0), 0, "instantiate graph 1");
+	CHECK_EQ_INT(cuGraphInstantiateWithFlags(&ge2, g2, 0), 0, "instantiate graph 2");
+	CHECK_EQ_INT(cuGraphInstantiateWithFlags(&ge3, g2, VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH), 0,
+		     "instantiate graph 2 with auto free on launch");
+	cuMemGetInfo_v2(&free1, &tot);
+	CHECK_EQ_INT(free0 - free1, 0, "no memory taken before a launch");
+	CHECK_EQ_INT(cuGraphLaunch(ge, NULL), 0, "launch graph 1 (allocates, frees)");
+	CHECK_EQ_INT(ATTR(USED_MEM_CURRENT), 0, "graph memory in use after it (MiB)");
+	CHECK_EQ_INT(ATTR(RESERVED_MEM_CURRENT), 100, "graph memory the pool keeps (MiB)");
+	CHECK_EQ_INT(ATTR(USED_MEM_HIGH), 100, "graph memory in use at most (MiB)");
+	cuMemGetInfo_v2(&free1, &tot);
+	CHECK_EQ_INT((free0 - free1) >> 20, 100, "the pool's memory is taken from the GPU (MiB)");
+	CHECK_EQ_INT(cuGraphLaunch(ge2, NULL), 0, "launch graph 2 (allocates 300 MiB, keeps them)");
+	CHECK_EQ_INT(ATTR(USED_MEM_CURRENT), 300, "graph memory in use (MiB)");
+	CHECK_EQ_INT(ATTR(RESERVED_MEM_CURRENT), 300, "the pool grew to 300 MiB, reusing the 100 MiB");
+	CHECK_EQ_INT(cuGraphLaunch(ge2, NULL), VGPU_CUDA_ERROR_INVALID_VALUE,
+		     "relaunching graph 2 while its allocation is live");
+	CHECK_EQ_INT(cuGraphLaunch(ge3, NULL), 0, "the auto-free instance launches");
+	CHECK_EQ_INT(ATTR(RESERVED_MEM_CURRENT), 600, "both 300 MiB allocations live: the pool holds 600 MiB");
+	CHECK_EQ_INT(cuGraphLaunch(ge3, NULL), 0, "and relaunches (its allocation freed first)");
+	CHECK_EQ_INT(ATTR(USED_MEM_CURRENT), 600, "600 MiB in use");
+	cuMemGetInfo_v2(&free1, &tot);
+	CHECK_EQ_INT((free0 - free1) >> 20, 600, "taken from the GPU (MiB)");
+	CHECK_EQ_INT(cuDeviceGraphMemTrim(0), 0, "cuDeviceGraphMemTrim");
+	CHECK_EQ_INT(ATTR(RESERVED_MEM_CURRENT), 600, "live allocations are not trimmed");
+	CHECK_EQ_INT(cuGraphExecDestroy(ge2), 0, "destroy graph 2's first instance");
+	CHECK_EQ_INT(ATTR(USED_MEM_CURRENT), 300, "its allocation is back in the pool");
+	CHECK_EQ_INT(cuDeviceGraphMemTrim(0), 0, "cuDeviceGraphMemTrim");
+	CHECK_EQ_INT(ATTR(RESERVED_MEM_CURRENT), 300, "the pool gave back what no allocation uses");
+	cuMemGetInfo_v2(&free1, &tot);
+	CHECK_EQ_INT((free0 - free1) >> 20, 300, "the GPU has it back (MiB)");
+	CHECK_EQ_INT(cuGraphExecDestroy(ge3), 0, "destroy the other");
+	CHECK_EQ_INT(cuGraphExecDestroy(ge), 0, "destroy graph 1's instance");
+	CHECK_EQ_INT(cuDeviceGraphMemTrim(0), 0, "cuDeviceGraphMemTrim");
+	cuMemGetInfo_v2(&free1, &tot);
+	CHECK_EQ_INT(free0 - free1, 0, "all of it back");
+	CHECK_EQ_INT(ATTR(RESERVED_MEM_HIGH), 600, "the pool held 600 MiB at most");
+	CHECK_EQ_INT(cuDeviceGraphMemTrim(9), VGPU_CUDA_ERROR_INVALID_DEVICE, "trim of device 9");
+#undef ATTR
+}
+
 int main(void)
 {
 	sim_setup();
 	write_nodes();
 	sim_run(exec_case, NULL, "exec");
+	sim_run(graph_case, NULL, "graph");
+	sim_run(graph_mem_case, NULL, "graph memory");
 	return sim_done();
 }

@@ -244,8 +244,8 @@ static void direct(void *arg)
 	check(pfn == dlsym(h, "cuCtxCreate_v4"), "cuCtxCreate at 12050 is cuCtxCreate_v4");
 	/* an entry point the simulator does not implement: exported, resolved,
 	 * and says so when called */
-	CHECK_EQ_INT(cuGetProcAddress_v2("cuGraphLaunch", &pfn, 13000, 2, &st), 0, "cuGraphLaunch");
-	check(pfn && pfn == dlsym(h, "cuGraphLaunch_ptsz"), "cuGraphLaunch per-thread is cuGraphLaunch_ptsz");
+	CHECK_EQ_INT(cuGetProcAddress_v2("cuGraphUpload", &pfn, 13000, 2, &st), 0, "cuGraphUpload");
+	check(pfn && pfn == dlsym(h, "cuGraphUpload_ptsz"), "cuGraphUpload per-thread is cuGraphUpload_ptsz");
 	CHECK_EQ_INT(((vgpu_CUresult(*)(void))pfn)(), VGPU_CUDA_ERROR_NOT_SUPPORTED, "an unimplemented entry point");
 }
 

@@ -3,15 +3,20 @@
  * NVML sees every process's memory and the process list; allocations fail
  * when other processes hold the memory; a process that exits or is SIGKILLed
  * (also in the middle of allocating) gives its memory back and never leaves
- * the state lock held; two simulated nodes keep separate state.
+ * the state lock held, while one whose main thread called pthread_exit (it
+ * shows as a zombie in /proc) keeps it as long as another thread runs; two
+ * simulated nodes keep separate state.
  *
  * Workers are forked processes that load libcuda.so.1, retain the primary
  * context of a GPU and allocate; they talk to the scenario over pipes.
  */
 #include "simtest.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct worker {
 	pid_t pid;
@@ -19,11 +24,25 @@ struct worker {
 	int from; /* worker -> scenario: one int per result */
 };
 
-enum mode { HOLD, CHURN };
+enum mode { HOLD, CHURN, MAIN_EXITS };
+
+static int hold_fd = -1;
+
+/* MAIN_EXITS: the thread that keeps the process alive until told to end. */
+static void *holder(void *arg)
+{
+	char c;
+
+	(void)arg;
+	while (read(hold_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
 
 /* Fork a worker on CUDA ordinal gpu that allocates a then b MiB (0: skip),
- * reports both results and then either waits for its end (HOLD) or
- * allocates and frees in a loop until killed (CHURN). */
+ * reports both results and then either waits for its end (HOLD), waits
+ * for it in a second thread while the main thread calls pthread_exit
+ * (MAIN_EXITS), or allocates and frees in a loop until killed (CHURN). */
 static struct worker spawn(int gpu, unsigned long long a, unsigned long long b, enum mode mode)
 {
 	struct worker w = { -1, -1, -1 };
@@ -53,6 +72,14 @@ static struct worker spawn(int gpu, unsigned long long a, unsigned long long b, 
 		}
 		if (write(from[1], rc, sizeof(rc)) != sizeof(rc))
 			_exit(3);
+		if (mode == MAIN_EXITS) {
+			pthread_t th;
+
+			hold_fd = to[0];
+			if (pthread_create(&th, NULL, holder, NULL) != 0)
+				_exit(4);
+			pthread_exit(NULL);
+		}
 		if (mode == CHURN)
 			for (unsigned int i = 0;; i++)
 				if (cuMemAlloc_v2(&q, (2 + i % 32) * MIB) == 0)
@@ -202,6 +229,50 @@ static void sigkill(void *arg)
 	CHECK_EQ_INT(used_mib(&nv, 0), 0, "GPU 0 was never touched");
 }
 
+/* The state letter of pid in /proc/PID/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* A worker whose main thread exits while another thread runs shows as a
+ * zombie in /proc; its memory stays in use until the process really ends. */
+static void main_thread_exits(void *arg)
+{
+	struct timespec ms = { 0, 1000000 };
+	struct nvml nv;
+	unsigned int n;
+	struct worker w;
+	int rc[2], i;
+
+	(void)arg;
+	use_node("simtest-a");
+	nvml_open(&nv);
+	w = spawn(0, 300, 0, MAIN_EXITS);
+	check(results(&w, rc) == 0 && rc[0] == 0, "the worker holds 300 MiB");
+	for (i = 0; i < 10000 && proc_state(w.pid) != 'Z'; i++)
+		nanosleep(&ms, NULL);
+	CHECK_EQ_INT(proc_state(w.pid), 'Z', "its main thread has exited: /proc shows a zombie");
+	CHECK_EQ_INT(used_mib(&nv, 0), 400, "its context and 300 MiB stay in use (its other thread runs)");
+	CHECK_EQ_INT(proc_mib(&nv, 0, w.pid, &n), 400, "and NVML lists it with them");
+	finish(&w, 0);
+	CHECK_EQ_INT(used_mib(&nv, 0), 0, "once it has exited, nothing is in use");
+}
+
 /* simtest-a and simtest-b, chosen by SLURMD_NODENAME, keep separate state. */
 static void two_nodes(void *arg)
 {
@@ -245,6 +316,7 @@ int main(void)
 	sim_write(path, node_b_json);
 	sim_run(across_processes, NULL, "processes");
 	sim_run(sigkill, NULL, "SIGKILL");
+	sim_run(main_thread_exits, NULL, "main thread exits");
 	sim_run(two_nodes, NULL, "two nodes");
 	return sim_done();
 }

@@ -3,6 +3,7 @@
  * the logic of job_submit/vgpu): shard sizes against vgpu.conf, vgpu items
  * that bypassed the cli_filter, gpu mixed with shard, odd input.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "vgpu_admit.h"
@@ -183,6 +184,52 @@ START_TEST(env_lookup)
 	ck_assert_ptr_null(vgpu_admit_env(env, 1, "VGPU_REQUEST"));
 	ck_assert_ptr_null(vgpu_admit_env(NULL, 4, "A"));
 	ck_assert_ptr_null(vgpu_admit_env(env, 4, "VGPU"));
+	ck_assert_int_eq(vgpu_admit_env_index(env, 4, "VGPU_REQUEST"), 2);
+	ck_assert_int_eq(vgpu_admit_env_index(env, 4, "A"), 0);
+	ck_assert_int_eq(vgpu_admit_env_index(env, 2, "VGPU_REQUEST"), -1);
+	ck_assert_int_eq(vgpu_admit_env_index(NULL, 4, "A"), -1);
+}
+END_TEST
+
+/* take(COMMENT, REQLEN): the result, the request and the comment left. */
+static int take(const char *comment, size_t reqlen, char *req, char *left, size_t leftlen)
+{
+	snprintf(left, leftlen, "%s", comment);
+	return vgpu_admit_comment_take(left, req, reqlen);
+}
+
+START_TEST(comment_marker)
+{
+	char req[64], left[128];
+
+	/* the cli_filter's marker, with and without the user's comment */
+	ck_assert_int_eq(take("[vgpu-request:mem=8G:type=h100]my run", 64, req, left, sizeof(left)), 1);
+	ck_assert_str_eq(req, "mem=8G:type=h100");
+	ck_assert_str_eq(left, "my run");
+	ck_assert_int_eq(take("[vgpu-request:mem=1536M:cores=25]", 64, req, left, sizeof(left)), 1);
+	ck_assert_str_eq(req, "mem=1536M:cores=25");
+	ck_assert_str_eq(left, "");
+	/* only one marker is taken; a second one stays the user's text */
+	ck_assert_int_eq(take("[vgpu-request:mem=1G][vgpu-request:mem=2G]", 64, req, left, sizeof(left)), 1);
+	ck_assert_str_eq(req, "mem=1G");
+	ck_assert_str_eq(left, "[vgpu-request:mem=2G]");
+	/* anything else: untouched, req empty */
+	ck_assert_int_eq(take("my run [vgpu-request:mem=1G]", 64, req, left, sizeof(left)), 0);
+	ck_assert_str_eq(left, "my run [vgpu-request:mem=1G]");
+	ck_assert_str_eq(req, "");
+	ck_assert_int_eq(take("[vgpu-request:mem=1G", 64, req, left, sizeof(left)), 0);
+	ck_assert_str_eq(left, "[vgpu-request:mem=1G");
+	ck_assert_int_eq(take("[vgpu-request:]x", 64, req, left, sizeof(left)), 0);
+	ck_assert_int_eq(take("[vgpu-request:mem=1G x]", 64, req, left, sizeof(left)), 0);
+	ck_assert_int_eq(take("[vgpu-request:mem=1G;X=1]", 64, req, left, sizeof(left)), 0);
+	ck_assert_int_eq(take("[vgpu-request:mem=1G\nX=1]", 64, req, left, sizeof(left)), 0);
+	ck_assert_int_eq(take("[VGPU-request:mem=1G]", 64, req, left, sizeof(left)), 0);
+	/* the request must fit with its NUL: 6 characters need 7 bytes */
+	ck_assert_int_eq(take("[vgpu-request:mem=1G]", 6, req, left, sizeof(left)), 0);
+	ck_assert_str_eq(req, "");
+	ck_assert_int_eq(take("[vgpu-request:mem=1G]", 7, req, left, sizeof(left)), 1);
+	ck_assert_str_eq(req, "mem=1G");
+	ck_assert_int_eq(vgpu_admit_comment_take(NULL, req, sizeof(req)), 0);
 }
 END_TEST
 
@@ -199,6 +246,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, gpu_with_shard);
 	tcase_add_test(tc, odd_input);
 	tcase_add_test(tc, env_lookup);
+	tcase_add_test(tc, comment_marker);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -86,8 +86,11 @@ START_TEST(strict_gres_and_nodes)
 	ck_assert_msg(out != NULL, "%s", err.msg);
 	ck_assert_str_eq(out,
 			 "GresTypes=gpu,shard\n"
-			 "NodeName=node1 Gres=gpu:a100:1,gpu:l40s:1,shard:200\n"
-			 "NodeName=node2 Gres=gpu:h100:2,shard:200\n"
+			 "# NodeName=node1: GPUs of 2 types; a type= slice may be placed on a GPU of "
+			 "the other type (doc/slurm-integration.md)\n"
+			 "NodeName=node1 Gres=gpu:a100:1,gpu:l40s:1,shard:200 "
+			 "Features=vgpu_a100,vgpu_l40s\n"
+			 "NodeName=node2 Gres=gpu:h100:2,shard:200 Features=vgpu_h100\n"
 			 "AutoDetect=off\n"
 			 "NodeName=node1 Name=gpu Type=a100 File=/dev/nvidia0\n"
 			 "NodeName=node1 Name=gpu Type=l40s File=/dev/nvidia1\n"
@@ -154,11 +157,96 @@ START_TEST(mig_gpus_are_not_sliced)
 	vgpu_conf_init(&conf);
 	out = gen(&conf, 1, &opts, &err);
 	ck_assert_msg(out != NULL, "%s", err.msg);
-	ck_assert_ptr_nonnull(strstr(out, "NodeName=node2 Gres=gpu:h100:2,shard:100\n"));
+	ck_assert_ptr_nonnull(strstr(out, "NodeName=node2 Gres=gpu:h100:2,shard:100 Features=vgpu_h100\n"));
 	ck_assert_ptr_nonnull(strstr(out, "# NodeName=node2 /dev/nvidia1: MIG enabled, not sliced\n"));
 	ck_assert_ptr_null(strstr(out, "Count=100 File=/dev/nvidia1"));
 	ck_assert_ptr_nonnull(strstr(out, "# 1 GPU\n"));
 	free(out);
+}
+END_TEST
+
+/* A node whose GPUs of one type are all MIG-enabled offers no slices of
+ * that type: no feature for it. */
+START_TEST(features_only_for_sliced_types)
+{
+	vgpu_slurmconf_opts_t opts = { .what = VGPU_SLURMCONF_NODES };
+	vgpu_conf_t conf;
+	vgpu_err_t err;
+	char *out;
+
+	invs[1].gpus[1].mig_enabled = 1; /* node1's l40s */
+	vgpu_conf_init(&conf);
+	out = gen(&conf, 2, &opts, &err);
+	ck_assert_msg(out != NULL, "%s", err.msg);
+	ck_assert_str_eq(out,
+			 "GresTypes=gpu,shard\n"
+			 "NodeName=node1 Gres=gpu:a100:1,gpu:l40s:1,shard:100 Features=vgpu_a100\n"
+			 "NodeName=node2 Gres=gpu:h100:2,shard:200 Features=vgpu_h100\n");
+	free(out);
+}
+END_TEST
+
+START_TEST(feature_names)
+{
+	char buf[16];
+
+	ck_assert_int_eq(vgpu_slurmconf_feature("H100", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "vgpu_h100");
+	ck_assert_int_eq(vgpu_slurmconf_feature("RTX-6000.a", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "vgpu_rtx-6000.a");       /* 15 characters and the NUL */
+	ck_assert_int_eq(vgpu_slurmconf_feature("RTX-6000.ad", buf, sizeof(buf)), -1);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(vgpu_slurmconf_feature("", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(vgpu_slurmconf_feature("a", buf, 0), -1);
+}
+END_TEST
+
+/* req_line(CONF, REQUEST): vgpu_slurmconf_request's line, or "ERR: msg". */
+static const char *req_line(const char *conftext, const char *text)
+{
+	static char line[VGPU_SLURMCONF_REQUEST_MAX + 8];
+	vgpu_conf_t conf;
+	vgpu_request_t req;
+	vgpu_err_t err;
+
+	parse_conf(&conf, conftext);
+	ck_assert_msg(vgpu_request_parse(text, NULL, &req, &err) == 0, "%s", err.msg);
+	if (vgpu_slurmconf_request(&conf, &req, line, sizeof(line), &err) != 0)
+		snprintf(line, sizeof(line), "ERR: %s", err.msg);
+	return line;
+}
+
+START_TEST(request_line_for_the_cli_filter)
+{
+	const char *three = "AccountingMode=strict\nShardsPerGpu=100\n"
+			    "GpuType=H100 Memory=81559M SMs=132\nGpuType=a100 Memory=40G SMs=108\n"
+			    "GpuType=l40s Memory=46068M SMs=142\n";
+	char small[64];
+	vgpu_conf_t conf;
+	vgpu_request_t req;
+	vgpu_err_t err;
+
+	ck_assert_str_eq(req_line(three, "mem=1G"), "ok 3 mem=1G -");
+	ck_assert_str_eq(req_line(three, "mem=42G"), "ok 94 mem=42G vgpu_h100|vgpu_l40s");
+	ck_assert_str_eq(req_line(three, "mem=50G,cores=10"), "ok 63 mem=50G:cores=10 vgpu_h100");
+	ck_assert_str_eq(req_line(three, "mem=10G,type=A100"), "ok 25 mem=10G:type=a100 vgpu_a100");
+	ck_assert_str_eq(req_line(three, "mem=1G,gpus=2"),
+			 "ERR: gpus=2: a slice is one GPU's share; Slurm 22.05 places shards on one "
+			 "GPU per node (ask for gpus=1 or whole GPUs)");
+	ck_assert_str_eq(req_line(three, "mem=1G,type=v100"),
+			 "ERR: request 'mem=1G,type=v100': type 'v100' is not configured "
+			 "(configured: h100, a100, l40s)");
+	/* memory accounting: the same count on every type it fits */
+	ck_assert_str_eq(req_line("AccountingMode=memory\nShardMemory=1G\n"
+				  "GpuType=h100 Memory=81559M SMs=132\nGpuType=l40s Memory=46068M SMs=142\n",
+				  "mem=50G"), "ok 50 mem=50G vgpu_h100");
+	/* a buffer shorter than VGPU_SLURMCONF_REQUEST_MAX is refused, out untouched */
+	parse_conf(&conf, three);
+	ck_assert_int_eq(vgpu_request_parse("mem=1G", NULL, &req, &err), 0);
+	small[0] = 'x';
+	ck_assert_int_eq(vgpu_slurmconf_request(&conf, &req, small, sizeof(small), &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "64 bytes for the request line"));
+	ck_assert_int_eq(small[0], 'x');
 }
 END_TEST
 
@@ -228,6 +316,9 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, memory_mode_counts_shards_per_gpu);
 	tcase_add_test(tc, types_take_the_weakest_gpu);
 	tcase_add_test(tc, mig_gpus_are_not_sliced);
+	tcase_add_test(tc, features_only_for_sliced_types);
+	tcase_add_test(tc, feature_names);
+	tcase_add_test(tc, request_line_for_the_cli_filter);
 	tcase_add_test(tc, refuses_gpu_weaker_than_conf_type);
 	tcase_add_test(tc, refuses_bad_inventories);
 	tcase_add_test(tc, refuses_gpu_too_small_for_a_shard);

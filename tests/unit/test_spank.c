@@ -2,6 +2,7 @@
  * arguments (spank_config) and per-step state directories (spank_state). */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,250 @@ START_TEST(gpu_libpath)
 }
 END_TEST
 
+/* Library paths found without loading: LD_LIBRARY_PATH in order (a non-ELF
+ * file of the name skipped), ld.so.cache, an absolute path as it is, and
+ * the loader asked when a relative entry comes first. */
+START_TEST(gpu_libpath_search)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", a[64], b[64], env[160], path[512], want[160];
+	struct stat st1, st2;
+	Dl_info info;
+	vgpu_err_t err;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(a, sizeof(a), "%s/a", base);
+	snprintf(b, sizeof(b), "%s/b", base);
+	ck_assert_int_eq(mkdir(a, 0755), 0);
+	ck_assert_int_eq(mkdir(b, 0755), 0);
+	snprintf(path, sizeof(path), "%s/libvgputest.so.1", a);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("not an ELF file\n", f);
+	fclose(f);
+	/* the running libc, as the loader mapped it */
+	ck_assert_int_ne(dladdr((void *)&printf, &info), 0);
+	snprintf(path, sizeof(path), "%s/libvgputest.so.1", b);
+	ck_assert_int_eq(symlink(info.dli_fname, path), 0);
+	snprintf(env, sizeof(env), "%s:%s", a, b);
+	ck_assert_int_eq(setenv("LD_LIBRARY_PATH", env, 1), 0);
+	ck_assert_int_eq(vgpu_spank_gpu_libpath("libvgputest.so.1", path, sizeof(path), &err), 0);
+	snprintf(want, sizeof(want), "%s/libvgputest.so.1", b);
+	ck_assert_str_eq(path, want);
+	/* an absolute path: itself when it is a shared object, else the loader's error */
+	ck_assert_int_eq(vgpu_spank_gpu_libpath(want, path, sizeof(path), &err), 0);
+	ck_assert_str_eq(path, want);
+	snprintf(want, sizeof(want), "%s/libvgputest.so.1", a);
+	ck_assert_int_eq(vgpu_spank_gpu_libpath(want, path, sizeof(path), &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot load '"));
+	/* a relative entry first: only the loader (whose LD_LIBRARY_PATH is the
+	 * one this process started with) can tell */
+	snprintf(env, sizeof(env), "rel:%s", b);
+	ck_assert_int_eq(setenv("LD_LIBRARY_PATH", env, 1), 0);
+	ck_assert_int_eq(vgpu_spank_gpu_libpath("libvgputest.so.1", path, sizeof(path), &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot load 'libvgputest.so.1': "));
+	/* not in LD_LIBRARY_PATH: ld.so.cache gives the libc this process runs */
+	ck_assert_int_eq(unsetenv("LD_LIBRARY_PATH"), 0);
+	ck_assert_int_eq(vgpu_spank_gpu_libpath("libc.so.6", path, sizeof(path), &err), 0);
+	ck_assert_int_eq(stat(path, &st1), 0);
+	ck_assert_int_eq(stat(info.dli_fname, &st2), 0);
+	ck_assert(st1.st_ino == st2.st_ino && st1.st_dev == st2.st_dev);
+	ck_assert_int_eq(vgpu_spank_state_remove(base, &err), 0);
+}
+END_TEST
+
+/* A directory published with its files: contents, modes whatever the umask,
+ * the link, nothing left of the .new directory; a failing entry leaves
+ * nothing. */
+START_TEST(state_create_files)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", sd[128], dir[192], path[256], buf[300];
+	const vgpu_spank_state_file_t files[] = {
+		{ "gpu", "3 n1\n", NULL },
+		{ "step.desc", "version=2\n", NULL },
+		{ "etc", NULL, NULL },
+		{ "etc/ld.so.preload", "/lib/shim.so\n", NULL },
+		{ "etc/vgpu-step.desc", NULL, "step.desc" },
+	};
+	const vgpu_spank_state_file_t bad[] = {
+		{ "gpu", "3 n1\n", NULL },
+		{ "etc/vgpu-step.desc", NULL, "step.desc" },
+	};
+	struct stat st1, st2;
+	vgpu_err_t err;
+	mode_t old;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(sd, sizeof(sd), "%s/state", base);
+	snprintf(dir, sizeof(dir), "%s/7.0.0", sd);
+	old = umask(077);
+	ck_assert_int_eq(vgpu_spank_state_create_files(sd, dir, (uid_t)-1, getgid(), files, 5, &err), 0);
+	umask(old);
+	snprintf(path, sizeof(path), "%s/gpu", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ck_assert_str_eq(buf, "3 n1\n");
+	ck_assert_int_eq(stat(path, &st1), 0);
+	ck_assert_int_eq(st1.st_mode & 07777, 0644);
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	ck_assert_int_eq(stat(path, &st1), 0);
+	ck_assert_int_eq(st1.st_mode & 07777, 0755);
+	snprintf(path, sizeof(path), "%s/etc/ld.so.preload", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ck_assert_str_eq(buf, "/lib/shim.so\n");
+	snprintf(path, sizeof(path), "%s/step.desc", dir);
+	ck_assert_int_eq(stat(path, &st1), 0);
+	snprintf(path, sizeof(path), "%s/etc/vgpu-step.desc", dir);
+	ck_assert_int_eq(stat(path, &st2), 0);
+	ck_assert(st1.st_ino == st2.st_ino && st2.st_nlink == 2 && (st2.st_mode & 07777) == 0644);
+	snprintf(path, sizeof(path), "%s/owner", dir);
+	ck_assert_int_eq(stat(path, &st1), 0);
+	snprintf(path, sizeof(path), "%s.new", dir);
+	ck_assert_int_eq(stat(path, &st1), -1);
+	/* a link to a missing entry (etc/ not made): an error, and no directory */
+	snprintf(dir, sizeof(dir), "%s/8.0.0", sd);
+	ck_assert_int_eq(vgpu_spank_state_create_files(sd, dir, (uid_t)-1, getgid(), bad, 2, &err), -1);
+	snprintf(buf, sizeof(buf), "cannot link %s.new/etc/vgpu-step.desc to ", dir);
+	ck_assert_ptr_nonnull(strstr(err.msg, buf));
+	ck_assert_ptr_nonnull(strstr(err.msg, ": No such file or directory"));
+	ck_assert_int_eq(stat(dir, &st1), -1);
+	snprintf(path, sizeof(path), "%s.new", dir);
+	ck_assert_int_eq(stat(path, &st1), -1);
+	ck_assert_int_eq(vgpu_spank_state_remove(base, &err), 0);
+}
+END_TEST
+
+/* A step directory named name, owned by a child that has exited (dead), or
+ * by this process (live); with a gpu file holding gpu (or none when < 0). */
+static void make_step(const char *sd, const char *name, int live, int gpu)
+{
+	char dir[256], path[300];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/%s", sd, name);
+	if (live) {
+		ck_assert_int_eq(vgpu_spank_state_create(sd, dir, (uid_t)-1, getgid(), NULL), 0);
+	} else {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(vgpu_spank_state_create(sd, dir, (uid_t)-1, getgid(), NULL) == 0 ? 0 : 1);
+		ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	}
+	snprintf(path, sizeof(path), "%s/acct", dir);
+	ck_assert_int_ne(access(path, F_OK), 0); /* step dirs have no acct/ */
+	if (gpu >= 0) {
+		snprintf(path, sizeof(path), "%s/gpu", dir);
+		f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "%d %s\n", gpu, strcmp(name, "12.0.0") == 0 ? "n2" : "n1");
+		fclose(f);
+	}
+}
+
+/* The job directory lives while a step of its job on its node does; the
+ * lock serialises it; the whole-GPU check finds other jobs' live slices. */
+START_TEST(state_job_dirs_and_slices)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", sd[128], jd[192], path[256], jobs[64];
+	unsigned gpus[2] = { 1, 0 }, gpu = 99;
+	struct stat st;
+	vgpu_err_t err;
+	int lock;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(sd, sizeof(sd), "%s/state", base);
+	/* nothing there: no slices, and the check is one opendir */
+	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 1, gpus, 2, &gpu, jobs, sizeof(jobs)), 0);
+	lock = vgpu_spank_state_lock(sd, &err);
+	ck_assert_int_ge(lock, 0);
+	snprintf(jd, sizeof(jd), "%s/job.7.0", sd);
+	ck_assert_int_eq(vgpu_spank_state_job(sd, jd, getuid(), getgid(), &err), 0);
+	snprintf(path, sizeof(path), "%s/acct/x.ledger", jd);
+	fclose(fopen(path, "w"));
+	/* a second step of the job keeps it, ledger and all */
+	ck_assert_int_eq(vgpu_spank_state_job(sd, jd, getuid(), getgid(), &err), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/acct", jd);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	make_step(sd, "7.batch.0", 1, 0);
+	make_step(sd, "7.3.0", 0, 0);  /* a dead step of the job */
+	make_step(sd, "7.4.1", 1, 0);  /* the job on another node: not counted */
+	ck_assert_int_eq(vgpu_spank_state_job_steps(sd, 7, 0, NULL), 1);
+	ck_assert_int_eq(vgpu_spank_state_job_steps(sd, 7, 0, "7.batch.0"), 0);
+	ck_assert_int_eq(vgpu_spank_state_job_steps(sd, 7, 1, NULL), 1);
+	/* clean-up: the dead step goes, the job dir stays (a live step) */
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 1);
+	ck_assert_int_eq(stat(jd, &st), 0);
+	/* other jobs' slices: live ones on GPU 0 (two steps of job 8, one of
+	 * job 9), a dead one of job 10, one on GPU 2 */
+	make_step(sd, "8.0.0", 1, 0);
+	make_step(sd, "8.1.0", 1, 0);
+	make_step(sd, "9.batch.0", 1, 0);
+	make_step(sd, "10.0.0", 0, 0);
+	make_step(sd, "11.0.0", 1, 2);
+	make_step(sd, "12.0.0", 1, 0); /* GPU 0 of another node sharing StateDir */
+	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 1, gpus, 1, &gpu, jobs, sizeof(jobs)), 0); /* GPU 1 only */
+	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 1, gpus, 2, &gpu, jobs, sizeof(jobs)), 3); /* 3 jobs */
+	ck_assert_uint_eq(gpu, 0);
+	/* job ids in directory order: check the set */
+	{
+		char hay[80];
+
+		snprintf(hay, sizeof(hay), ",%s,", jobs);
+		ck_assert_ptr_nonnull(strstr(hay, ",7,"));
+		ck_assert_ptr_nonnull(strstr(hay, ",8,"));
+		ck_assert_ptr_nonnull(strstr(hay, ",9,"));
+		ck_assert_ptr_null(strstr(hay, ",10,"));
+		ck_assert_ptr_null(strstr(hay, ",11,"));
+		ck_assert_ptr_null(strstr(hay, ",12,"));
+		ck_assert_uint_eq(strlen(jobs), 5);
+	}
+	/* the job itself is not "another job" */
+	gpus[0] = 0;
+	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 8, gpus, 1, &gpu, jobs, sizeof(jobs)), 2);
+	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n2", 8, gpus, 1, &gpu, jobs, sizeof(jobs)), 1);
+	ck_assert_str_eq(jobs, "12");
+	/* the job's last step on node 0 gone: the next clean-up takes its dir */
+	snprintf(path, sizeof(path), "%s/7.batch.0", sd);
+	ck_assert_int_eq(vgpu_spank_state_remove(path, &err), 0);
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 2); /* job.7.0 and 10.0.0 */
+	ck_assert_int_ne(stat(jd, &st), 0);
+	vgpu_spank_state_unlock(lock);
+	snprintf(path, sizeof(path), "rm -rf '%s'", base);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+/* The job's shards on one GPU, from slurmctld's gres_detail_str of a node. */
+START_TEST(job_shards_from_gres_detail)
+{
+	unsigned n = 0;
+
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:20(IDX:0)", 0, &n), 0);
+	ck_assert_uint_eq(n, 20);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("gpu:h100:2(IDX:0,2-3),shard:h100:7(IDX:1)", 1, &n), 0);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:20(IDX:0)", 1, &n), -1);    /* another GPU */
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:40(IDX:0-1)", 0, &n), -1);  /* split unknown */
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:40(IDX:0,1)", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("gpu:1(IDX:0)", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard(CNT:5)", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:0(IDX:0)", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:x(IDX:0)", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:5(IDX:0", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("", 0, &n), -1);
+	ck_assert_uint_eq(n, 7); /* untouched by failures */
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("spank");
@@ -355,9 +600,13 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, state_create_clean_remove);
 	tcase_add_test(tc, state_remove_never_leaves_the_tree);
 	tcase_add_test(tc, state_clean_handles_half_created_dirs);
+	tcase_add_test(tc, state_job_dirs_and_slices);
+	tcase_add_test(tc, job_shards_from_gres_detail);
 	tcase_add_test(tc, private_etc_keeps_submounts);
 	tcase_add_test(tc, gpu_type_matching);
 	tcase_add_test(tc, gpu_libpath);
+	tcase_add_test(tc, gpu_libpath_search);
+	tcase_add_test(tc, state_create_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,7 +12,7 @@
 #define U1 "GPU-00000000-1111-2222-3333-444444444444"
 
 static const char good[] = "# written by the launcher\n"
-			   "vgpu-step 1\n"
+			   "vgpu-step 2\n"
 			   "step=4242.0\n"
 			   "acct=/run/slurm-vgpu/4242.0\n"
 			   "cuda=/usr/lib/x86_64-linux-gnu/libcuda.so.1\n"
@@ -35,7 +35,7 @@ static void expect_error(const char *tail, const char *msg)
 	vgpu_stepdesc_t d;
 	vgpu_err_t err;
 
-	snprintf(text, sizeof(text), "vgpu-step 1\nacct=/a\ncuda=/c\nnvml=/n\n%s", tail);
+	snprintf(text, sizeof(text), "vgpu-step 2\nacct=/a\ncuda=/c\nnvml=/n\n%s", tail);
 	ck_assert_int_eq(parse(text, &d, &err), -1);
 	ck_assert_str_eq(err.msg, msg);
 	ck_assert_uint_eq(d.ngpus, 0);
@@ -48,7 +48,7 @@ START_TEST(parses_everything)
 	vgpu_err_t err;
 
 	ck_assert_int_eq(parse(good, &d, &err), 0);
-	ck_assert_uint_eq(d.version, 1);
+	ck_assert_uint_eq(d.version, 2);
 	ck_assert_str_eq(d.step, "4242.0");
 	ck_assert_str_eq(d.acct_dir, "/run/slurm-vgpu/4242.0");
 	ck_assert_str_eq(d.cuda_path, "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
@@ -71,7 +71,7 @@ START_TEST(defaults_and_crlf)
 	vgpu_stepdesc_t d;
 	vgpu_err_t err;
 
-	ck_assert_int_eq(parse("vgpu-step 1\r\nacct=/a  \r\ncuda=/c\r\nnvml=/n\r\n  gpu  uuid=" U1 "   mem=5\r\n",
+	ck_assert_int_eq(parse("vgpu-step 2\r\nacct=/a  \r\ncuda=/c\r\nnvml=/n\r\n  gpu  uuid=" U1 "   mem=5\r\n",
 			       &d, &err),
 			 0);
 	ck_assert_str_eq(d.acct_dir, "/a");
@@ -79,7 +79,7 @@ START_TEST(defaults_and_crlf)
 	ck_assert_int_eq(d.log_level, VGPU_LOG_WARN);
 	ck_assert_str_eq(d.log_file, "");
 	ck_assert_uint_eq(d.gpus[0].mem_bytes, 5);
-	ck_assert_int_eq(parse("vgpu-step 1\nacct=/a\ncuda=/c\nnvml=/n\nlogfile=stderr\nlog=off\ngpu uuid=" U1
+	ck_assert_int_eq(parse("vgpu-step 2\nacct=/a\ncuda=/c\nnvml=/n\nlogfile=stderr\nlog=off\ngpu uuid=" U1
 			       " mem=5",
 			       &d, &err),
 			 0);
@@ -88,25 +88,63 @@ START_TEST(defaults_and_crlf)
 }
 END_TEST
 
+/* The job's cap (version 2): parsed, checked, written back only when set. */
+START_TEST(job_cap_fields)
+{
+	vgpu_stepdesc_t d;
+	vgpu_err_t err;
+	char buf[4096];
+
+	ck_assert_int_eq(parse("vgpu-step 2\nstep=7.batch\nacct=/a\ncuda=/c\nnvml=/n\ngpu uuid=" U0
+			       " mem=100 sm=2500\ngpu uuid=" U1 " mem=5\njob uuid=" U0 " mem=100 sm=2500\n"
+			       "job uuid=GPU-00000000-1111-2222-3333-444444444444 mem=7\n",
+			       &d, &err),
+			 0);
+	ck_assert_uint_eq(d.gpus[0].job_mem_bytes, 100);
+	ck_assert_uint_eq(d.gpus[0].job_sm_bp, 2500);
+	ck_assert_uint_eq(d.gpus[1].job_mem_bytes, 7);
+	ck_assert_uint_eq(d.gpus[1].job_sm_bp, 0);
+	ck_assert_int_gt(vgpu_stepdesc_format(&d, buf, sizeof(buf), &err), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "gpu uuid=" U0 " mem=100 sm=2500 ctx=0\njob uuid=" U0 " mem=100 sm=2500\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "gpu uuid=" U1 " mem=5 sm=10000 ctx=0\njob uuid=" U1 " mem=7\n"));
+	d.gpus[1].job_mem_bytes = 0;
+	ck_assert_int_gt(vgpu_stepdesc_format(&d, buf, sizeof(buf), &err), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "gpu uuid=" U1 " mem=5 sm=10000 ctx=0\n"));
+	ck_assert_ptr_null(strstr(buf, "job uuid=" U1));
+	d.gpus[1].job_mem_bytes = 4;
+	ck_assert_int_eq(vgpu_stepdesc_check(&d, &err), -1);
+	ck_assert_str_eq(err.msg, "gpu " U1 ": job cap below the step's limits, out of range or sm without mem");
+	d.gpus[1].job_mem_bytes = 0;
+	d.gpus[1].job_sm_bp = 10000;
+	ck_assert_int_eq(vgpu_stepdesc_check(&d, &err), -1);
+	d.gpus[1].job_sm_bp = 0;
+	d.gpus[1].mem_bytes = (UINT64_C(1) << 50) + 1;
+	ck_assert_int_eq(vgpu_stepdesc_check(&d, &err), -1);
+	ck_assert_str_eq(err.msg, "gpu " U1 ": mem/sm/ctx out of range");
+}
+END_TEST
+
 START_TEST(version_line)
 {
 	vgpu_stepdesc_t d;
 	vgpu_err_t err;
 
-	ck_assert_int_eq(parse("vgpu-step 2\nacct=/a\n", &d, &err), -1);
-	ck_assert_str_eq(err.msg, "t.desc:1: vgpu-step: unsupported version 2 (this reader knows 1)");
+	ck_assert_int_eq(parse("vgpu-step 3\nacct=/a\n", &d, &err), -1);
+	ck_assert_str_eq(err.msg, "t.desc:1: vgpu-step: unsupported version 3 (this reader knows 2)");
+	ck_assert_int_eq(parse("vgpu-step 1\nacct=/a\n", &d, &err), -1);
+	ck_assert_str_eq(err.msg, "t.desc:1: vgpu-step: unsupported version 1 (this reader knows 2)");
 	ck_assert_int_eq(parse("# c\n\nacct=/a\n", &d, &err), -1);
-	ck_assert_str_eq(err.msg, "t.desc:3: expected 'vgpu-step 1' as the first line, got 'acct=/a'");
+	ck_assert_str_eq(err.msg, "t.desc:3: expected 'vgpu-step 2' as the first line, got 'acct=/a'");
 	ck_assert_int_eq(parse("vgpu-step 01\n", &d, &err), -1);
 	ck_assert_str_eq(err.msg, "t.desc:1: vgpu-step: bad version '01'");
 	ck_assert_int_eq(parse("", &d, &err), -1);
-	ck_assert_str_eq(err.msg, "t.desc:0: empty description (expected 'vgpu-step 1')");
+	ck_assert_str_eq(err.msg, "t.desc:0: empty description (expected 'vgpu-step 2')");
 }
 END_TEST
 
 START_TEST(errors_name_the_line)
 {
-	expect_error("foo=1\n", "t.desc:5: unknown key 'foo' (known: step, acct, cuda, nvml, log, logfile, gpu)");
+	expect_error("foo=1\n", "t.desc:5: unknown key 'foo' (known: step, acct, cuda, nvml, log, logfile, gpu, job)");
 	expect_error("acct=/b\n", "t.desc:5: acct given twice");
 	expect_error("Log=warn\n", "t.desc:5: unknown key 'Log' (keys are lower-case words, no spaces around '=')");
 	expect_error("log =warn\n", "t.desc:5: unknown key 'log ' (keys are lower-case words, no spaces around '=')");
@@ -140,6 +178,24 @@ START_TEST(gpu_line_errors)
 	expect_error("gpu uuid=" U0 " mem=5 mem=6\n", "t.desc:5: gpu: mem given twice");
 	expect_error("gpu uuid=" U0 " mem=5 color=red\n",
 		     "t.desc:5: gpu: unknown field 'color' (known: uuid, mem, sm, ctx)");
+	expect_error("gpu uuid=" U0 " mem=1125899906842625\n", "t.desc:5: gpu: mem: 1125899906842625 is above 1125899906842624");
+	/* the job line */
+	expect_error("job uuid=" U0 " mem=5\ngpu uuid=" U0 " mem=5\n",
+		     "t.desc:5: job: " U0 " is not a GPU of an earlier gpu line");
+	expect_error("gpu uuid=" U0 " mem=5\njob uuid=" U0 " mem=4\n", "t.desc:6: job: mem: 4 is smaller than the step's 5");
+	expect_error("gpu uuid=" U0 " mem=5 sm=500\njob uuid=" U0 " mem=5 sm=499\n",
+		     "t.desc:6: job: sm: 499 is smaller than the step's 500");
+	expect_error("gpu uuid=" U0 " mem=5\njob uuid=" U0 " mem=5 sm=10001\n",
+		     "t.desc:6: job: sm: 10001 is out of range (1..10000 basis points)");
+	expect_error("gpu uuid=" U0 " mem=5\njob uuid=" U0 " mem=5 ctx=1\n",
+		     "t.desc:6: job: unknown field 'ctx' (known: uuid, mem, sm)");
+	expect_error("gpu uuid=" U0 " mem=5\njob uuid=" U0 " sm=1\n", "t.desc:6: job: mem= is missing");
+	expect_error("gpu uuid=" U0 " mem=5\njob uuid=" U0 " mem=5 mem=5\n", "t.desc:6: job: mem given twice");
+	expect_error("gpu uuid=" U0 " mem=5\njob uuid=" U0 " mem=5\njob uuid=" U0 " mem=6\n",
+		     "t.desc:7: job: " U0 " given twice");
+	expect_error("gpu uuid=" U0 " mem=5\njob uuid=" U0 " mem=1125899906842625\n",
+		     "t.desc:6: job: mem: 1125899906842625 is above 1125899906842624");
+	expect_error("gpu uuid=" U0 " mem=5\njob\n", "t.desc:6: job: uuid= is missing");
 	expect_error("gpu uuid=" U0 " mem=5 sm\n", "t.desc:5: gpu: 'sm' is not field=value");
 	expect_error("gpu uuid=" U0 " mem=5\ngpu uuid=GPU-8C3E2A51-0F4B-4C1E-9A7D-2B6F1E0C9D11 mem=5\n",
 		     "t.desc:6: gpu: GPU-8C3E2A51-0F4B-4C1E-9A7D-2B6F1E0C9D11 is listed twice");
@@ -153,7 +209,7 @@ START_TEST(limits)
 	vgpu_err_t err;
 	size_t o;
 
-	o = (size_t)snprintf(text, sizeof(text), "vgpu-step 1\nacct=/a\ncuda=/c\nnvml=/n\n");
+	o = (size_t)snprintf(text, sizeof(text), "vgpu-step 2\nacct=/a\ncuda=/c\nnvml=/n\n");
 	for (int i = 0; i < 17; i++)
 		o += (size_t)snprintf(text + o, sizeof(text) - o, "gpu uuid=GPU-00000000-0000-0000-0000-0000000000%02d mem=1\n",
 				      i);
@@ -161,15 +217,15 @@ START_TEST(limits)
 	ck_assert_str_eq(err.msg, "t.desc:21: gpu: more than 16 GPUs");
 	memset(line, 'a', sizeof(line));
 	line[sizeof(line) - 1] = '\0';
-	snprintf(text, sizeof(text), "vgpu-step 1\nacct=/%s\n", line);
+	snprintf(text, sizeof(text), "vgpu-step 2\nacct=/%s\n", line);
 	ck_assert_int_eq(parse(text, &d, &err), -1);
 	ck_assert_str_eq(err.msg, "t.desc:2: line is too long (1105 bytes, at most 1023)");
 	memset(line, 'a', 600);
 	line[600] = '\0';
-	snprintf(text, sizeof(text), "vgpu-step 1\nacct=/%s\n", line);
+	snprintf(text, sizeof(text), "vgpu-step 2\nacct=/%s\n", line);
 	ck_assert_int_eq(parse(text, &d, &err), -1);
 	ck_assert_str_eq(err.msg, "t.desc:2: acct: value is too long (601 bytes, at most 511)");
-	ck_assert_int_eq(vgpu_stepdesc_parse("vgpu-step 1\n\0x", 14, "t.desc", &d, &err), -1);
+	ck_assert_int_eq(vgpu_stepdesc_parse("vgpu-step 2\n\0x", 14, "t.desc", &d, &err), -1);
 	ck_assert_str_eq(err.msg, "t.desc:2: NUL byte (a text file was expected)");
 }
 END_TEST
@@ -270,6 +326,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, parses_everything);
 	tcase_add_test(tc, defaults_and_crlf);
 	tcase_add_test(tc, version_line);
+	tcase_add_test(tc, job_cap_fields);
 	tcase_add_test(tc, errors_name_the_line);
 	tcase_add_test(tc, gpu_line_errors);
 	tcase_add_test(tc, limits);
