@@ -36,6 +36,7 @@ static struct {
 	int active;                     /* this step runs under the shim */
 	int failed;                     /* holds shards but cannot be enforced */
 	int refused;                    /* a whole GPU that holds other jobs' slices */
+	int whole;                      /* a whole-GPU step recorded in StateDir */
 	char why[VGPU_ERR_MAX + 256];
 	int preload_etc;
 	uint32_t job, node;
@@ -261,7 +262,7 @@ static int read_cap(vgpu_stepdesc_gpu_t *g, const char *uuid)
 static int make_dirs(uid_t uid, gid_t gid, unsigned index, const char *desc, const char *preload,
 		     int alone, vgpu_err_t *err)
 {
-	char gpu[300];
+	char gpu[300], wjobs[200];
 	vgpu_spank_state_file_t files[] = {
 		{ "gpu", gpu, NULL },
 		{ "step.desc", desc, NULL },
@@ -275,6 +276,11 @@ static int make_dirs(uid_t uid, gid_t gid, unsigned index, const char *desc, con
 	if (lock < 0)
 		return -1;
 	vgpu_spank_state_clean(step.state_dir, step.name);
+	if (vgpu_spank_state_wholes(step.state_dir, host(), step.job, index, wjobs, sizeof(wjobs)) > 0) {
+		vgpu_err_set(err, "GPU %u is held whole by job(s) %s (Slurm 22.05 shard bug, see "
+			     "slurm-vgpu doc/slurm-integration.md)", index, wjobs);
+		goto out;
+	}
 	if (alone && vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, NULL) > 0) {
 		vgpu_spank_state_unlock(lock);
 		return 1;
@@ -336,12 +342,13 @@ static int gpu_list(const char *text, unsigned *out, int max)
  * the step refused and its tasks end in task_init. */
 static void guard_whole(spank_t sp, const vgpu_spank_config_t *cfg)
 {
-	char buf[256], jobs[200];
+	char buf[256], jobs[200], name[64], label[64], lines[64 * 80];
 	unsigned gpus[64], gpu = 0;
 	uint32_t job = 0;
 	vgpu_conf_t conf;
 	vgpu_err_t err;
-	int n;
+	size_t o = 0;
+	int n, lock;
 
 	if (job_env(sp, "SLURM_STEP_GPUS", buf, sizeof(buf)) != 0 &&
 	    job_env(sp, "SLURM_JOB_GPUS", buf, sizeof(buf)) != 0)
@@ -353,13 +360,36 @@ static void guard_whole(spank_t sp, const vgpu_spank_config_t *cfg)
 		slurm_error("vgpu: whole-GPU check skipped: %s", err.msg);
 		return;
 	}
-	if (vgpu_spank_state_slices(conf.state_dir, host(), job, gpus, (size_t)n, &gpu, jobs, sizeof(jobs)) == 0)
+	/* Under the lock, so a slice step starting at the same time either is
+	 * seen here or sees this step's record. */
+	if ((lock = vgpu_spank_state_lock(conf.state_dir, &err)) < 0) {
+		slurm_error("vgpu: whole-GPU check skipped: %s", err.msg);
 		return;
-	step.refused = 1;
-	snprintf(step.why, sizeof(step.why),
-		 "vgpu: GPU %u holds slices of job(s) %s; Slurm allocated it whole to this job (Slurm 22.05 "
-		 "shard bug, see slurm-vgpu doc/slurm-integration.md); not running", gpu, jobs);
-	slurm_error("%s", step.why);
+	}
+	if (vgpu_spank_state_slices(conf.state_dir, host(), job, gpus, (size_t)n, &gpu, jobs,
+				    sizeof(jobs)) != 0) {
+		step.refused = 1;
+		snprintf(step.why, sizeof(step.why),
+			 "vgpu: GPU %u holds slices of job(s) %s; Slurm allocated it whole to this job (Slurm "
+			 "22.05 shard bug, see slurm-vgpu doc/slurm-integration.md); not running", gpu, jobs);
+		slurm_error("%s", step.why);
+		goto out;
+	}
+	/* The record slice steps check: "IDX HOST whole" per GPU. */
+	for (int i = 0; i < n && o < sizeof(lines); i++)
+		o += (size_t)snprintf(lines + o, sizeof(lines) - o, "%u %s whole\n", gpus[i], host());
+	if (o < sizeof(lines) && step_name(sp, name, sizeof(name), label, sizeof(label), &err) == 0 &&
+	    (size_t)snprintf(step.dir, sizeof(step.dir), "%s/%s", conf.state_dir, name) < sizeof(step.dir)) {
+		vgpu_spank_state_file_t files[] = { { "gpu", lines, NULL } };
+
+		snprintf(step.state_dir, sizeof(step.state_dir), "%s", conf.state_dir);
+		if (vgpu_spank_state_create_files(conf.state_dir, step.dir, (uid_t)-1, 0, files, 1, &err) == 0)
+			step.whole = 1;
+		else
+			slurm_error("vgpu: whole-GPU record not made: %s", err.msg);
+	}
+out:
+	vgpu_spank_state_unlock(lock);
 }
 
 static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request,
@@ -573,7 +603,17 @@ int vgpu_spank_remote_task_init(spank_t sp)
 
 int vgpu_spank_remote_exit(spank_t sp)
 {
+	vgpu_err_t err;
+
 	(void)sp;
+	if (step.whole) {
+		int lock = vgpu_spank_state_lock(step.state_dir, &err);
+
+		if (lock < 0 || vgpu_spank_state_remove(step.dir, &err) != 0)
+			slurm_error("vgpu: %s", err.msg);
+		vgpu_spank_state_unlock(lock);
+		step.whole = 0;
+	}
 	if (!step.active)
 		return 0;
 	remove_dirs();

@@ -488,3 +488,52 @@ int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned lo
 	closedir(d);
 	return found;
 }
+
+int vgpu_spank_state_wholes(const char *state_dir, const char *host, unsigned long job, unsigned gpu,
+			    char *jobs, size_t len)
+{
+	struct dirent *de;
+	DIR *d = opendir(state_dir);
+	size_t o = 0, hl = strlen(host);
+	int found = 0;
+
+	if (len)
+		jobs[0] = '\0';
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[1024], buf[1024], *line, *save = NULL;
+		unsigned long j = 0;
+		int fd, has, hit = 0;
+		ssize_t n;
+
+		if (step_name(de->d_name) != 1 || sscanf(de->d_name, "%lu.", &j) != 1 || j == job)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s/gpu", state_dir, de->d_name) >= sizeof(path))
+			continue;
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "IDX HOST whole" per GPU of a whole-GPU step */
+		for (line = strtok_r(buf, "\n", &save); line && !hit; line = strtok_r(NULL, "\n", &save)) {
+			char *end;
+			unsigned long idx = strtoul(line, &end, 10);
+
+			hit = end != line && *end == ' ' && idx == gpu && strncmp(end + 1, host, hl) == 0 &&
+			      strcmp(end + 1 + hl, " whole") == 0;
+		}
+		if (!hit || !owner_alive(state_dir, de->d_name, &has))
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(jobs + o, len - o, "%s%lu", found ? "," : "", j);
+		found++;
+	}
+	closedir(d);
+	return found;
+}
+

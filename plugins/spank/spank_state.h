@@ -82,6 +82,13 @@ int vgpu_spank_state_job_steps(const char *state_dir, unsigned long job, unsigne
 int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned long job, const unsigned *gpus,
 			    size_t ngpus, unsigned *gpu, char *jobs, size_t len);
 
+/* Live whole-GPU steps of jobs other than `job` on node `host` holding Slurm
+ * GPU index `gpu` (their step directory's gpu file has a line "IDX HOST
+ * whole"): how many, their job ids in jobs ("12,14"; truncated to len).
+ * Hold the lock. */
+int vgpu_spank_state_wholes(const char *state_dir, const char *host, unsigned long job, unsigned gpu,
+			    char *jobs, size_t len);
+
 /* Write `text` to path (mode 0644, replaced atomically). 0 or -1 with err. */
 int vgpu_spank_state_write(const char *path, const char *text, vgpu_err_t *err);
 

@@ -14,7 +14,7 @@
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
 e2e_need_plugins
-plan 28
+plan 37
 e2e_up wholeafter --nodes 1 --gpus 2 --spank --cli-filter
 state=$e2e_dir/vgpu-state
 cd "$e2e_tmp" || exit 1
@@ -92,9 +92,34 @@ is "$(ls -A "$state")" "" "StateDir is empty"
 out=$(timeout 30 srun --gres=gpu:2 "$probe" dlopen init info 2>&1)
 like "$out" "^init: 0" "srun --gres=gpu:2 runs on both GPUs once no slice is left"
 
+# 4. the other side: a salloc shard job S with no step running leaves no
+# record, so Slurm's bug can give its GPU whole to job W and the guard lets
+# W run; W records itself, and the next step of S on that GPU is refused.
+S=$(salloc --no-shell --gres=shard:60 2>&1 | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
+ok "salloc --no-shell --gres=shard:60: job S ($S) holds shards, no step runs" test -n "$S"
+is_s=$(e2e_gres_idx "$S")
+g=$(sbatch --parsable -o "$e2e_tmp/g.out" --gres=gpu:1 --wrap "exec $probe dlopen init hold")
+is_job "$g" RUNNING None "a whole-GPU job G runs on the other GPU"
+timeout 30 srun --gres=shard:10 true
+is "$?" 0 "a shard:10 job runs on S's GPU and ends (Slurm forgets S's shards there)"
+w=$(sbatch --parsable -o "$e2e_tmp/w4.out" --gres=gpu:1 --wrap "exec $probe dlopen init hold")
+t=150
+until grep -q '^hold: ready' "$e2e_tmp/w4.out" 2>/dev/null || [ $t -eq 0 ]; do sleep 0.2; t=$((t - 1)); done
+is "$(e2e_gres_idx "$w")" "$is_s" "Slurm gives S's GPU ($is_s) whole to job W, which runs (S had no live step)"
+out=$(timeout 30 srun --jobid="$S" --gres=shard:10 bash -c "touch $e2e_tmp/s4.ran; echo ran" 2>&1)
+is "$?" 1 "a step of S on that GPU fails"
+like "$out" "vgpu: .*GPU $is_s is held whole by job\(s\) $w \(Slurm 22.05 shard bug" "... saying the GPU is held whole by W"
+ok "... and did not run" test ! -e "$e2e_tmp/s4.ran"
+scancel "$S" "$g" "$w"
+ok "S, G and W end" e2e_wait_idle
+is "$(ls -A "$state")" "" "StateDir is empty (whole-GPU records removed with their steps)"
+
 # The guard's refusals are logged as errors on purpose: only those are expected.
 eval "lib_$(declare -f e2e_log_errors)"
-e2e_log_errors() { lib_e2e_log_errors | grep -v -F 'Slurm allocated it whole to this job (Slurm 22.05 shard bug'; }
+e2e_log_errors() {
+	lib_e2e_log_errors | grep -v -F -e 'Slurm allocated it whole to this job (Slurm 22.05 shard bug' \
+		-e 'is held whole by job(s)'
+}
 e2e_health
 e2e_down
 done_testing
