@@ -159,7 +159,8 @@ int vgpu_spank_state_write(const char *path, const char *text, vgpu_err_t *err)
 	size_t len = strlen(text);
 	int fd, rc = -1;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	/* per writer: two writers of one path never share (and lose) a temp */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
 		return vgpu_err_set(err, "%s: path too long", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -427,8 +428,21 @@ int vgpu_spank_state_job(const char *state_dir, const char *dir, uid_t uid, gid_
 	if ((size_t)snprintf(acct, sizeof(acct), "%s/acct", dir) >= sizeof(acct))
 		return vgpu_err_set(err, "%s: path too long", dir);
 	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-	    lstat(acct, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid && (st.st_mode & 07777) == 0700)
-		return 0; /* made by an earlier step of the job */
+	    lstat(acct, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid) {
+		int fd;
+
+		if ((st.st_mode & 07777) == 0700)
+			return 0; /* made by an earlier step of the job */
+		/* The job's user changed its mode: put it back rather than throw
+		 * away the ledgers the job's live steps have mapped. */
+		fd = open(acct, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == uid && fchmod(fd, 0700) == 0) {
+			close(fd);
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	return vgpu_spank_state_create(state_dir, dir, uid, gid, err);
 }
 

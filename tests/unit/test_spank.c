@@ -526,6 +526,14 @@ START_TEST(state_job_dirs_and_slices)
 	snprintf(path, sizeof(path), "%s/acct", jd);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	/* the job's user opened its acct/ up: the next step puts the mode
+	 * back and keeps the ledgers (live steps have them mapped) */
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(vgpu_spank_state_job(sd, jd, getuid(), getgid(), &err), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	snprintf(path, sizeof(path), "%s/acct/x.ledger", jd);
+	ck_assert_int_eq(stat(path, &st), 0);
 	make_step(sd, "7.batch.0", 1, 0);
 	make_step(sd, "7.3.0", 0, 0);  /* a dead step of the job */
 	make_step(sd, "7.4.1", 1, 0);  /* the job on another node: not counted */
