@@ -18,8 +18,9 @@
 #include "spank_state.h"
 #include "vgpu_proc.h"
 
-#define REMOVE_DEPTH 32  /* deeper trees are left for the next clean-up */
+#define REMOVE_DEPTH 32  /* deeper subtrees are moved up to the top and taken from there */
 #define REMOVE_PASSES 3  /* rescans when entries change under us */
+#define REMOVE_TOP_PASSES 16 /* at the top: also takes what was moved up */
 #define NEW_GRACE_SECONDS 60 /* a .new dir without owner may be mid-creation */
 
 /*
@@ -27,27 +28,40 @@
  * over acct/, which the job's user can change while we work: every step is
  * relative to a directory fd, symlinks are never followed (O_NOFOLLOW,
  * AT_SYMLINK_NOFOLLOW), a directory is entered only when the fd opened is the
- * inode that was stat'ed, and no other file system is entered. Returns 0 when
- * the directory is empty at the end, -1 when entries are left, -2 when the
- * tree is deeper than REMOVE_DEPTH (given up at once, no retries).
+ * inode that was stat'ed, and no other file system is entered. The stack is
+ * bounded: a directory found at depth REMOVE_DEPTH is renamed into the top
+ * directory (top, -1 at the top itself) and taken from there on a later pass
+ * (a user's `mkdir -p a/a/a/...` thousands deep costs passes, not stack, and
+ * every call makes progress). Returns 0 when the directory is empty at the
+ * end, -1 when entries are left (the next clean-up goes on).
  */
-static int remove_below(int dfd, dev_t dev, int depth)
+/* Does the directory hold nothing but . and ..? */
+static int dir_empty(DIR *d)
 {
+	struct dirent *de;
+
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			return 0;
+	return 1;
+}
+
+static int remove_below(int dfd, dev_t dev, int depth, int top)
+{
+	static unsigned long moved;
 	DIR *d;
 	struct dirent *de;
 	int pass, rc = -1;
 
-	if (depth > REMOVE_DEPTH) {
-		close(dfd);
-		errno = ELOOP;
-		return -2;
-	}
 	d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
 		return -1;
 	}
-	for (pass = 0; pass < REMOVE_PASSES && rc != 0; pass++) {
+	if (top < 0)
+		top = dirfd(d);
+	for (pass = 0; pass < (depth == 0 ? REMOVE_TOP_PASSES : REMOVE_PASSES) && rc != 0; pass++) {
 		int left = 0;
 
 		rewinddir(d);
@@ -70,6 +84,14 @@ static int remove_below(int dfd, dev_t dev, int depth)
 				left++;
 				continue;
 			}
+			if (depth >= REMOVE_DEPTH) {
+				char up[64];
+
+				snprintf(up, sizeof(up), ".vgpu-deep.%ld.%lu", (long)getpid(), ++moved);
+				if (renameat(dirfd(d), de->d_name, top, up) != 0 && errno != ENOENT)
+					left++;
+				continue; /* gone from here; the top's next pass takes it */
+			}
 			sub = openat(dirfd(d), de->d_name,
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
@@ -81,19 +103,16 @@ static int remove_below(int dfd, dev_t dev, int depth)
 				left++;
 				continue;
 			}
-			if (remove_below(sub, dev, depth + 1) == -2) {
-				rc = -2;
-				goto out;
-			}
+			remove_below(sub, dev, depth + 1, top);
 			if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 				left++;
 		}
 		rc = left ? -1 : 0;
+		/* at the top, what deeper levels moved here is taken next pass */
+		if (depth == 0 && rc == 0 && !dir_empty(d))
+			rc = -1;
 	}
-out:
 	closedir(d);
-	if (rc == -2)
-		errno = ELOOP;
 	return rc;
 }
 
@@ -113,7 +132,7 @@ int vgpu_spank_state_remove(const char *path, vgpu_err_t *err)
 	if (fd < 0)
 		return vgpu_err_set(err, "cannot open %s: %s", path, strerror(errno));
 	errno = 0;
-	if (remove_below(fd, st.st_dev, 0) != 0 || (rmdir(path) != 0 && errno != ENOENT))
+	if (remove_below(fd, st.st_dev, 0, -1) != 0 || (rmdir(path) != 0 && errno != ENOENT))
 		return vgpu_err_set(err, "cannot remove %s: %s", path,
 				    errno ? strerror(errno) : "entries keep changing");
 	return 0;
