@@ -121,7 +121,7 @@ EXTRA_tests_shim_test_shim_race_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
 check_PROGRAMS += tests/shim/test_shim_sm
 TESTS += tests/shim/test_shim_sm
-tests_shim_test_shim_sm_SOURCES = tests/shim/test_shim_sm.c tests/shim/shimtest.h
+tests_shim_test_shim_sm_SOURCES = tests/shim/test_shim_sm.c tests/shim/shimtest.h tests/shim/smtest.h
 tests_shim_test_shim_sm_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_sm_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_sm_DEPENDENCIES = $(SHIM_TEST_DEPS)
@@ -135,7 +135,7 @@ EXTRA_tests_shim_test_shim_extra_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
 check_PROGRAMS += tests/shim/test_shim_graph
 TESTS += tests/shim/test_shim_graph
-tests_shim_test_shim_graph_SOURCES = tests/shim/test_shim_graph.c tests/shim/shimtest.h
+tests_shim_test_shim_graph_SOURCES = tests/shim/test_shim_graph.c tests/shim/shimtest.h tests/shim/smtest.h
 tests_shim_test_shim_graph_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_graph_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_graph_DEPENDENCIES = $(SHIM_TEST_DEPS)

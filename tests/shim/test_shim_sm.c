@@ -21,28 +21,12 @@
 #include <signal.h>
 
 #include "sim_state.h"
+#include "smtest.h"
 
 #define SPIN_MS "700"
 #define BLOCKS "1000" /* x VGPU_SIM_BLOCK_NS 100 = 100 us of SM time per kernel */
 
 static const char *const env[] = { "VGPU_SIM_BLOCK_NS=100", NULL };
-
-struct worker {
-	pid_t pid;
-	int fd;
-	long launches;
-	double wall_ns;
-	uint64_t sm_ns;
-	int ok;
-};
-
-static void step_init(struct scen *s, const char *name, unsigned sm_bp)
-{
-	scen_init(s, "sim/nodes/a100x2.json", name);
-	scen_gpu(s, 0, 8 * GIB, gpu_ctx(s, 0));
-	s->desc.gpus[0].sm_bp = sm_bp;
-	scen_write(s);
-}
 
 /* desc: another step's description (NULL: the scenario's). */
 static void worker_start_desc(struct worker *w, const struct scen *s, int shim, const char *mode, const char *desc)
@@ -73,34 +57,6 @@ static void worker_wait(struct worker *w)
 		if (strncmp(line, "hold: ready", 11) == 0)
 			break;
 	}
-}
-
-/* The SM time each worker queued, from the simulated GPU's shared state. */
-static void sm_times(const struct scen *s, struct worker *w, int n)
-{
-	struct vgpu_sim_state *st = NULL;
-	struct vgpu_sim_proc_info procs[64];
-	char err[512];
-	uint64_t used;
-	int np = 0;
-
-	if (vgpu_sim_state_open(s->state, &s->node.gpus[0], &st, err, sizeof(err)) != 0 ||
-	    vgpu_sim_state_query(st, &used, procs, 64, &np) != 0) {
-		diag("%s", err);
-		return;
-	}
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < np && j < 64; j++)
-			if (procs[j].pid == w[i].pid)
-				w[i].sm_ns = procs[j].sm_ns;
-	vgpu_sim_state_close(st);
-}
-
-static void worker_end(struct worker *w)
-{
-	kill(w->pid, SIGKILL);
-	waitpid(w->pid, NULL, 0);
-	close(w->fd);
 }
 
 /* One step alone: its SM time / wall time, in percent. */

@@ -1,0 +1,56 @@
+/*
+ * smtest.h - what the SM-cap tests (test_shim_sm, test_shim_graph) share: a
+ * worker process running under (or without) the shim, a one-GPU step with
+ * an SM cap, and the SM time each worker queued, read from the simulated
+ * GPU's shared state. Include after shimtest.h and sim_state.h.
+ */
+#ifndef VGPU_TEST_SMTEST_H
+#define VGPU_TEST_SMTEST_H
+
+struct worker {
+	pid_t pid;
+	int fd;
+	long launches;
+	double wall_ns;
+	uint64_t sm_ns;
+	int ok, getproc_same;
+};
+
+/* A step on GPU 0 of the a100x2 node: 8 GiB, an SM cap of sm_bp. */
+static inline void step_init(struct scen *s, const char *name, unsigned sm_bp)
+{
+	scen_init(s, "sim/nodes/a100x2.json", name);
+	scen_gpu(s, 0, 8 * GIB, gpu_ctx(s, 0));
+	s->desc.gpus[0].sm_bp = sm_bp;
+	scen_write(s);
+}
+
+/* The SM time each worker queued, from the simulated GPU's shared state. */
+static inline void sm_times(const struct scen *s, struct worker *w, int n)
+{
+	struct vgpu_sim_state *st = NULL;
+	struct vgpu_sim_proc_info procs[64];
+	char err[512];
+	uint64_t used;
+	int np = 0;
+
+	if (vgpu_sim_state_open(s->state, &s->node.gpus[0], &st, err, sizeof(err)) != 0 ||
+	    vgpu_sim_state_query(st, &used, procs, 64, &np) != 0) {
+		diag("%s", err);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < np && j < 64; j++)
+			if (procs[j].pid == w[i].pid)
+				w[i].sm_ns = procs[j].sm_ns;
+	vgpu_sim_state_close(st);
+}
+
+static inline void worker_end(struct worker *w)
+{
+	kill(w->pid, SIGKILL);
+	waitpid(w->pid, NULL, 0);
+	close(w->fd);
+}
+
+#endif
