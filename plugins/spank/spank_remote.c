@@ -184,14 +184,12 @@ static int preload_text(const char *shim, char *text, size_t len, vgpu_err_t *er
 /* The shards the job holds on Slurm GPU index of this node, from slurmctld
  * (slurm_load_job, the node's gres_detail_str). 0, or -1 (logged) when it
  * cannot be told. */
-static int job_shards(spank_t sp, unsigned index, unsigned *count)
+static int job_shards(unsigned index, unsigned *count)
 {
 	job_info_msg_t *msg = NULL;
-	uint32_t job = 0, node = 0;
+	uint32_t job = step.job, node;
 	int rc = -1, i;
 
-	(void)sp;
-	job = step.job;
 	if (slurm_load_job(&msg, job, SHOW_DETAIL) != SLURM_SUCCESS || !msg || msg->record_count < 1) {
 		slurm_info("vgpu: job %u: cannot ask slurmctld for the job's shards (%s): steps are held "
 			   "to their own limits only", job, slurm_strerror(slurm_get_errno()));
@@ -506,7 +504,7 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 		if (r <= 0)
 			break;
 		ask = 0; /* another step of the job is live: carry the job's cap */
-		if (job_shards(sp, index, &jshards) == 0 && jshards >= shards) {
+		if (job_shards(index, &jshards) == 0 && jshards >= shards) {
 			vgpu_limits_t jlim;
 
 			if (vgpu_account_limits(&conf, type, jshards, reqp, &jlim, err) != 0)

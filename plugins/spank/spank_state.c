@@ -465,6 +465,46 @@ int vgpu_spank_state_job(const char *state_dir, const char *dir, uid_t uid, gid_
 	return vgpu_spank_state_create(state_dir, dir, uid, gid, err);
 }
 
+/* The gpu file of step directory `name` under state_dir ("IDX HOST" of a
+ * slice step, "IDX HOST whole" lines of a whole-GPU step) when the step
+ * belongs to a job other than `job`: its text in buf (len bytes), its job
+ * in *j, 1. Else 0. */
+static int other_step_gpu(const char *state_dir, const char *name, unsigned long job, char *buf,
+			  size_t len, unsigned long *j)
+{
+	char path[1024];
+	ssize_t n;
+	int fd;
+
+	if (step_name(name) != 1 || sscanf(name, "%lu.", j) != 1 || *j == job ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s/gpu", state_dir, name) >= sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return 1;
+}
+
+/* Append job j to the list jobs ("12,14", o bytes used of len) unless it is
+ * there already. Returns 1 when appended. */
+static int add_job(char *jobs, size_t len, size_t *o, unsigned long j)
+{
+	char id[32], hay[1100];
+
+	snprintf(id, sizeof(id), ",%lu,", j);
+	snprintf(hay, sizeof(hay), ",%s,", jobs);
+	if (strstr(hay, id))
+		return 0;
+	if (*o < len)
+		*o += (size_t)snprintf(jobs + *o, len - *o, "%s%lu", *o ? "," : "", j);
+	return 1;
+}
+
 int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned long job, const unsigned *gpus,
 			    size_t ngpus, unsigned *gpu, char *jobs, size_t len)
 {
@@ -478,43 +518,20 @@ int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned lo
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char path[1024], buf[320], *end;
+		char buf[320], *end;
 		unsigned long j = 0, idx;
-		int fd, has;
-		ssize_t n;
+		int has;
 
-		if (step_name(de->d_name) != 1 || sscanf(de->d_name, "%lu.", &j) != 1 || j == job)
+		if (!other_step_gpu(state_dir, de->d_name, job, buf, sizeof(buf), &j))
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s/gpu", state_dir, de->d_name) >= sizeof(path))
-			continue;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
 		idx = strtoul(buf, &end, 10);
 		if (*end != ' ' || strcspn(end + 1, "\n") != strlen(host) || strncmp(end + 1, host, strlen(host)) != 0)
 			continue; /* another node's (nodes may share StateDir) */
 		for (size_t i = 0; i < ngpus; i++) {
-			char id[32];
-
 			if (gpus[i] != idx || (found && *gpu != idx) || !owner_alive(state_dir, de->d_name, &has))
 				continue;
-			snprintf(id, sizeof(id), ",%lu,", j);
-			if (found) { /* listed already? */
-				char hay[1100];
-
-				snprintf(hay, sizeof(hay), ",%s,", jobs);
-				if (strstr(hay, id))
-					break;
-			}
 			*gpu = (unsigned)idx;
-			if (o < len)
-				o += (size_t)snprintf(jobs + o, len - o, "%s%lu", found ? "," : "", j);
-			found++;
+			found += add_job(jobs, len, &o, j);
 			break;
 		}
 	}
@@ -535,23 +552,12 @@ int vgpu_spank_state_wholes(const char *state_dir, const char *host, unsigned lo
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char path[1024], buf[1024], *line, *save = NULL;
+		char buf[1024], *line, *save = NULL;
 		unsigned long j = 0;
-		int fd, has, hit = 0;
-		ssize_t n;
+		int has, hit = 0;
 
-		if (step_name(de->d_name) != 1 || sscanf(de->d_name, "%lu.", &j) != 1 || j == job)
+		if (!other_step_gpu(state_dir, de->d_name, job, buf, sizeof(buf), &j))
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s/gpu", state_dir, de->d_name) >= sizeof(path))
-			continue;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
 		/* "IDX HOST whole" per GPU of a whole-GPU step */
 		for (line = strtok_r(buf, "\n", &save); line && !hit; line = strtok_r(NULL, "\n", &save)) {
 			char *end;
@@ -560,13 +566,9 @@ int vgpu_spank_state_wholes(const char *state_dir, const char *host, unsigned lo
 			hit = end != line && *end == ' ' && idx == gpu && strncmp(end + 1, host, hl) == 0 &&
 			      strcmp(end + 1 + hl, " whole") == 0;
 		}
-		if (!hit || !owner_alive(state_dir, de->d_name, &has))
-			continue;
-		if (o < len)
-			o += (size_t)snprintf(jobs + o, len - o, "%s%lu", found ? "," : "", j);
-		found++;
+		if (hit && owner_alive(state_dir, de->d_name, &has))
+			found += add_job(jobs, len, &o, j);
 	}
 	closedir(d);
 	return found;
 }
-

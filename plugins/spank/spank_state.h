@@ -84,7 +84,7 @@ int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned lo
 
 /* Live whole-GPU steps of jobs other than `job` on node `host` holding Slurm
  * GPU index `gpu` (their step directory's gpu file has a line "IDX HOST
- * whole"): how many, their job ids in jobs ("12,14"; truncated to len).
+ * whole"): how many jobs, their ids in jobs ("12,14"; truncated to len).
  * Hold the lock. */
 int vgpu_spank_state_wholes(const char *state_dir, const char *host, unsigned long job, unsigned gpu,
 			    char *jobs, size_t len);
