@@ -9,6 +9,8 @@
 #      simulator's tests only (`make check TESTS=...`: the multi-threaded
 #      parts of the project);
 #   4. each libFuzzer target for a short while (FUZZ_SECONDS, default 10).
+# Every test runs under tools/test-timeout.sh; each suite's time and its
+# slowest tests are printed.
 # Ends with one line over all suites: "N passed, N failed, N skipped".
 # Exit status 0 only when nothing failed.
 set -u
@@ -18,6 +20,10 @@ top=$(pwd)
 vgpu_deps test || { echo "0 passed, 1 failed"; exit 1; }
 
 jobs=${JOBS:-2}
+# Tests started after this budget is spent are not run (each counts as an
+# error); a test that hangs is stopped after VGPU_TEST_TIMEOUT seconds
+# (tools/test-timeout.sh). Together they keep a run inside CI's 90 minutes.
+export VGPU_TEST_DEADLINE=$(($(date +%s) + ${VGPU_CHECK_BUDGET:-4200}))
 passed=0 failed=0 skipped=0
 logdir=$top/build/logs
 mkdir -p "$logdir"
@@ -55,6 +61,8 @@ suite() {
 	step "$name-configure" sh -c "cd '$dir' && '$top/configure' $*" || return
 	step "$name-build" make -C "$dir" -j"$jobs" || return
 	echo "== $name-check"
+	local t0
+	t0=$(date +%s)
 	make -C "$dir" -j"$jobs" check ${check_tests:+TESTS="$check_tests"} >"$logdir/$name-check.log" 2>&1
 	local rc=$?
 	grep -E '^(FAIL|ERROR|XPASS): ' "$logdir/$name-check.log" | head -50
@@ -64,9 +72,16 @@ suite() {
 		tail -40 "$logdir/$name-check.log"
 		failed=$((failed + 1))
 	fi
-	[ $rc -eq 0 ] || for f in $(grep -lE '^(not ok|FAIL)' "$dir"/tests/*/*.log 2>/dev/null | head -5); do
-		echo "--- $f"; tail -30 "$f"
+	[ $rc -eq 0 ] || for f in $(grep -lE '^(not ok|FAIL|ERROR)' "$dir"/tests/*/*.log 2>/dev/null | head -5); do
+		echo "--- $f"
+		if grep -q '^# test-timeout: .* still running after' "$f"; then
+			sed -n '/^# test-timeout: .* still running after/,$p' "$f" | head -200
+		else
+			tail -30 "$f"
+		fi
 	done
+	echo "   $name-check took $(($(date +%s) - t0)) s; slowest:" $(sed -n 's|^# test-timeout: \(.*\) ran \([0-9]*\) s$|\2s:\1|p' \
+		"$dir"/tests/*/*.log 2>/dev/null | sed 's|:.*/tests/|:tests/|; s|:\./|:|' | sort -rn | head -4)
 }
 
 # The TSan suite: the shim (LD_PRELOADed into a threaded probe) and the

@@ -46,6 +46,21 @@ static inline void sm_times(const struct scen *s, struct worker *w, int n)
 	vgpu_sim_state_close(st);
 }
 
+/* Timing on a shared 2-CPU machine: one scheduling stall of a worker (seen
+ * under ASan: ~23 ms lost of 700 ms, a 10% step measured at 7.3%) moves a
+ * share out of its band without the limiter being wrong. A measurement
+ * outside [lo, hi] is taken once more, both are printed, and the second one
+ * counts: a limiter that is wrong fails both. */
+#define MEASURE(var, expr, lo, hi)                                                              \
+	do {                                                                                    \
+		(var) = (expr);                                                                 \
+		if ((var) < (lo) || (var) > (hi)) {                                             \
+			diag("%.2f is outside %.2f-%.2f: measured once more", (double)(var),    \
+			     (double)(lo), (double)(hi));                                       \
+			(var) = (expr);                                                         \
+		}                                                                               \
+	} while (0)
+
 static inline void worker_end(struct worker *w)
 {
 	kill(w->pid, SIGKILL);

@@ -383,22 +383,22 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "worker") == 0)
 		return strcmp(argv[2], "mem") == 0 ? worker_mem() : worker(argv[2]);
-	p = alone(2500, 0, "graph", NULL);
+	MEASURE(p, alone(2500, 0, "graph", NULL), 90, 1000);
 	check(p > 90, "control: without the shim graph launches take %.1f%% of the GPU (> 90%%)", p);
-	p = alone(2500, 1, "graph", NULL);
+	MEASURE(p, alone(2500, 1, "graph", NULL), 20, ALONE_HIGH);
 	check(p >= 20 && p <= ALONE_HIGH, "25%% cap alone, cuGraphLaunch + _ptsz by dlsym: %.1f%% (20-%.0f%%)", p,
 	      ALONE_HIGH);
-	p = alone(2500, 1, "getproc", &same);
+	MEASURE(p, alone(2500, 1, "getproc", &same), 20, ALONE_HIGH);
 	check(p >= 20 && p <= ALONE_HIGH, "25%% cap alone, cuGraphLaunch + _ptsz by cuGetProcAddress_v2: %.1f%% "
 	      "(20-%.0f%%)", p, ALONE_HIGH);
 	check(same, "cuGetProcAddress_v2 hands out the shim's cuGraphLaunch and cuGraphLaunch_ptsz");
-	p = pair(3000, "graph", 7000, "kernel");
+	MEASURE(p, pair(3000, "graph", 7000, "kernel"), 25 * PAIR_LOW_SLACK, 35);
 	check(p >= 25 * PAIR_LOW_SLACK && p <= 35, "30%% graphs / 70%% kernels: the 30%% step has %.1f%% (%.1f-35%%)", p,
 	      25 * PAIR_LOW_SLACK);
-	p = pair(3000, "kernel", 7000, "graph");
+	MEASURE(p, pair(3000, "kernel", 7000, "graph"), 25 * PAIR_LOW_SLACK, 35);
 	check(p >= 25 * PAIR_LOW_SLACK && p <= 35, "30%% kernels / 70%% graphs: the 30%% step has %.1f%% (%.1f-35%%)", p,
 	      25 * PAIR_LOW_SLACK);
-	p = alone(10000, 1, "graph", NULL);
+	MEASURE(p, alone(10000, 1, "graph", NULL), 90, 1000);
 	check(p > 90, "no cap: graph launches pass through the shim: %.1f%% of the GPU (> 90%%)", p);
 	graph_memory(1);
 	graph_memory(0);

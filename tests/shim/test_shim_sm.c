@@ -183,24 +183,24 @@ int main(void)
 {
 	double p;
 
-	p = alone(2500, 0, "dlopen");
+	MEASURE(p, alone(2500, 0, "dlopen"), 90, 1000);
 	check(p > 90, "control: without the shim the program takes %.1f%% of the GPU (> 90%%)", p);
-	p = alone(2500, 1, "direct");
+	MEASURE(p, alone(2500, 1, "direct"), 20, 30);
 	check(p >= 20 && p <= 30, "25%% cap alone, direct calls: %.1f%% (20-30%%)", p);
-	p = alone(2500, 1, "getproc");
+	MEASURE(p, alone(2500, 1, "getproc"), 20, 30);
 	check(p >= 20 && p <= 30, "25%% cap alone, cuGetProcAddress: %.1f%% (20-30%%)", p);
-	p = pair(3000, 7000, "dlopen");
+	MEASURE(p, pair(3000, 7000, "dlopen"), 25 * PAIR_LOW_SLACK, 35);
 	check(p >= 25 * PAIR_LOW_SLACK && p <= 35, "30%%/70%% pair, dlopen+dlsym: the 30%% step has %.1f%% (%.1f-35%%)",
 	      p, 25 * PAIR_LOW_SLACK);
-	p = pair(1000, 9000, "direct");
+	MEASURE(p, pair(1000, 9000, "direct"), 7.5 * PAIR_LOW_SLACK, 12.5);
 	check(p >= 7.5 * PAIR_LOW_SLACK && p <= 12.5, "10%%/90%% pair: the 10%% step has %.1f%% (%.2f-12.5%%, 1:9 is 10%%)",
 	      p, 7.5 * PAIR_LOW_SLACK);
-	p = job_pair(0);
+	MEASURE(p, job_pair(0), 40, 1000);
 	check(p > 40, "control: two 25%% steps of a job without the job's cap take %.1f%% together (> 40%%)", p);
 	/* Two processes: each has a free first launch and a calibration, and
 	 * each step schedule its own burst, before the job's schedule binds:
 	 * 2.5 points more room than for one step alone (the control is ~50%). */
-	p = job_pair(1);
+	MEASURE(p, job_pair(1), 20 * PAIR_LOW_SLACK, 32.5);
 	check(p >= 20 * PAIR_LOW_SLACK && p <= 32.5,
 	      "two 25%% steps under the job's 25%% cap: %.1f%% together (%.0f-32.5%%)", p, 20 * PAIR_LOW_SLACK);
 	test_threads();
