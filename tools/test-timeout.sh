@@ -12,7 +12,8 @@
 # tree still there gets SIGKILL. A test started after the deadline is not
 # run: it says "Bail out!", which the TAP driver counts as an error.
 #
-# Every run ends with a line "# test-timeout: TEST ran N s" in the log, which
+# Processes a test leaves behind in its process group are reported and
+# stopped when it exits. Every run ends with a line "# test-timeout: TEST ran N s" in the log, which
 # tools/check.sh uses to list the slowest tests. Exit status: the test's, or
 # 124 when it was stopped.
 limit=${VGPU_TEST_TIMEOUT:-600}
@@ -63,7 +64,10 @@ name=$1
 start=$now
 mark=${TMPDIR:-/tmp}/vgpu-test-timeout.$$
 rm -f "$mark"
-"$@" &
+# Its own session and process group (setsid does not fork here: a background
+# command of a non-interactive shell is no group leader), so what it leaves
+# behind can be found once it has exited.
+setsid "$@" &
 pid=$!
 (
 	i=0
@@ -79,6 +83,7 @@ pid=$!
 	i=0
 	while [ $i -lt 60 ] && kill -0 "$pid" 2>/dev/null; do sleep 1; i=$((i + 1)); done
 	for p in $all; do kill -KILL "$p" 2>/dev/null; done
+	pkill -KILL -g "$pid" 2>/dev/null
 	echo "# test-timeout: $name stopped"
 ) >&2 &
 watch=$!
@@ -92,5 +97,17 @@ else
 	kill "$watch" 2>/dev/null
 	wait "$watch" 2>/dev/null
 fi
-echo "# test-timeout: $name ran $(($(date +%s) - start)) s" >&2
+# Processes the test left in its group (a background command it started and
+# did not stop) would hold the TAP pipe open and hang the driver: reported,
+# then stopped.
+if [ $rc -ne 124 ] && pgrep -g "$pid" >/dev/null 2>&1; then
+	echo "# test-timeout: $name left processes behind:" >&2
+	ps -o pid,stat,etimes,args -g "$pid" 2>&1 | cut -c1-200 | sed 's/^/#   /' >&2
+	pkill -TERM -g "$pid" 2>/dev/null
+	sleep 1
+	pkill -KILL -g "$pid" 2>/dev/null
+fi
+# On stdout, after everything the test printed (stderr would interleave with
+# the TAP driver's copy of stdout in the log).
+echo "# test-timeout: $name ran $(($(date +%s) - start)) s"
 exit $rc
