@@ -3,12 +3,13 @@
 # `apt-get update` only when something is.
 #
 #   vgpu_deps build    compiler, autotools, libraries
-#   vgpu_deps test     build + clang (fuzzing), hwloc, Slurm daemons, munge
+#   vgpu_deps test     build + clang (fuzzing), hwloc, Slurm daemons, munge,
+#                      procps (tools/test-timeout.sh: ps, pgrep, pkill)
 #   vgpu_deps demo     build + Slurm daemons and clients, munge (tools/demo.sh)
 
 vgpu_deps_build="gcc make autoconf automake libtool pkg-config libslurm-dev libhwloc-dev libjson-c-dev check python3"
 vgpu_deps_demo="$vgpu_deps_build slurmctld slurmd slurm-client munge"
-vgpu_deps_test="$vgpu_deps_build clang libclang-rt-14-dev hwloc slurmctld slurmd slurm-client munge"
+vgpu_deps_test="$vgpu_deps_build clang libclang-rt-14-dev hwloc slurmctld slurmd slurm-client munge procps"
 
 vgpu_deps() {
 	local want missing="" p
