@@ -18,8 +18,9 @@ libvgpucore_la_SOURCES = \
 	src/lib/vgpu_account.h \
 	src/lib/vgpu_proc.c \
 	src/lib/vgpu_proc.h
-libvgpucore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-libvgpucore_la_LIBADD = $(JSONC_LIBS)
+# No json-c here: the plugins and vgpu_lua.so (loaded into every Slurm
+# client) link this library whole. JSON lives in libvgpujson.la.
+libvgpucore_la_CFLAGS = $(AM_CFLAGS)
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
 UNIT_LDADD = libvgpucore.la $(CHECK_LIBS)

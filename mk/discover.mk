@@ -2,7 +2,13 @@
 ## (libvgpudiscover: NVML and the CUDA driver loaded with dlopen, hwloc
 ## locality), with their tests. Slurm-free.
 
-libvgpucore_la_SOURCES += src/lib/vgpu_inventory.c src/lib/vgpu_inventory_json.c src/lib/vgpu_inventory.h
+libvgpucore_la_SOURCES += src/lib/vgpu_inventory.c src/lib/vgpu_inventory.h
+## The inventory's JSON reader and writer (json-c): only the vgpu command and
+## the tests link it.
+noinst_LTLIBRARIES += libvgpujson.la
+libvgpujson_la_SOURCES = src/lib/vgpu_inventory_json.c
+libvgpujson_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+libvgpujson_la_LIBADD = $(JSONC_LIBS)
 dist_doc_DATA += doc/inventory.md
 EXTRA_DIST += doc/vgpu-discover.md
 
@@ -20,13 +26,13 @@ libvgpudiscover_la_CFLAGS = $(AM_CFLAGS) $(HWLOC_CFLAGS)
 libvgpudiscover_la_LIBADD = $(HWLOC_LIBS)
 
 DISCOVER_UNIT_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/src/discover $(HWLOC_CFLAGS)
-DISCOVER_UNIT_LDADD = libvgpudiscover.la $(UNIT_LDADD)
+DISCOVER_UNIT_LDADD = libvgpudiscover.la libvgpujson.la $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/test_inventory tests/unit/test_topo tests/unit/test_discover
 TESTS += tests/unit/test_inventory tests/unit/test_topo tests/unit/test_discover
 tests_unit_test_inventory_SOURCES = tests/unit/test_inventory.c tests/unit/vgpu_test.h
 tests_unit_test_inventory_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_inventory_LDADD = $(UNIT_LDADD)
+tests_unit_test_inventory_LDADD = libvgpujson.la $(UNIT_LDADD)
 tests_unit_test_topo_SOURCES = tests/unit/test_topo.c tests/unit/vgpu_test.h
 tests_unit_test_topo_CFLAGS = $(DISCOVER_UNIT_CFLAGS)
 tests_unit_test_topo_LDADD = $(DISCOVER_UNIT_LDADD)
@@ -51,4 +57,4 @@ TESTS += tests/fuzz/replay_inventory
 tests_fuzz_replay_inventory_SOURCES = tests/fuzz/fuzz_inventory.c $(FUZZ_REPLAY_SRC)
 tests_fuzz_replay_inventory_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"inventory"'
 tests_fuzz_replay_inventory_CFLAGS = $(REPLAY_CFLAGS)
-tests_fuzz_replay_inventory_LDADD = libvgpucore.la
+tests_fuzz_replay_inventory_LDADD = libvgpujson.la libvgpucore.la

@@ -28,7 +28,7 @@ fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
 fuzz_conf_LDADD = libvgpucore.la
 fuzz_conf_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_inventory_SOURCES = tests/fuzz/fuzz_inventory.c
-fuzz_inventory_LDADD = libvgpucore.la
+fuzz_inventory_LDADD = libvgpujson.la libvgpucore.la
 fuzz_inventory_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_admit_SOURCES = tests/fuzz/fuzz_admit.c
 fuzz_admit_LDADD = libvgpucore.la
