@@ -45,6 +45,9 @@ src_shim_libcuda_la_SOURCES = \
 	src/shim/shim_nvml.c \
 	src/shim/shim_sm.c \
 	src/shim/shim_graph.c \
+	src/shim/shim_module.c \
+	src/lib/vgpu_cuimage.c \
+	src/lib/vgpu_cuimage.h \
 	src/shim/vgpu_ledger.c \
 	src/shim/vgpu_ledger.h \
 	src/include/vgpu_cuda_exports.def \
@@ -83,6 +86,7 @@ SHIM_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim -I$(top_srcdir)/tes
 # preloaded shim.
 check_PROGRAMS += tests/shim/shimprobe
 tests_shim_shimprobe_SOURCES = tests/shim/shimprobe.c
+tests_shim_shimprobe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
 
 # The shared ledger, compiled into the test (multi-process, with fork).
 check_PROGRAMS += tests/shim/test_ledger
@@ -92,6 +96,15 @@ tests_shim_test_ledger_SOURCES = tests/shim/test_ledger.c src/shim/vgpu_ledger.c
 tests_shim_test_ledger_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
 tests_shim_test_ledger_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_shim_test_ledger_LDADD = $(CHECK_LIBS)
+
+# Liveness across pid namespaces, exec and fork (plain TAP; it re-execs
+# itself through /proc/self/exe, so it links no .la and stays a real binary).
+check_PROGRAMS += tests/shim/test_ledger_ns
+TESTS += tests/shim/test_ledger_ns
+tests_shim_test_ledger_ns_SOURCES = tests/shim/test_ledger_ns.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h \
+	src/lib/vgpu_proc.c src/lib/vgpu_proc.h
+tests_shim_test_ledger_ns_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
+tests_shim_test_ledger_ns_LDADD = $(PTHREAD_LIBS)
 
 # The shim in front of the simulated driver. SHIM_TEST_DEPS: what the
 # tests run (the probe is preloaded with the shim; the simulator is its real
@@ -136,9 +149,17 @@ EXTRA_tests_shim_test_shim_extra_DEPENDENCIES = $(SHIM_TEST_DEPS)
 check_PROGRAMS += tests/shim/test_shim_graph
 TESTS += tests/shim/test_shim_graph
 tests_shim_test_shim_graph_SOURCES = tests/shim/test_shim_graph.c tests/shim/shimtest.h tests/shim/smtest.h
-tests_shim_test_shim_graph_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_graph_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/sim
 tests_shim_test_shim_graph_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_graph_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
+## Module memory charged to the slice (cuModuleLoadData, cuLibraryLoadData, ...).
+check_PROGRAMS += tests/shim/test_shim_module
+TESTS += tests/shim/test_shim_module
+tests_shim_test_shim_module_SOURCES = tests/shim/test_shim_module.c tests/shim/shimtest.h tests/sim/simptx.h
+tests_shim_test_shim_module_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/sim
+tests_shim_test_shim_module_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_module_DEPENDENCIES = $(SHIM_TEST_DEPS)
 EXTRA_DIST += bench/nulldrv.c
 
 TESTS += tests/shim/0010-exports.sh

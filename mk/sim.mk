@@ -31,6 +31,10 @@ sim_libcuda_la_SOURCES = \
 	sim/sim_cuda_ctx.c \
 	sim/sim_cuda_exec.c \
 	sim/sim_cuda_graph.c \
+	sim/sim_cuda_module.c \
+	sim/sim_cuda_library.c \
+	src/lib/vgpu_cuimage.c \
+	src/lib/vgpu_cuimage.h \
 	sim/sim_cuda_mem.c \
 	sim/sim_cuda_pool.c \
 	sim/sim_cuda_vmm.c \
@@ -94,6 +98,23 @@ TESTS += tests/sim/test_simexec
 tests_sim_test_simexec_SOURCES = tests/sim/test_simexec.c tests/sim/simtest.h
 tests_sim_test_simexec_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 tests_sim_test_simexec_LDADD = sim/libvgpusim.la
+
+## Modules and libraries (cuModuleLoadData, cuLibraryLoadData, ...): PTX
+## images, module memory, handle checks at launch.
+check_PROGRAMS += tests/sim/test_simmodule
+TESTS += tests/sim/test_simmodule
+tests_sim_test_simmodule_SOURCES = tests/sim/test_simmodule.c tests/sim/simtest.h tests/sim/simptx.h
+tests_sim_test_simmodule_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+tests_sim_test_simmodule_LDADD = sim/libvgpusim.la
+EXTRA_DIST += tests/sim/simptx.h
+
+## The image reader (PTX, cubin, fatbin) the simulator and the shim share;
+## not in libvgpucore, so the test compiles it in.
+check_PROGRAMS += tests/unit/test_cuimage
+TESTS += tests/unit/test_cuimage
+tests_unit_test_cuimage_SOURCES = tests/unit/test_cuimage.c tests/unit/vgpu_test.h src/lib/vgpu_cuimage.c src/lib/vgpu_cuimage.h
+tests_unit_test_cuimage_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cuimage_LDADD = $(CHECK_LIBS)
 tests_sim_test_simgetproc_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 
 # Prints a node file's facts, one per line (used by 0010-simnode.sh).

@@ -226,6 +226,69 @@ vgpu_CUresult cuEventElapsedTime_v2(float *ms, vgpu_simcu_event_t start, vgpu_si
 vgpu_CUresult cuStreamQuery(vgpu_CUstream s);
 vgpu_CUresult cuStreamQuery_ptsz(vgpu_CUstream s);
 
+/* ---- modules (sim_cuda_module.c) and libraries (sim_cuda_library.c) ------ */
+/* Drop every module loaded in ctx (its code charge and handles; its data
+ * segments are ctx's memory ranges, freed by vgpu_simcu_mem_drop_ctx, which
+ * must follow). vgpu_simcu.lock is held. */
+void vgpu_simcu_modules_drop_ctx(struct sim_ctx *ctx);
+
+/* Take n free slots (magic word 0) of a table of size entries of stride
+ * bytes whose first magic word is magic0, round robin from *cursor, into
+ * out[]; 0, or -1 when there are not that many. Lock held. */
+int vgpu_simcu_take_slots(const uint32_t *magic0, size_t stride, unsigned int size, unsigned int *cursor,
+			  unsigned int n, uint32_t *out);
+
+/* A parsed PTX image: its kernels (`.entry`) and globals. */
+struct simcu_image;
+/* Parse code (avail bytes at most; SIZE_MAX: unknown): CUDA_SUCCESS and
+ * *out, INVALID_IMAGE (not PTX: cubins and fatbins too), INVALID_PTX (PTX
+ * whose globals cannot be sized; a line on stderr says why), OUT_OF_MEMORY. */
+vgpu_CUresult vgpu_simcu_image_parse(const void *code, size_t avail, struct simcu_image **out);
+void vgpu_simcu_image_free(struct simcu_image *img);
+unsigned int vgpu_simcu_image_nentries(const struct simcu_image *img);
+/* The index of kernel name in img, or -1. */
+int vgpu_simcu_image_entry(const struct simcu_image *img, const char *name);
+/* A whole file, NUL-terminated, in *out (malloc'd; *len counts the NUL):
+ * CUDA_SUCCESS, FILE_NOT_FOUND, INVALID_IMAGE (over 256 MiB), OUT_OF_MEMORY. */
+vgpu_CUresult vgpu_simcu_read_file(const char *path, char **out, size_t *len);
+
+/* A module loaded in a context. */
+struct simcu_module;
+/* Load img into context c (charging the GPU), owned by owner (a library,
+ * which keeps img; NULL: the module owns img and frees it when it goes).
+ * The lock is NOT held. CUDA_SUCCESS, OUT_OF_MEMORY, CONTEXT_IS_DESTROYED. */
+vgpu_CUresult vgpu_simcu_module_make(struct sim_ctx *c, struct simcu_image *img, const void *owner,
+				     struct simcu_module **out);
+/* Lock held: a live module of owner in c (any context when c is NULL)
+ * other than except, or NULL. */
+struct simcu_module *vgpu_simcu_module_find(const void *owner, const struct sim_ctx *c,
+					    const struct simcu_module *except);
+/* Lock held: is m (still) a module of owner? */
+int vgpu_simcu_module_live(const struct simcu_module *m, const void *owner);
+/* Lock held: the CUfunction of kernel entry of m (a live module of owner), or NULL. */
+void *vgpu_simcu_module_func(const struct simcu_module *m, const void *owner, unsigned int entry);
+/* Lock held: global name of m: NOT_FOUND, or its address and size (either may be NULL). */
+vgpu_CUresult vgpu_simcu_module_global(const struct simcu_module *m, const char *name, vgpu_CUdeviceptr *dptr,
+				       size_t *bytes);
+/* Lock held: unload m (its handles, its code charge); returns its data
+ * segment, to give to vgpu_simcu_module_data_free once the lock is dropped. */
+uintptr_t vgpu_simcu_module_drop(struct simcu_module *m);
+void vgpu_simcu_module_data_free(uintptr_t data);
+
+/* The CUfunction of CUkernel h in context c (its library is loaded into c
+ * when it is not yet) into *func (may be NULL). The lock is NOT held.
+ * CUDA_SUCCESS, INVALID_HANDLE (h is no live kernel), or the load's error. */
+vgpu_CUresult vgpu_simcu_kernel_function(const void *h, struct sim_ctx *c, void **func);
+/* Lock held: is h a live CUkernel? */
+int vgpu_simcu_kernel_live(const void *h);
+/* A launch handle in context c: a function of a module loaded in c, or a
+ * CUkernel (its library is loaded into c when it is not yet). CUDA_SUCCESS,
+ * INVALID_HANDLE, or the lazy load's error. Takes the lock. */
+vgpu_CUresult vgpu_simcu_func_resolve(const void *h, struct sim_ctx *c);
+/* A graph kernel node's function (any live function or kernel) or, when
+ * func is NULL, kern (a live kernel). CUDA_SUCCESS or INVALID_HANDLE. */
+vgpu_CUresult vgpu_simcu_func_check(const void *func, const void *kern);
+
 /* Queue units x the per-block cost of SM time on stream s (blocking while
  * its queue is full). */
 vgpu_CUresult vgpu_simcu_enqueue(vgpu_CUstream s, uint64_t units);

@@ -165,6 +165,7 @@ vgpu_CUresult cuCtxDestroy_v2(vgpu_CUcontext ctx)
 	if (!c || c->primary)
 		return VGPU_CUDA_ERROR_INVALID_CONTEXT;
 	pthread_mutex_lock(&vgpu_simcu.lock);
+	vgpu_simcu_modules_drop_ctx(c);
 	vgpu_simcu_mem_drop_ctx(c);
 	vgpu_simcu_limits_drop(c);
 	vgpu_simcu_uncharge(vgpu_simcu_dev(c->ordinal), vgpu_simcu_gpu(vgpu_simcu_dev(c->ordinal))->context_bytes, 1);
@@ -332,6 +333,7 @@ static void primary_drop(struct sim_dev *d)
 {
 	if (!d->primary.active)
 		return;
+	vgpu_simcu_modules_drop_ctx(&d->primary);
 	vgpu_simcu_mem_drop_ctx(&d->primary);
 	vgpu_simcu_limits_drop(&d->primary);
 	vgpu_simcu_uncharge(d, vgpu_simcu_gpu(d)->context_bytes, 1);
@@ -544,8 +546,8 @@ vgpu_CUresult cuStreamSynchronize_ptsz(vgpu_CUstream hStream)
 	return cuStreamSynchronize(hStream);
 }
 
-/* A launch with a valid shape on a valid stream queues its blocks' SM time
- * (sim_cuda_exec.c). */
+/* A launch of a valid function handle with a valid shape on a valid stream
+ * queues its blocks' SM time (sim_cuda_exec.c). */
 vgpu_CUresult cuLaunchKernel(vgpu_CUfunction f, unsigned int gridDimX, unsigned int gridDimY,
 			     unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY,
 			     unsigned int blockDimZ, unsigned int sharedMemBytes, vgpu_CUstream hStream,
@@ -562,6 +564,9 @@ vgpu_CUresult cuLaunchKernel(vgpu_CUfunction f, unsigned int gridDimX, unsigned 
 		return rc;
 	if (!f)
 		return VGPU_CUDA_ERROR_INVALID_HANDLE;
+	rc = vgpu_simcu_func_resolve(f, c); /* a function of c's modules, or a CUkernel */
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
 	if (!gridDimX || !gridDimY || !gridDimZ || !blockDimX || !blockDimY || !blockDimZ || threads > 1024 ||
 	    blockDimZ > 64 || gridDimY > 65535 || gridDimZ > 65535 || gridDimX > 2147483647u)
 		return VGPU_CUDA_ERROR_INVALID_VALUE;

@@ -158,6 +158,9 @@ vgpu_CUresult cuLaunchCooperativeKernel(vgpu_CUfunction f, unsigned int gx, unsi
 
 	if (rc != VGPU_CUDA_SUCCESS)
 		return rc;
+	rc = f ? vgpu_simcu_func_resolve(f, c) : VGPU_CUDA_ERROR_INVALID_HANDLE;
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
 	g = vgpu_simcu_gpu(vgpu_simcu_dev(c->ordinal));
 	/* every block must be resident at once */
 	if ((uint64_t)gx * gy * gz > (uint64_t)g->sms * COOP_BLOCKS_PER_SM)

@@ -224,6 +224,9 @@ vgpu_CUresult cuGraphAddKernelNode_v2(vgpu_CUgraphNode *phGraphNode, vgpu_CUgrap
 		return rc;
 	if (!p || (!p->func && !p->kern))
 		return VGPU_CUDA_ERROR_INVALID_VALUE;
+	if (vgpu_simcu_func_check(p->func, p->kern) != VGPU_CUDA_SUCCESS ||
+	    (!p->func && p->ctx && !vgpu_simcu_ctx_check(p->ctx)))
+		return VGPU_CUDA_ERROR_INVALID_HANDLE;
 	/* cuLaunchKernel's shape checks */
 	threads = (unsigned long long)p->blockDimX * p->blockDimY * p->blockDimZ;
 	if (!p->gridDimX || !p->gridDimY || !p->gridDimZ || !threads || threads > 1024 || p->blockDimZ > 64 ||

@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #define STATE_MAGIC 0x5354534d49535056ull /* "VPSIMSTS" little-endian */
-#define STATE_LAYOUT 2
+#define STATE_LAYOUT 3 /* 3: liveness by record locks */
 
 struct proc_rec {
-	int32_t pid; /* 0: free */
+	int32_t pid; /* 0: free; else the owner's pid in its own pid namespace (display only) */
 	uint32_t contexts;
-	uint64_t start_time;
+	uint64_t start_time; /* display only */
 	uint64_t bytes;
 	uint64_t sm_ns; /* SM time of the work it has queued (full-GPU ns) */
 };
@@ -46,9 +46,13 @@ struct state_file {
 struct vgpu_sim_state {
 	struct state_file *f;
 	uint64_t capacity;
-	pid_t pid;          /* owner of slot/start below: refreshed after fork */
+	int fd;             /* this handle's description: holds its record's lock; -1 if lost */
+	dev_t dev;          /* the mapped file, to check a reopened one */
+	ino_t ino;
+	char path[4096];
+	pid_t pid;          /* getpid() when fd was opened: a change means fork */
 	uint64_t start_time;
-	int slot;           /* this process's record, or -1 */
+	int slot;           /* this handle's record, or -1 */
 };
 
 /* Lock the table. A previous owner that died is recovered from: every
@@ -67,34 +71,60 @@ static void state_unlock(struct state_file *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* F_OFD_SETLK (F_WRLCK / F_UNLCK) on record i's byte, past the end of the
+ * file. */
+static int rec_lock(int fd, short type, int i)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl)); /* l_pid must be 0 for OFD locks */
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)(sizeof(struct state_file) + (size_t)i);
+	fl.l_len = 1;
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+/* In a forked child (another pid), the handle's description is the
+ * parent's, and so are its locks: close the child's copy (the parent's
+ * locks stay), open the child's own and forget the parent's record. The
+ * table's lock is held. */
 static void refresh_identity(struct vgpu_sim_state *st)
 {
 	pid_t pid = getpid();
 	uint64_t start = 0;
+	struct stat sb;
 
 	if (pid == st->pid)
 		return;
+	if (st->fd >= 0)
+		close(st->fd); /* the child's copy: the parent's locks stay */
+	st->fd = open(st->path, O_RDWR | O_CLOEXEC);
+	if (st->fd >= 0 && (fstat(st->fd, &sb) != 0 || sb.st_dev != st->dev || sb.st_ino != st->ino)) {
+		close(st->fd); /* replaced since it was mapped */
+		st->fd = -1;
+	}
 	st->pid = pid;
 	st->start_time = vgpu_proc_start_time(pid, &start) == VGPU_PROC_ALIVE ? start : 0;
 	st->slot = -1;
 }
 
-/* Free the records of dead processes; the lock is held. */
+/* Free the records of dead processes; the lock is held. A record's owner is
+ * alive iff its byte is locked (by its handle's description), whatever its
+ * pid says: a process exiting or exec'ing drops the lock, in any pid
+ * namespace; a process whose main thread called pthread_exit beside live
+ * threads keeps it. An fcntl error keeps the record. */
 static void reap(struct vgpu_sim_state *st)
 {
 	struct state_file *f = st->f;
 
+	if (st->fd < 0)
+		return;
 	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
-		struct proc_rec *r = &f->procs[i];
-
-		if (r->pid == 0 || (r->pid == st->pid && r->start_time == st->start_time))
+		if (f->procs[i].pid == 0 || i == st->slot || rec_lock(st->fd, F_WRLCK, i) != 0)
 			continue;
-		/* Gone, exited (a zombie with no thread left: a main thread that
-		 * called pthread_exit beside live threads is alive) or the pid
-		 * reused: a real driver has freed its memory. Unknown (hidden
-		 * /proc): kept. A record without a start time matches any. */
-		if (vgpu_proc_alive(r->pid, r->start_time, r->start_time ? VGPU_PROC_START_ALL : 0) == VGPU_PROC_DEAD)
-			memset(r, 0, sizeof(*r));
+		memset(&f->procs[i], 0, sizeof(f->procs[i])); /* a real driver has freed it */
+		rec_lock(st->fd, F_UNLCK, i);
 	}
 }
 
@@ -108,32 +138,30 @@ static uint64_t used_bytes(const struct state_file *f)
 	return used;
 }
 
-/* This process's record, claimed if needed; -1 when the table is full. */
+/* This handle's record, claimed if needed (a free one whose lock this
+ * handle takes); -1 when the table is full or the handle has no
+ * description. The table's lock is held. */
 static int my_slot(struct vgpu_sim_state *st, int claim)
 {
 	struct state_file *f = st->f;
-	int free_slot = -1;
 
-	if (st->slot >= 0 && f->procs[st->slot].pid == st->pid && f->procs[st->slot].start_time == st->start_time)
+	if (st->slot >= 0 && f->procs[st->slot].pid == st->pid)
 		return st->slot;
 	st->slot = -1;
-	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
-		if (f->procs[i].pid == st->pid && f->procs[i].start_time == st->start_time) {
-			st->slot = i;
-			return i;
-		}
-		if (f->procs[i].pid == 0 && free_slot < 0)
-			free_slot = i;
-	}
-	if (!claim || free_slot < 0)
+	if (!claim || st->fd < 0)
 		return -1;
-	f->procs[free_slot].start_time = st->start_time;
-	f->procs[free_slot].bytes = 0;
-	f->procs[free_slot].contexts = 0;
-	f->procs[free_slot].sm_ns = 0;
-	f->procs[free_slot].pid = st->pid; /* last: a slot with a pid is complete */
-	st->slot = free_slot;
-	return free_slot;
+	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
+		if (f->procs[i].pid != 0 || rec_lock(st->fd, F_WRLCK, i) != 0)
+			continue;
+		f->procs[i].start_time = st->start_time;
+		f->procs[i].bytes = 0;
+		f->procs[i].contexts = 0;
+		f->procs[i].sm_ns = 0;
+		f->procs[i].pid = st->pid; /* last: a slot with a pid is complete */
+		st->slot = i;
+		return i;
+	}
+	return -1;
 }
 
 int vgpu_sim_state_charge(struct vgpu_sim_state *st, uint64_t bytes, unsigned int contexts)
@@ -141,9 +169,9 @@ int vgpu_sim_state_charge(struct vgpu_sim_state *st, uint64_t bytes, unsigned in
 	struct state_file *f = st->f;
 	int rc = -1, slot;
 
-	refresh_identity(st);
 	if (state_lock(f) != 0)
 		return -1;
+	refresh_identity(st);
 	reap(st);
 	if (bytes > st->capacity || used_bytes(f) > st->capacity - bytes) {
 		rc = 1;
@@ -166,9 +194,9 @@ void vgpu_sim_state_uncharge(struct vgpu_sim_state *st, uint64_t bytes, unsigned
 	struct proc_rec *r;
 	int slot;
 
-	refresh_identity(st);
 	if (state_lock(f) != 0)
 		return;
+	refresh_identity(st);
 	slot = my_slot(st, 0);
 	if (slot >= 0) {
 		r = &f->procs[slot];
@@ -176,6 +204,7 @@ void vgpu_sim_state_uncharge(struct vgpu_sim_state *st, uint64_t bytes, unsigned
 		r->contexts -= contexts < r->contexts ? contexts : r->contexts;
 		if (r->bytes == 0 && r->contexts == 0) {
 			r->pid = 0;
+			rec_lock(st->fd, F_UNLCK, slot);
 			st->slot = -1;
 		}
 	}
@@ -188,9 +217,9 @@ int vgpu_sim_state_query(struct vgpu_sim_state *st, uint64_t *used, struct vgpu_
 	struct state_file *f = st->f;
 	int n = 0;
 
-	refresh_identity(st);
 	if (state_lock(f) != 0)
 		return -1;
+	refresh_identity(st);
 	reap(st);
 	*used = used_bytes(f);
 	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
@@ -217,9 +246,9 @@ int vgpu_sim_state_run(struct vgpu_sim_state *st, uint64_t now, uint64_t ns, uin
 	uint64_t start;
 	int slot;
 
-	refresh_identity(st);
 	if (state_lock(f) != 0)
 		return -1;
+	refresh_identity(st);
 	start = f->busy_until > now ? f->busy_until : now;
 	*end = start + ns;
 	if (ns) {
@@ -369,12 +398,26 @@ int vgpu_sim_state_open(const char *dir, const struct vgpu_sim_gpu *gpu, struct 
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	close(fd);
 	st->f = f;
 	st->capacity = capacity;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->slot = -1;
+	/* The record's lock goes on a description of its own, never mapped:
+	 * a mapping holds a reference to the description it was made through
+	 * and a forked child inherits it, which would keep a lock on it alive
+	 * after the parent's death. */
+	close(fd);
+	st->fd = -1;
 	st->pid = 0;
-	refresh_identity(st);
+	refresh_identity(st); /* opens st->fd */
+	if (st->fd < 0) {
+		snprintf(err, errlen, "%s: cannot open it again for the record locks: %s", path, strerror(errno));
+		munmap(f, sizeof(*f));
+		free(st);
+		return -1;
+	}
 	*out = st;
 	return 0;
 fail:
@@ -388,6 +431,8 @@ void vgpu_sim_state_close(struct vgpu_sim_state *st)
 {
 	if (!st)
 		return;
+	if (st->fd >= 0)
+		close(st->fd); /* drops the record's lock: reaped as a dead process's */
 	munmap(st->f, sizeof(*st->f));
 	free(st);
 }

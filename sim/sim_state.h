@@ -3,14 +3,22 @@
  * on the simulated node.
  *
  * A file per GPU (<state dir>/<uuid>.state) is mmap'ed MAP_SHARED. It holds
- * a table of per-process records (pid, process start time, bytes charged,
- * contexts); the GPU's used memory is their sum. A robust process-shared
- * mutex guards the table, so a process SIGKILLed while holding it leaves it
- * recoverable (EOWNERDEAD). Records of dead processes (pid gone, exited --
- * a zombie with one thread left --, or a pid reused by a process with
- * another start time; src/lib/vgpu_proc.h decides) are reaped under the
- * lock on every charge and every query, as a real driver frees a dead
- * process's memory.
+ * a table of per-process records (pid and start time -- for display --,
+ * bytes charged, contexts); the GPU's used memory is their sum. A robust
+ * process-shared mutex guards the table, so a process SIGKILLed while
+ * holding it leaves it recoverable (EOWNERDEAD).
+ *
+ * Liveness, as the shim's ledger (src/shim/vgpu_ledger.h): each handle keeps
+ * its own open file description of the file (O_CLOEXEC) and holds an
+ * open-file-description lock on one byte per record it owns, past the end
+ * of the file. A record whose byte is not locked belongs to a process that
+ * exited, was killed or exec'ed (in any pid namespace: a process in a pid
+ * namespace of its own keeps its memory, and its queries do not free other
+ * processes'); such records are reaped under the table's lock on every
+ * charge and every query, as a real driver frees a dead process's memory.
+ * A record is per handle: a handle used after fork (another getpid())
+ * closes the child's copy of the description, opens its own and claims a
+ * new record. Closing a handle drops its record's lock.
  *
  * The file is created atomically (a temporary file is fully initialised,
  * then link()ed to its name), and checked on open (size, magic, layout
@@ -43,11 +51,11 @@ struct vgpu_sim_proc_info {
 int vgpu_sim_state_open(const char *dir, const struct vgpu_sim_gpu *gpu, struct vgpu_sim_state **out,
 			char *err, size_t errlen);
 
-/* Unmap and free (NULL is fine). The process's record stays: it is freed by
- * uncharging, or reaped once the process is gone. */
+/* Unmap, close and free (NULL is fine). The handle's record is freed by
+ * uncharging, or reaped once the handle is closed or the process gone. */
 void vgpu_sim_state_close(struct vgpu_sim_state *st);
 
-/* Charge bytes and contexts more contexts to the calling process, if the
+/* Charge bytes and contexts more contexts to the handle's record, if the
  * GPU's used memory stays within memory_bytes - reserved_bytes. Returns 0,
  * 1 when it would not fit (nothing charged), or -1 on a broken lock or a
  * full process table. */

@@ -180,6 +180,8 @@ typedef struct vgpu_CUgraph_st *vgpu_CUgraph;
 typedef struct vgpu_CUgraphNode_st *vgpu_CUgraphNode;
 typedef struct vgpu_CUkern_st *vgpu_CUkernel;
 typedef struct vgpu_CUmipmappedArray_st *vgpu_CUmipmappedArray;
+typedef struct vgpu_CUmod_st *vgpu_CUmodule;
+typedef struct vgpu_CUlib_st *vgpu_CUlibrary;
 
 /* Special stream handles (cuda.h's CU_STREAM_LEGACY / CU_STREAM_PER_THREAD). */
 #define VGPU_CU_STREAM_LEGACY ((vgpu_CUstream)0x1)
@@ -519,6 +521,33 @@ typedef struct vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS_st { /* cuGraphInstantiateWith
 #define VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_DEVICE_LAUNCH 4
 #define VGPU_CUDA_GRAPH_INSTANTIATE_FLAG_USE_NODE_PRIORITY 8
 
+/* ---- modules and libraries ---------------------------------------------- */
+/* JIT options of cuModuleLoadDataEx / cuLibraryLoadData (only the count is
+ * used: options are accepted and ignored). */
+typedef enum vgpu_CUjit_option_enum {
+	VGPU_CU_JIT_MAX_REGISTERS = 0,
+	VGPU_CU_JIT_NUM_OPTIONS = 35
+} vgpu_CUjit_option;
+
+typedef enum vgpu_CUlibraryOption_enum {
+	VGPU_CU_LIBRARY_HOST_UNIVERSAL_FUNCTION_AND_DATA_TABLE = 0,
+	VGPU_CU_LIBRARY_BINARY_IS_PRESERVED = 1,
+	VGPU_CU_LIBRARY_NUM_OPTIONS = 2
+} vgpu_CUlibraryOption;
+
+/* cuFuncGetAttribute (the values the simulator answers; the rest up to MAX
+ * are answered 0). */
+typedef enum vgpu_CUfunction_attribute_enum {
+	VGPU_CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 0,
+	VGPU_CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1,
+	VGPU_CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES = 2,
+	VGPU_CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES = 3,
+	VGPU_CU_FUNC_ATTRIBUTE_NUM_REGS = 4,
+	VGPU_CU_FUNC_ATTRIBUTE_PTX_VERSION = 5,
+	VGPU_CU_FUNC_ATTRIBUTE_BINARY_VERSION = 6,
+	VGPU_CU_FUNC_ATTRIBUTE_MAX = 16
+} vgpu_CUfunction_attribute;
+
 /* ---- entry points --------------------------------------------------------
  * X(symbol, base, version, per_thread_suffix, (parameters)); see the top. */
 #define VGPU_CUDA_ENTRY_POINTS(X)                                                                    \
@@ -691,6 +720,38 @@ typedef struct vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS_st { /* cuGraphInstantiateWith
 	  (VGPU_CU(CUfunction) f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, \
 	   unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,                   \
 	   unsigned int sharedMemBytes, VGPU_CU(CUstream) hStream, void **kernelParams, void **extra))                         \
+	/* modules (per context) and libraries (context-independent, CUDA 12) */                     \
+	X(cuModuleLoad, cuModuleLoad, 2000, , (VGPU_CU(CUmodule) *module, const char *fname))         \
+	X(cuModuleLoadData, cuModuleLoadData, 2000, , (VGPU_CU(CUmodule) *module, const void *image)) \
+	X(cuModuleLoadDataEx, cuModuleLoadDataEx, 2010, ,                                            \
+	  (VGPU_CU(CUmodule) *module, const void *image, unsigned int numOptions,                    \
+	   VGPU_CU(CUjit_option) *options, void **optionValues))                                     \
+	X(cuModuleLoadFatBinary, cuModuleLoadFatBinary, 2000, ,                                      \
+	  (VGPU_CU(CUmodule) *module, const void *fatCubin))                                         \
+	X(cuModuleUnload, cuModuleUnload, 2000, , (VGPU_CU(CUmodule) hmod))                          \
+	X(cuModuleGetFunction, cuModuleGetFunction, 2000, ,                                          \
+	  (VGPU_CU(CUfunction) *hfunc, VGPU_CU(CUmodule) hmod, const char *name))                    \
+	X(cuModuleGetGlobal_v2, cuModuleGetGlobal, 3020, ,                                           \
+	  (VGPU_CU(CUdeviceptr) *dptr, size_t *bytes, VGPU_CU(CUmodule) hmod, const char *name))     \
+	X(cuLibraryLoadData, cuLibraryLoadData, 12000, ,                                             \
+	  (VGPU_CU(CUlibrary) *library, const void *code, VGPU_CU(CUjit_option) *jitOptions,         \
+	   void **jitOptionsValues, unsigned int numJitOptions, VGPU_CU(CUlibraryOption) *libraryOptions, \
+	   void **libraryOptionValues, unsigned int numLibraryOptions))                              \
+	X(cuLibraryLoadFromFile, cuLibraryLoadFromFile, 12000, ,                                     \
+	  (VGPU_CU(CUlibrary) *library, const char *fileName, VGPU_CU(CUjit_option) *jitOptions,     \
+	   void **jitOptionsValues, unsigned int numJitOptions, VGPU_CU(CUlibraryOption) *libraryOptions, \
+	   void **libraryOptionValues, unsigned int numLibraryOptions))                              \
+	X(cuLibraryUnload, cuLibraryUnload, 12000, , (VGPU_CU(CUlibrary) library))                   \
+	X(cuLibraryGetKernel, cuLibraryGetKernel, 12000, ,                                           \
+	  (VGPU_CU(CUkernel) *pKernel, VGPU_CU(CUlibrary) library, const char *name))                \
+	X(cuLibraryGetModule, cuLibraryGetModule, 12000, ,                                           \
+	  (VGPU_CU(CUmodule) *pMod, VGPU_CU(CUlibrary) library))                                     \
+	X(cuLibraryGetGlobal, cuLibraryGetGlobal, 12000, ,                                           \
+	  (VGPU_CU(CUdeviceptr) *dptr, size_t *bytes, VGPU_CU(CUlibrary) library, const char *name)) \
+	X(cuKernelGetFunction, cuKernelGetFunction, 12000, ,                                         \
+	  (VGPU_CU(CUfunction) *pFunc, VGPU_CU(CUkernel) kernel))                                    \
+	X(cuFuncGetAttribute, cuFuncGetAttribute, 2020, ,                                            \
+	  (int *pi, VGPU_CU(CUfunction_attribute) attrib, VGPU_CU(CUfunction) hfunc))                \
 	/* graphs */                                                                                 \
 	X(cuGraphCreate, cuGraphCreate, 10000, , (VGPU_CU(CUgraph) *phGraph, unsigned int flags))    \
 	X(cuGraphDestroy, cuGraphDestroy, 10000, , (VGPU_CU(CUgraph) hGraph))                        \

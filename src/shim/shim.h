@@ -103,7 +103,9 @@ VGPU_SHIM_EXTRA_ENTRY_POINTS(X)
 	X(cuGraphLaunch) X(cuGraphLaunch_ptsz)                                                       \
 	X(cuGraphAddMemAllocNode) X(cuGraphDestroy) X(cuGraphInstantiate) X(cuGraphInstantiate_v2)   \
 	X(cuGraphInstantiateWithFlags) X(cuGraphInstantiateWithParams) X(cuGraphInstantiateWithParams_ptsz) \
-	X(cuGraphExecDestroy) X(cuDeviceGraphMemTrim)
+	X(cuGraphExecDestroy) X(cuDeviceGraphMemTrim)                                               \
+	X(cuModuleLoad) X(cuModuleLoadData) X(cuModuleLoadDataEx) X(cuModuleLoadFatBinary)           \
+	X(cuModuleUnload) X(cuLibraryLoadData) X(cuLibraryLoadFromFile) X(cuLibraryUnload)
 #define VGPU_SHIM_NVML_HOOKS(X)                                                 \
 	X(nvmlErrorString) X(nvmlDeviceGetMemoryInfo) X(nvmlDeviceGetMemoryInfo_v2) \
 	X(nvmlDeviceGetComputeRunningProcesses_v3)
@@ -255,6 +257,8 @@ enum vgpu_track_kind {
 	VGPU_TRACK_LIMIT,      /* cuCtxSetLimit: key = context << 2 | limit; aux = the value at the first set */
 	VGPU_TRACK_GRAPH,      /* a graph with memory nodes: key = graph; aux = their bytes; gpu (-2: not the step's); not charged */
 	VGPU_TRACK_GEXEC,      /* its executable graph: key = exec; aux = bytes; gpu (shim_graph.c charges them) */
+	VGPU_TRACK_MODULE,     /* cuModuleLoad*: key = module; dies with its context (shim_module.c) */
+	VGPU_TRACK_LIBRARY,    /* cuLibraryLoad*: key = library; charged in (and dies with) the context current at load */
 };
 
 struct vgpu_track {

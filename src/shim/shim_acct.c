@@ -11,6 +11,7 @@
 #include "shim.h"
 #include "vgpu_ledger.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +23,8 @@ struct gpu_state {
 	int slot;                   /* this process's slot, -1 before the first charge */
 };
 
-/* Slots holding bytes a memory query checks for dead owners: one /proc read
- * each (vgpu_ledger_reclaim_some); a failing reservation checks them all. */
+/* Slots holding bytes a memory query checks for dead owners: one fcntl each
+ * (vgpu_ledger_reclaim_some); a failing reservation checks them all. */
 #define QUERY_RECLAIM 32
 
 static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -124,7 +125,8 @@ struct vgpu_ledger *vgpu_shim_ledger(int g)
 	return l;
 }
 
-/* This process's identity, read once (again after fork). */
+/* This process's identity as NVML lists it (its pid in its own pid
+ * namespace), read once (again after fork); never used for liveness. */
 static uint64_t self(void)
 {
 	uint64_t me = __atomic_load_n(&self_ident, __ATOMIC_ACQUIRE);
@@ -148,10 +150,14 @@ static int slot_of(int g, struct vgpu_ledger *l)
 	s = gpus[g].slot;
 	if (s < 0) {
 		s = vgpu_ledger_claim(l, self());
-		if (s < 0)
-			SHIM_ERROR("GPU %s: %s", vgpu_shim.desc.gpus[g].uuid,
-				   self_ident ? "every ledger slot is held by a live process"
-					      : "cannot read this process's start time from /proc");
+		if (s < 0) {
+			int e = errno;
+
+			SHIM_ERROR("GPU %s: %s%s", vgpu_shim.desc.gpus[g].uuid,
+				   e == ENOSPC ? "every ledger slot is held by a live process"
+					       : "cannot reopen or lock the ledger: ",
+				   e == ENOSPC ? "" : strerror(e));
+		}
 		__atomic_store_n(&gpus[g].slot, s, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&acct_lock);
@@ -195,7 +201,7 @@ int vgpu_shim_view(int g, uint64_t *limit, uint64_t *used)
 
 	if (!l)
 		return -1;
-	vgpu_ledger_reclaim_some(l, self(), QUERY_RECLAIM);
+	vgpu_ledger_reclaim_some(l, QUERY_RECLAIM);
 	/* The step's slice (or the job's cap when lower), and as used what
 	 * leaves exactly the room the step has: min(its own, the job's). */
 	lim = vgpu_ledger_limit(l);
@@ -214,16 +220,22 @@ int vgpu_shim_procs(int g, struct vgpu_ledger_proc *out, int max)
 
 	if (!l)
 		return -1;
-	vgpu_ledger_reclaim_some(l, self(), QUERY_RECLAIM);
+	vgpu_ledger_reclaim_some(l, QUERY_RECLAIM);
 	return vgpu_ledger_procs(l, out, max);
 }
 
+/* The child shares its parent's open file descriptions of the ledgers, and
+ * so the locks that keep the parent's slots alive: it closes its copies
+ * (the parent's locks stay) and will open its own and claim its own slots
+ * on first use. Only close(): fine in a child of a threaded process. */
 void vgpu_shim_acct_atfork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
 	acct_lock = fresh;
 	self_ident = 0;
-	for (size_t g = 0; g < VGPU_STEPDESC_MAX_GPUS; g++)
+	for (size_t g = 0; g < VGPU_STEPDESC_MAX_GPUS; g++) {
+		vgpu_ledger_atfork_child(gpus[g].ledger);
 		gpus[g].slot = -1;
+	}
 }

@@ -4,7 +4,7 @@
 #endif
 
 #include "vgpu_ledger.h"
-#include "vgpu_proc.h"
+#include "vgpu_proc.h" /* only for the start time shown with a pid */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LEDGER_MAGIC UINT64_C(0x32524744454c5056) /* "VPLEDGR2" */
-#define RECLAIMING (UINT64_C(1) << 63)
+#define LEDGER_MAGIC UINT64_C(0x33524744454c5056) /* "VPLEDGR3" */
+#define OWNED (UINT64_C(1) << 63) /* set in every published owner word */
 #define START_MASK UINT64_C(0x7fffffff)
 #define RETRIES 2000 /* reservations re-tried while racing ones are in flight */
 #define BUCKET_IDLE_NS INT64_C(1000000000) /* a step schedule this far behind is recyclable */
@@ -46,9 +46,18 @@ struct ledger_file {
 	_Atomic uint32_t inflight[VGPU_LEDGER_SLOTS];
 };
 
-/* A process's view: the file and its own step. */
+/* What this view is doing with a slot (process-local: the threads of a
+ * process share the description, so its file lock cannot part them). */
+enum { MINE_NO = 0, MINE_BUSY = 1, MINE_HELD = 2 };
+
+/* A process's view: the file, its own description and its own step. */
 struct vgpu_ledger {
 	struct ledger_file *f;
+	_Atomic int fd;          /* the description holding the slot locks; -1 after fork */
+	dev_t dev;               /* the mapped file, to check a reopened one */
+	ino_t ino;
+	char path[4200];
+	_Atomic uint8_t mine[VGPU_LEDGER_SLOTS];
 	uint64_t limit;          /* the step's */
 	uint64_t key;            /* the step's, never 0 */
 	_Atomic int bucket;      /* the step's schedule entry, -1 before the first launch */
@@ -70,32 +79,14 @@ static uint64_t step_key(const char *label)
 
 /* ---- identities ----------------------------------------------------------- */
 
-static uint64_t make_ident(pid_t pid, uint64_t start)
-{
-	return (uint64_t)(uint32_t)pid | (start & START_MASK) << 32;
-}
-
 uint64_t vgpu_ledger_self(void)
 {
 	pid_t pid = getpid();
 	uint64_t start = 0;
 
 	if (vgpu_proc_start_time(pid, &start) != VGPU_PROC_ALIVE)
-		return 0;
-	return make_ident(pid, start);
-}
-
-/* Liveness by src/lib/vgpu_proc (the one /proc reader: a `Z` is dead only
- * with one thread left, pid reuse is a dead owner). Unknown (a /proc that
- * hides the pid, an unreadable file) counts as alive: a charge is never
- * dropped on a guess. */
-int vgpu_ledger_alive(uint64_t ident)
-{
-	pid_t pid = (pid_t)(uint32_t)(ident & 0xffffffffu);
-
-	if (pid <= 0)
-		return 0;
-	return vgpu_proc_alive(pid, (ident & ~RECLAIMING) >> 32, START_MASK) != VGPU_PROC_DEAD;
+		start = 0;
+	return OWNED | (start & START_MASK) << 32 | (uint64_t)(uint32_t)pid;
 }
 
 /* ---- file ----------------------------------------------------------------- */
@@ -182,6 +173,8 @@ static void lower_u32(_Atomic uint32_t *word, uint32_t v)
 		;
 }
 
+static int lock_fd(struct vgpu_ledger *l);
+
 int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger_step *step,
 		     struct vgpu_ledger **out, char *err, size_t errlen)
 {
@@ -218,22 +211,40 @@ int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger
 		return -1;
 	}
 	f = map_file(fd);
-	close(fd);
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	if (check_file(f, uuid, path, err, errlen) != 0) {
 		munmap(f, sizeof(*f));
+		close(fd);
 		return -1;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		munmap(f, sizeof(*f));
+		close(fd);
 		return -1;
 	}
 	l->f = f;
+	atomic_init(&l->fd, -1);
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	/* The mapping holds a reference to the description it was made
+	 * through, and a forked child inherits the mapping: so the locks go on
+	 * a description of their own, opened again, never mapped. */
+	close(fd);
+	if (lock_fd(l) < 0) {
+		snprintf(err, errlen, "%s: cannot open it again for the slot locks: %s", path, strerror(errno));
+		munmap(f, sizeof(*f));
+		free(l);
+		return -1;
+	}
+	for (size_t i = 0; i < VGPU_LEDGER_SLOTS; i++)
+		atomic_init(&l->mine[i], MINE_NO);
 	l->limit = step->limit;
 	l->key = step_key(step->label ? step->label : "");
 	atomic_init(&l->bucket, -1);
@@ -249,10 +260,29 @@ int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger
 
 void vgpu_ledger_close(struct vgpu_ledger *l)
 {
+	int fd;
+
 	if (!l)
 		return;
+	fd = atomic_load(&l->fd);
+	if (fd >= 0)
+		close(fd);
 	munmap(l->f, sizeof(*l->f));
 	free(l);
+}
+
+void vgpu_ledger_atfork_child(struct vgpu_ledger *l)
+{
+	int fd;
+
+	if (!l)
+		return;
+	fd = atomic_load(&l->fd);
+	if (fd >= 0)
+		close(fd); /* the child's copy only: the parent's locks stay */
+	atomic_store(&l->fd, -1);
+	for (size_t i = 0; i < VGPU_LEDGER_SLOTS; i++)
+		atomic_store(&l->mine[i], MINE_NO);
 }
 
 uint64_t vgpu_ledger_limit(const struct vgpu_ledger *l)
@@ -270,6 +300,59 @@ unsigned vgpu_ledger_job_sm(const struct vgpu_ledger *l)
 	return atomic_load((_Atomic uint32_t *)&l->f->job_sm);
 }
 
+/* ---- slot locks ------------------------------------------------------------ */
+
+/* This view's description, reopened after fork; -1 (errno set) when the
+ * file cannot be opened or is no longer the mapped one. */
+static int lock_fd(struct vgpu_ledger *l)
+{
+	int fd = atomic_load(&l->fd), expected = -1;
+	struct stat st;
+
+	if (fd >= 0)
+		return fd;
+	fd = open(l->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || st.st_dev != l->dev || st.st_ino != l->ino) {
+		close(fd);
+		errno = ESTALE; /* replaced since it was mapped */
+		return -1;
+	}
+	if (!atomic_compare_exchange_strong(&l->fd, &expected, fd)) {
+		close(fd); /* another thread reopened it first */
+		fd = expected;
+	}
+	return fd;
+}
+
+/* F_OFD_SETLK (F_WRLCK or F_UNLCK) or F_OFD_GETLK (into *out) on slot i's
+ * byte, past the end of the file. */
+static int slot_lock(int fd, int cmd, short type, uint32_t i, struct flock *out)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl)); /* l_pid must be 0 for OFD locks */
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)(sizeof(struct ledger_file) + i);
+	fl.l_len = 1;
+	if (fcntl(fd, cmd, &fl) != 0)
+		return -1;
+	if (out)
+		*out = fl;
+	return 0;
+}
+
+/* Take slot i for the calling thread: no other thread of the process is
+ * at it and this view does not hold it. */
+static int mine_begin(struct vgpu_ledger *l, uint32_t i)
+{
+	uint8_t v = MINE_NO;
+
+	return atomic_compare_exchange_strong(&l->mine[i], &v, MINE_BUSY);
+}
+
 /* ---- slots ---------------------------------------------------------------- */
 
 static uint32_t hwm(const struct ledger_file *f)
@@ -279,94 +362,132 @@ static uint32_t hwm(const struct ledger_file *f)
 	return n < VGPU_LEDGER_SLOTS ? n : VGPU_LEDGER_SLOTS;
 }
 
-/* Zero slot i and free it; the caller holds its owner word (RECLAIMING|me). */
-static void wipe(struct ledger_file *f, uint32_t i)
+/* Reclaim slot i if its owner is dead (its byte can be locked); 1 when
+ * freed. The wipe runs under the byte lock: the charge, the in-flight
+ * count, then the owner word; a reclaimer dying half-way leaves a dead
+ * owner for the next one. */
+static int reclaim_slot(struct vgpu_ledger *l, uint32_t i)
 {
-	atomic_store(&f->charged[i], 0);
-	atomic_store(&f->inflight[i], 0);
-	atomic_store(&f->owner[i], 0);
+	struct ledger_file *f = l->f;
+	int fd, freed = 0;
+
+	if (atomic_load(&f->owner[i]) == 0 || !mine_begin(l, i))
+		return 0; /* free, held by this view, or another thread is at it */
+	fd = lock_fd(l);
+	if (fd >= 0 && slot_lock(fd, F_OFD_SETLK, F_WRLCK, i, NULL) == 0) {
+		if (atomic_load(&f->owner[i]) != 0) {
+			atomic_store(&f->charged[i], 0);
+			atomic_store(&f->inflight[i], 0);
+			atomic_store(&f->owner[i], 0);
+			freed = 1;
+		}
+		slot_lock(fd, F_OFD_SETLK, F_UNLCK, i, NULL);
+	} /* else locked: alive (an fcntl error: kept on a doubt) */
+	atomic_store(&l->mine[i], MINE_NO);
+	return freed;
 }
 
-/* Reclaim slot i if its owner (or its reclaimer) is dead; 1 when freed. */
-static int reclaim_slot(struct ledger_file *f, uint32_t i, uint64_t me)
-{
-	uint64_t v = atomic_load(&f->owner[i]);
-
-	if (v == 0 || (v & ~RECLAIMING) == me || vgpu_ledger_alive(v))
-		return 0;
-	if (!atomic_compare_exchange_strong(&f->owner[i], &v, me | RECLAIMING))
-		return 0; /* someone else got there first */
-	wipe(f, i);
-	return 1;
-}
-
-int vgpu_ledger_reclaim(struct vgpu_ledger *l, uint64_t me)
+int vgpu_ledger_reclaim(struct vgpu_ledger *l)
 {
 	uint32_t n = hwm(l->f);
 	int freed = 0;
 
-	if (me == 0)
-		me = vgpu_ledger_self();
-	if (me == 0)
-		return 0;
 	for (uint32_t i = 0; i < n; i++)
-		freed += reclaim_slot(l->f, i, me);
+		freed += reclaim_slot(l, i);
 	return freed;
 }
 
-int vgpu_ledger_reclaim_some(struct vgpu_ledger *l, uint64_t me, int max)
+int vgpu_ledger_reclaim_some(struct vgpu_ledger *l, int max)
 {
 	struct ledger_file *f = l->f;
 	uint32_t n = hwm(f), start, i;
 	int freed = 0, looked = 0;
 
-	if (me == 0 || n == 0)
+	if (n == 0)
 		return 0;
 	start = (uint32_t)atomic_load_explicit(&l->cursor, memory_order_relaxed) % n;
 	for (i = 0; i < n && looked < max; i++) {
 		uint32_t k = (start + i) % n;
 
-		if (atomic_load(&f->charged[k]) == 0)
+		if (atomic_load(&f->charged[k]) == 0 || atomic_load(&l->mine[k]) == MINE_HELD)
 			continue;
 		looked++;
-		freed += reclaim_slot(f, k, me);
+		freed += reclaim_slot(l, k);
 	}
 	atomic_store_explicit(&l->cursor, (start + i) % n, memory_order_relaxed);
 	return freed;
 }
 
-/* The step tag is written after the owner CAS and before any charge; a
- * slot's charge is read before its tag (sums()), so a live slot's bytes are
- * always counted under its own step. */
+int vgpu_ledger_slot_alive(struct vgpu_ledger *l, int slot)
+{
+	struct flock fl;
+	int fd;
+
+	if (slot < 0 || slot >= VGPU_LEDGER_SLOTS || atomic_load(&l->f->owner[slot]) == 0)
+		return 0;
+	if (atomic_load(&l->mine[slot]) != MINE_NO)
+		return 1; /* held by this view (or being claimed or wiped by it) */
+	fd = lock_fd(l);
+	if (fd < 0 || slot_lock(fd, F_OFD_GETLK, F_WRLCK, (uint32_t)slot, &fl) != 0)
+		return 1;
+	return fl.l_type != F_UNLCK;
+}
+
+/* Take slot i if its byte lock can be had (only_free: and its owner word
+ * is 0); 1 when taken, 0 when not, -1 on an error (errno). Under the lock
+ * the slot is free or its owner dead: zero it, tag it, publish me last. The
+ * step tag is written before any charge; a slot's charge is read before its
+ * tag (sums()), so a live slot's bytes are always counted under its own
+ * step. */
+static int take_slot(struct vgpu_ledger *l, uint32_t i, uint64_t me, int only_free)
+{
+	struct ledger_file *f = l->f;
+	uint32_t top;
+	int fd, rc = 0;
+
+	if ((only_free && atomic_load(&f->owner[i]) != 0) || !mine_begin(l, i))
+		return 0;
+	fd = lock_fd(l);
+	if (fd < 0) {
+		rc = -1;
+	} else if (slot_lock(fd, F_OFD_SETLK, F_WRLCK, i, NULL) != 0) {
+		rc = errno == EAGAIN || errno == EACCES ? 0 : -1; /* locked: a live owner */
+	} else {
+		atomic_store(&f->charged[i], 0);
+		atomic_store(&f->inflight[i], 0);
+		atomic_store(&f->step[i], l->key);
+		atomic_store(&f->owner[i], me);
+		top = atomic_load(&f->hwm);
+		while (top < i + 1 && !atomic_compare_exchange_weak(&f->hwm, &top, i + 1))
+			;
+		atomic_store(&l->mine[i], MINE_HELD);
+		return 1;
+	}
+	atomic_store(&l->mine[i], MINE_NO);
+	return rc;
+}
+
 int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me)
 {
 	struct ledger_file *f = l->f;
-	uint32_t n = hwm(f), top;
+	uint32_t n = hwm(f);
 
-	if (me == 0 || (me & RECLAIMING))
-		return -1;
+	if (me == 0)
+		me = vgpu_ledger_self();
+	me |= OWNED;
 	for (uint32_t i = 0; i < n; i++)
-		if (atomic_load(&f->owner[i]) == me) { /* ours before an exec() */
-			atomic_store(&f->charged[i], 0);
-			atomic_store(&f->inflight[i], 0);
-			atomic_store(&f->step[i], l->key);
+		if (atomic_load(&l->mine[i]) == MINE_HELD && atomic_load(&f->owner[i]) == me)
 			return (int)i;
-		}
-	for (int pass = 0; pass < 2; pass++) {
+	/* Free slots first (one fcntl, as a rule); then any slot whose lock
+	 * can be had: its owner is dead. */
+	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t i = 0; i < VGPU_LEDGER_SLOTS; i++) {
-			uint64_t zero = 0;
+			int rc = take_slot(l, i, me, pass == 0);
 
-			if (atomic_load(&f->owner[i]) != 0 || !atomic_compare_exchange_strong(&f->owner[i], &zero, me))
-				continue;
-			atomic_store(&f->step[i], l->key);
-			top = atomic_load(&f->hwm);
-			while (top < i + 1 && !atomic_compare_exchange_weak(&f->hwm, &top, i + 1))
-				;
-			return (int)i;
+			if (rc != 0)
+				return rc > 0 ? (int)i : -1;
 		}
-		if (pass == 0 && vgpu_ledger_reclaim(l, me) == 0)
-			break;
-	}
+	errno = ENOSPC;
 	return -1;
 }
 
@@ -430,7 +551,7 @@ int vgpu_ledger_reserve(struct vgpu_ledger *l, int slot, uint64_t bytes)
 		 * taken back since. */
 		if (!reclaimed) {
 			reclaimed = 1;
-			if (vgpu_ledger_reclaim(l, atomic_load(&f->owner[slot]) & ~RECLAIMING) > 0)
+			if (vgpu_ledger_reclaim(l) > 0)
 				continue;
 		}
 		if (!others_inflight(f, slot) && !fits(l, bytes))
@@ -489,7 +610,7 @@ uint64_t vgpu_ledger_slot_bytes(const struct vgpu_ledger *l, int slot)
 	return atomic_load(&l->f->charged[slot]);
 }
 
-int vgpu_ledger_procs(const struct vgpu_ledger *l, struct vgpu_ledger_proc *procs, int max)
+int vgpu_ledger_procs(struct vgpu_ledger *l, struct vgpu_ledger_proc *procs, int max)
 {
 	const struct ledger_file *f = l->f;
 	uint32_t n = hwm(f);
@@ -499,7 +620,7 @@ int vgpu_ledger_procs(const struct vgpu_ledger *l, struct vgpu_ledger_proc *proc
 		uint64_t v = atomic_load((_Atomic uint64_t *)&f->owner[i]);
 		uint64_t b = atomic_load((_Atomic uint64_t *)&f->charged[i]);
 
-		if (v == 0 || (v & RECLAIMING) || b == 0 || !vgpu_ledger_alive(v))
+		if (v == 0 || b == 0 || !vgpu_ledger_slot_alive(l, (int)i))
 			continue;
 		if (count < max) {
 			procs[count].pid = (pid_t)(uint32_t)(v & 0xffffffffu);

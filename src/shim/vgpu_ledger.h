@@ -6,11 +6,11 @@
  * A fixed-size file, <acct dir>/<GPU uuid>.ledger (the acct dir is the job's:
  * StateDir/job.JOB.NODE/acct under Slurm), mmap'ed MAP_SHARED by each
  * process. It holds a table of slots that never move. A process claims one
- * slot per GPU (its identity: pid and start time, from /proc; its step: a
- * 64-bit key of the step's label) and every byte it holds or is about to
- * allocate is in that slot's `charged` word. The step's use is the SUM of the
- * slots of its step, the job's use the sum of all slots. There is no separate
- * total and no lock:
+ * slot per GPU (tagged with its step: a 64-bit key of the step's label) and
+ * every byte it holds or is about to allocate is in that slot's `charged`
+ * word. The step's use is the SUM of the slots of its step, the job's use
+ * the sum of all slots. There is no separate total and no lock on the
+ * allocation path:
  *
  *  - reserve: add to my slot, then sum the slots (sequentially consistent
  *    atomics, so of two racing reservations at least one sees the other);
@@ -26,19 +26,52 @@
  *    the job's, so their sum fits.
  *  - a SIGKILL at any instruction leaves every byte in exactly one slot, the
  *    dead process's own; nothing is half-moved between two counters.
- *  - dead slots (pid gone, a zombie with no thread left, or the pid now
- *    belongs to a process with another start time) are reclaimed by whoever
- *    finds them: CAS the owner word from the dead identity to "being
- *    reclaimed by me", zero the slot, free it. A reclaimer that dies half-way
- *    is itself dead, so the next one takes over. Reclaiming happens when a
- *    reservation would fail, and on every memory query (vgpu_ledger_reclaim).
  *
- * Identities are 64-bit words: pid in the low 32 bits, the low 31 bits of the
- * start time (clock ticks since boot) above; bit 63 marks "being reclaimed".
- * Liveness checks read /proc/PID/stat (and /proc/PID/status for a `Z`: a
- * process whose main thread called pthread_exit shows `Z` while its other
- * threads run): processes of one job must share a pid namespace (they do
- * under Slurm).
+ * Liveness (layout version 3): each view (vgpu_ledger_open) keeps its own
+ * open file description of the ledger (O_CLOEXEC), never mapped, and holds
+ * an open-file-description write lock (F_OFD_SETLK) on byte
+ * (size of the file) + i, past its end, for every slot i it owns.
+ * A slot's owner is alive iff that byte is locked (by the owner's description),
+ * whatever pid the slot records. The kernel drops the lock when the last
+ * descriptor of the description goes: the process exits (also SIGKILL, in
+ * any pid namespace) or execs (O_CLOEXEC), so:
+ *
+ *  - claim: take the byte's lock first (held by another description: a live
+ *    owner or claimer, try the next slot), then -- holding it, the slot is
+ *    free or its owner dead -- zero the slot and publish the owner. A checker
+ *    never sees a published owner of a live process without its lock.
+ *  - reclaim: take the byte's lock (held: alive, one fcntl), wipe the slot
+ *    (charge, in-flight count, then the owner word), drop the lock. Every
+ *    write of a slot's owner, step and wipe happens under its byte lock, so
+ *    a reclaim and a claim of one slot exclude each other; a reclaimer that
+ *    dies (or execs) half-way drops its lock and leaves a dead owner, which
+ *    the next reclaim takes over: no "being reclaimed" tag can be left.
+ *    Reclaiming happens when a reservation would fail, when a claim finds no
+ *    free slot, and on every memory query (vgpu_ledger_reclaim_some).
+ *  - threads share the description (OFD locks are per description): the
+ *    threads of one process serialise on a slot through a process-local
+ *    state byte per slot, never through the file lock.
+ *  - fork: the child shares the parent's description and so its locks. It
+ *    must call vgpu_ledger_atfork_child (the shim's atfork child handler
+ *    does): that closes the child's copy (which does NOT drop the parent's
+ *    locks) and forgets the slots; the child opens its own description and
+ *    claims its own slot on first use. A child that skips it (a raw clone,
+ *    posix_spawn before its exec) keeps its parent's slots alive while it
+ *    lives: a charge is kept on a doubt, never dropped. The mapping is made
+ *    through another description, closed at once and never locked: a
+ *    mapping holds a reference to its description, and a forked child
+ *    inherits the mapping -- were the locks on that description, they
+ *    would outlive the parent as long as any child lives.
+ *  - a program that closes descriptors it did not open (closefrom, dup2 over
+ *    ours) drops its slots' locks: they count as dead (fail open, logged by
+ *    nobody); the driver still holds that memory.
+ *
+ * The owner word keeps, for display only (NVML's process list), the pid the
+ * process has in its own pid namespace (getpid()) and the low 31 bits of
+ * its start time, with bit 63 set so that a published owner is never 0. In
+ * a pid namespace of its own (a container started inside the step) that
+ * pid means nothing to processes outside it: they list it under its inner
+ * pid, and it lists them under their host pids.
  */
 #ifndef VGPU_LEDGER_H
 #define VGPU_LEDGER_H
@@ -48,7 +81,7 @@
 #include <sys/types.h>
 
 #define VGPU_LEDGER_SLOTS 1024
-#define VGPU_LEDGER_VERSION 2
+#define VGPU_LEDGER_VERSION 3
 #define VGPU_LEDGER_STEP_BUCKETS 256 /* SM schedules of steps (recycled when idle) */
 #define VGPU_LEDGER_MAX_LIMIT (UINT64_C(1) << 50) /* 1 PiB: sums cannot overflow */
 #define VGPU_LEDGER_SUFFIX ".ledger"
@@ -70,14 +103,18 @@ struct vgpu_ledger_step {
 };
 
 /* Open (creating when missing, atomically) the job ledger of uuid in dir for
- * a process of step *step. An existing file must have the same layout and
- * uuid. A nonzero job_cap / job_sm_bp lowers the file's job cap to it.
- * Returns 0 with *out, or -1 with a sentence in err. */
+ * a process of step *step: a view with its own open file description
+ * (O_CLOEXEC), kept open for the slot locks. An existing file must have the
+ * same layout version and uuid (a file of an older layout is refused: it
+ * was written with /proc liveness). A nonzero job_cap / job_sm_bp lowers
+ * the file's job cap to it. Returns 0 with *out, or -1 with a sentence in
+ * err. */
 int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger_step *step,
 		     struct vgpu_ledger **out, char *err, size_t errlen);
 
-/* Unmap and free (NULL is fine). The process's slot stays charged until it
- * is released or the process is gone. */
+/* Unmap, close and free (NULL is fine). Closing drops this view's locks:
+ * its slots count as dead from then on (their bytes go at the next
+ * reclaim), as when the process exits. */
 void vgpu_ledger_close(struct vgpu_ledger *l);
 
 /* The step's limit (as opened). */
@@ -93,20 +130,29 @@ unsigned vgpu_ledger_job_sm(const struct vgpu_ledger *l);
  * job's use), never negative. */
 uint64_t vgpu_ledger_room(const struct vgpu_ledger *l);
 
-/* The calling process's identity (pid + start time), 0 when /proc cannot
- * tell. Not cached: call it again after fork. */
+/* The calling process's identity for display: its pid (in its own pid
+ * namespace), the low 31 bits of its start time (0 when /proc cannot tell)
+ * and bit 63. Never 0. Not cached: call it again after fork. Never used to
+ * tell whether a slot's owner is alive. */
 uint64_t vgpu_ledger_self(void);
 
-/* Is the process of this identity still running (same start time; a `Z`
- * counts as dead only when /proc/PID/status says one thread is left, or is
- * unreadable)? An unreadable /proc entry (other than "no such process") counts as
- * alive. */
-int vgpu_ledger_alive(uint64_t ident);
+/* Is the owner of slot alive: 1 when the slot is published and its byte is
+ * locked (by another description, or held by this view), 0 when it is free
+ * or its owner is dead; an fcntl that fails counts as alive. */
+int vgpu_ledger_slot_alive(struct vgpu_ledger *l, int slot);
 
-/* Claim a slot for identity me (tagged with the opening step): the slot that already holds me (left by this
- * very process before an exec(), whose memory the driver freed: it is
- * zeroed), else a free one; when none is free, reclaim dead slots and try
- * again. Returns the slot index, or -1 when the table is full. */
+/* In a child after fork(), before anything else uses l: close the child's
+ * copy of the parent's description (the parent's locks stay), forget the
+ * slots held through it; the next claim opens the child's own description.
+ * Only close(): async-signal-safe. */
+void vgpu_ledger_atfork_child(struct vgpu_ledger *l);
+
+/* Claim a slot for this view, recording identity me (0: vgpu_ledger_self())
+ * and the opening step: the slot this view already holds for me, else a
+ * free one whose byte lock can be taken, else (none free) any slot whose
+ * lock can be taken -- its owner is dead: its bytes are dropped. Returns the
+ * slot index, or -1 with errno (ENOSPC: every slot has a live owner; else
+ * why the ledger could not be reopened or locked). */
 int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me);
 
 /* Reserve bytes in slot (owned by the caller) if the step stays within its
@@ -126,22 +172,22 @@ uint64_t vgpu_ledger_job_used(const struct vgpu_ledger *l);
 /* Bytes charged to one slot. */
 uint64_t vgpu_ledger_slot_bytes(const struct vgpu_ledger *l, int slot);
 
-/* Reclaim the slots of dead processes, as the process of identity me (its
- * own slot is never looked at; 0: read it from /proc). Returns how many
- * were freed. */
-int vgpu_ledger_reclaim(struct vgpu_ledger *l, uint64_t me);
+/* Reclaim the slots of dead owners (one fcntl per published slot not held
+ * by this view). Returns how many were freed. */
+int vgpu_ledger_reclaim(struct vgpu_ledger *l);
 
 /* The cheap reclaim of the memory queries: look at no more than max slots
  * that hold bytes (dead slots holding nothing change no view), going on
- * round-robin from where the last call of this process stopped. Returns how
+ * round-robin from where the last call of this view stopped. Returns how
  * many were freed. A failing reservation still reclaims every slot, so a
  * dead process's memory is always back before another process needs it;
  * a view may show it for longer when more than max slots hold bytes. */
-int vgpu_ledger_reclaim_some(struct vgpu_ledger *l, uint64_t me, int max);
+int vgpu_ledger_reclaim_some(struct vgpu_ledger *l, int max);
 
-/* List up to max live processes of the job that hold memory; returns how
- * many there are in all (may exceed max). */
-int vgpu_ledger_procs(const struct vgpu_ledger *l, struct vgpu_ledger_proc *procs, int max);
+/* List up to max live processes of the job that hold memory (the pid each
+ * recorded: see above for pid namespaces; one fcntl per slot holding bytes);
+ * returns how many there are in all (may exceed max). */
+int vgpu_ledger_procs(struct vgpu_ledger *l, struct vgpu_ledger_proc *procs, int max);
 
 /* Which SM schedule vgpu_ledger_sm_pace books in. */
 enum vgpu_ledger_bucket {

@@ -38,6 +38,16 @@
  *   vmmspan N            N 2 MiB physical chunks mapped end to end in one reserved range,
  *                        handles released, then ONE cuMemUnmap of the whole range:
  *                        "vmmspan: rc"
+ *   modload FILE | -     cuModuleLoad of FILE, or cuModuleLoadData of the test PTX
+ *                        (tests/sim/simptx.h): "modload: rc"
+ *   modunload            unload the last module loaded: "modunload: rc"
+ *   modlaunch            launch its kernel "spin": "modlaunch: rc"
+ *   libload FILE | -     cuLibraryLoadFromFile / cuLibraryLoadData, as modload
+ *   libunload            unload the last library loaded: "libunload: rc"
+ *
+ * Launches ("spin", "threads") use kernel "spin" of a module of the test PTX
+ * loaded in the current context at its first launch there (the simulator,
+ * as a real driver, launches only functions of the context's modules).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -56,6 +66,7 @@
 #include "vgpu_cuda_abi.h"
 #define VGPU_NVML_DECLARE_PROTOTYPES 1
 #include "vgpu_nvml_abi.h"
+#include "../sim/simptx.h"
 
 /* The entry points the probe uses: X(symbol, base, version). */
 #define PROBE_CUDA(X)                                                                            \
@@ -77,7 +88,13 @@
 	X(cuMemGetInfo_v2, cuMemGetInfo, 3020) X(cuDeviceTotalMem_v2, cuDeviceTotalMem, 3020)     \
 	X(cuDeviceGetUuid, cuDeviceGetUuid, 9020) X(cuMemHostAlloc, cuMemHostAlloc, 2020)         \
 	X(cuMemFreeHost, cuMemFreeHost, 2000) X(cuMemHostRegister_v2, cuMemHostRegister, 6050)    \
-	X(cuMemHostUnregister, cuMemHostUnregister, 4000)
+	X(cuMemHostUnregister, cuMemHostUnregister, 4000)                                         \
+	X(cuCtxGetCurrent, cuCtxGetCurrent, 4000) X(cuModuleLoadData, cuModuleLoadData, 2000)     \
+	X(cuModuleLoad, cuModuleLoad, 2000) X(cuModuleUnload, cuModuleUnload, 2000)               \
+	X(cuModuleGetFunction, cuModuleGetFunction, 2000)                                         \
+	X(cuLibraryLoadData, cuLibraryLoadData, 12000)                                            \
+	X(cuLibraryLoadFromFile, cuLibraryLoadFromFile, 12000)                                    \
+	X(cuLibraryUnload, cuLibraryUnload, 12000)
 #define PROBE_NVML(X)                                                                             \
 	X(nvmlInit_v2) X(nvmlDeviceGetHandleByUUID) X(nvmlDeviceGetMemoryInfo)                    \
 	X(nvmlDeviceGetMemoryInfo_v2) X(nvmlDeviceGetComputeRunningProcesses_v3)
@@ -112,6 +129,10 @@ struct alloc {
 #define MAX_ALLOCS 4096
 static struct alloc allocs[MAX_ALLOCS];
 static int nallocs, cur_dev;
+#define MAX_LOADED 256
+static vgpu_CUmodule mods[MAX_LOADED];
+static vgpu_CUlibrary libs[MAX_LOADED];
+static int nmods, nlibs;
 static vgpu_CUmemoryPool pool;
 static vgpu_CUcontext created, cur_ctx;
 
@@ -175,20 +196,79 @@ static void load_launch(void)
 
 static const char *const launch_kinds[] = { "kernel", "kernel_ptsz", "ex", "ex_ptsz", "coop", "coop_ptsz" };
 
+/* The kernel to launch in the current context: "spin" of a module of the
+ * test PTX loaded there at the first launch (one per context, shared by
+ * the threads; the last one a thread used is remembered by the thread). */
+#define MAX_LAUNCH_CTX 16
+static struct {
+	vgpu_CUcontext ctx;
+	vgpu_CUfunction f;
+} launch_fn[MAX_LAUNCH_CTX];
+static int nlaunch_fn;
+static pthread_mutex_t launch_fn_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread vgpu_CUcontext tl_ctx;
+static __thread vgpu_CUfunction tl_fn;
+
+/* stale: the function of the current context failed with INVALID_HANDLE
+ * (its module went with a reset or released context): load it again. */
+static vgpu_CUresult launch_function(vgpu_CUfunction *out, int stale)
+{
+	vgpu_CUcontext c = NULL;
+	vgpu_CUmodule m = NULL;
+	vgpu_CUresult rc = api.cuCtxGetCurrent(&c);
+
+	if (rc != VGPU_CUDA_SUCCESS)
+		return rc;
+	if (c && c == tl_ctx && !stale) {
+		*out = tl_fn;
+		return rc;
+	}
+	pthread_mutex_lock(&launch_fn_lock);
+	for (int i = 0; i < nlaunch_fn; i++) {
+		if (launch_fn[i].ctx == c && stale && launch_fn[i].f == tl_fn)
+			launch_fn[i] = launch_fn[--nlaunch_fn];
+		if (i < nlaunch_fn && launch_fn[i].ctx == c)
+			*out = launch_fn[i].f;
+	}
+	if (!*out) {
+		rc = api.cuModuleLoadData(&m, SIM_PTX);
+		if (rc == VGPU_CUDA_SUCCESS)
+			rc = api.cuModuleGetFunction(out, m, SIM_PTX_KERNEL);
+		if (rc == VGPU_CUDA_SUCCESS && nlaunch_fn < MAX_LAUNCH_CTX) {
+			launch_fn[nlaunch_fn].ctx = c;
+			launch_fn[nlaunch_fn++].f = *out;
+		}
+	}
+	pthread_mutex_unlock(&launch_fn_lock);
+	if (rc == VGPU_CUDA_SUCCESS) {
+		tl_ctx = c;
+		tl_fn = *out;
+	}
+	return rc;
+}
+
 /* One launch of kind k (an index of launch_kinds) of blocks blocks. */
 static vgpu_CUresult launch_one(int k, unsigned int blocks)
 {
-	vgpu_CUfunction f = (vgpu_CUfunction)(void *)&launch; /* any handle: no kernel code runs */
 	struct launch_cfg c = { blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, 0 };
+	vgpu_CUresult rc = VGPU_CUDA_ERROR_INVALID_HANDLE;
 
-	switch (k) {
-	case 0: return launch.kernel(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, NULL);
-	case 1: return launch.kernel_ptsz(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, NULL);
-	case 2: return launch.ex(&c, f, NULL, NULL);
-	case 3: return launch.ex_ptsz(&c, f, NULL, NULL);
-	case 4: return launch.coop(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL);
-	default: return launch.coop_ptsz(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL);
+	for (int attempt = 0; attempt < 2 && rc == VGPU_CUDA_ERROR_INVALID_HANDLE; attempt++) {
+		vgpu_CUfunction f = NULL;
+
+		rc = launch_function(&f, attempt);
+		if (rc != VGPU_CUDA_SUCCESS)
+			return rc;
+		switch (k) {
+		case 0: rc = launch.kernel(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, NULL); break;
+		case 1: rc = launch.kernel_ptsz(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL, NULL); break;
+		case 2: rc = launch.ex(&c, f, NULL, NULL); break;
+		case 3: rc = launch.ex_ptsz(&c, f, NULL, NULL); break;
+		case 4: rc = launch.coop(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL); break;
+		default: rc = launch.coop_ptsz(f, blocks, 1, 1, 128, 1, 1, 0, NULL, NULL); break;
+		}
 	}
+	return rc;
 }
 
 static double mono(void)
@@ -690,6 +770,35 @@ int main(int argc, char **argv)
 		} else if (strcmp(c, "vmmspan") == 0) {
 			printf("vmmspan: %d\n", vmm_span(atoi(a1)));
 			i++;
+		} else if (strcmp(c, "modload") == 0 || strcmp(c, "libload") == 0) {
+			int file = strcmp(a1, "-") != 0;
+
+			if (c[0] == 'm') {
+				if (nmods >= MAX_LOADED)
+					die(c);
+				rc = file ? api.cuModuleLoad(&mods[nmods], a1) : api.cuModuleLoadData(&mods[nmods], SIM_PTX);
+				nmods += rc == VGPU_CUDA_SUCCESS;
+			} else {
+				if (nlibs >= MAX_LOADED)
+					die(c);
+				rc = file ? api.cuLibraryLoadFromFile(&libs[nlibs], a1, NULL, NULL, 0, NULL, NULL, 0)
+					  : api.cuLibraryLoadData(&libs[nlibs], SIM_PTX, NULL, NULL, 0, NULL, NULL, 0);
+				nlibs += rc == VGPU_CUDA_SUCCESS;
+			}
+			printf("%s: %d\n", c, rc);
+			i++;
+		} else if (strcmp(c, "modunload") == 0) {
+			printf("modunload: %d\n", nmods > 0 ? (int)api.cuModuleUnload(mods[--nmods]) : -1);
+		} else if (strcmp(c, "libunload") == 0) {
+			printf("libunload: %d\n", nlibs > 0 ? (int)api.cuLibraryUnload(libs[--nlibs]) : -1);
+		} else if (strcmp(c, "modlaunch") == 0) {
+			vgpu_CUfunction f = NULL;
+
+			load_launch();
+			rc = nmods > 0 ? api.cuModuleGetFunction(&f, mods[nmods - 1], SIM_PTX_KERNEL) : VGPU_CUDA_ERROR_INVALID_HANDLE;
+			if (rc == VGPU_CUDA_SUCCESS)
+				rc = launch.kernel(f, 1, 1, 1, 32, 1, 1, 0, NULL, NULL, NULL);
+			printf("modlaunch: %d\n", rc);
 		} else if (strcmp(c, "threads") == 0) {
 			threads(atoi(a1), atol(a2));
 			i += 2;

@@ -1,12 +1,13 @@
 /*
  * Unit tests for the shared ledger (src/shim/vgpu_ledger.c): creation,
- * reservations against the limit, identities and reclaiming (a `Z` process
- * with a live thread is alive), many processes racing (fork), some of them
+ * reservations against the limit, liveness by slot locks and reclaiming (a
+ * zombie is dead, a dead owner whose pid a live process has is dead, a
+ * closed view's slots are dead), many processes racing (fork), some of them
  * SIGKILLed in the middle, and the job ledger: steps with their own limits
- * under the job's cap, racing, and their SM schedules.
+ * under the job's cap, racing, and their SM schedules. Pid namespaces,
+ * exec, fork and a `Z` leader with live threads: test_ledger_ns.c.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -64,11 +65,14 @@ static struct vgpu_ledger *open_ok(uint64_t limit)
 	return open_step("1.0", limit, 0);
 }
 
-/* This process's pid with another start time: what a dead process whose
- * pid was reused by us looks like. */
-static uint64_t reused_ident(void)
+/* Read one int from fd (-1 when none comes). */
+static int read_int(int fd)
 {
-	return vgpu_ledger_self() ^ (UINT64_C(1) << 40);
+	int v = -1;
+
+	if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return -1;
+	return v;
 }
 
 START_TEST(create_and_check)
@@ -150,32 +154,50 @@ START_TEST(limit_is_enforced)
 }
 END_TEST
 
+/* The identity is for display (pid, start time, bit 63); liveness is the
+ * slot's lock: a child's slot is dead as soon as it has exited, while it
+ * is still a zombie. */
 START_TEST(identities)
 {
+	struct vgpu_ledger *l = open_ok(100 * MIB);
 	uint64_t me = vgpu_ledger_self();
+	int s = vgpu_ledger_claim(l, 0), cs, p[2];
+	siginfo_t info;
 	pid_t child;
-	int status;
 
 	ck_assert_uint_eq(me & 0xffffffffu, (uint64_t)getpid());
-	ck_assert(vgpu_ledger_alive(me));
-	ck_assert(!vgpu_ledger_alive(reused_ident()));
-	ck_assert(!vgpu_ledger_alive(0));
+	ck_assert_uint_eq(me >> 63, 1);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(vgpu_ledger_slot_alive(l, s), 1);
+	ck_assert_int_eq(vgpu_ledger_slot_alive(l, s + 1), 0); /* free */
+	ck_assert_int_eq(pipe(p), 0);
 	child = fork();
-	if (child == 0)
-		_exit(0);
-	/* a zombie is dead */
-	for (int i = 0; i < 1000 && vgpu_ledger_alive((uint64_t)(uint32_t)child | (me & ~UINT64_C(0xffffffff))); i++)
-		usleep(1000);
-	waitpid(child, &status, 0);
-	ck_assert(!vgpu_ledger_alive((uint64_t)(uint32_t)child | (me & ~UINT64_C(0xffffffff))));
+	if (child == 0) {
+		struct vgpu_ledger *c = open_ok(100 * MIB);
+		int k = vgpu_ledger_claim(c, 0);
+
+		_exit(write(p[1], &k, sizeof(k)) == (ssize_t)sizeof(k) ? 0 : 1);
+	}
+	cs = read_int(p[0]);
+	ck_assert_int_ge(cs, 0);
+	ck_assert_int_ne(cs, s);
+	ck_assert_int_eq(waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT), 0); /* a zombie now */
+	ck_assert_int_eq(vgpu_ledger_slot_alive(l, cs), 0);
+	waitpid(child, NULL, 0);
+	ck_assert_int_eq(vgpu_ledger_reclaim(l), 1);
+	close(p[0]);
+	close(p[1]);
+	vgpu_ledger_close(l);
 }
 END_TEST
 
-/* A dead owner's slot is reclaimed when a reservation would fail; a reused
- * pid (same pid, other start time) does not keep it. */
+/* A dead owner's slot is reclaimed when a reservation would fail, even when
+ * the pid and start time it recorded are a live process's (a reused pid, a
+ * pid of another namespace): here the parent's own. */
 START_TEST(dead_slots_are_reclaimed)
 {
 	struct vgpu_ledger *l = open_ok(100 * MIB);
+	uint64_t parent = vgpu_ledger_self();
 	int s, status;
 	pid_t child;
 
@@ -186,37 +208,48 @@ START_TEST(dead_slots_are_reclaimed)
 
 		if (open_as("1.0", 100 * MIB, 0, &c, err, sizeof(err)) != 0)
 			_exit(1);
-		s = vgpu_ledger_claim(c, vgpu_ledger_self());
+		s = vgpu_ledger_claim(c, parent);
 		_exit(vgpu_ledger_reserve(c, s, 90 * MIB) == 0 ? 0 : 2);
 	}
 	waitpid(child, &status, 0);
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	ck_assert_uint_eq(vgpu_ledger_used(l), 90 * MIB); /* nobody has looked yet */
-	s = vgpu_ledger_claim(l, reused_ident());
-	ck_assert_int_ge(s, 0);
-	ck_assert_int_eq(vgpu_ledger_reserve(l, s, 5 * MIB), 0);
-	/* this reservation reclaims both the dead child and the "reused pid" slot */
-	s = vgpu_ledger_claim(l, vgpu_ledger_self());
+	ck_assert_int_eq(vgpu_ledger_procs(l, NULL, 0), 0); /* not listed: dead */
+	/* this reservation reclaims the dead child's slot */
+	s = vgpu_ledger_claim(l, 0);
 	ck_assert_int_eq(vgpu_ledger_reserve(l, s, 100 * MIB), 0);
 	ck_assert_uint_eq(vgpu_ledger_used(l), 100 * MIB);
 	vgpu_ledger_release(l, s, 100 * MIB);
-	ck_assert_int_eq(vgpu_ledger_reclaim(l, 0), 0);
+	ck_assert_int_eq(vgpu_ledger_reclaim(l), 0);
 	vgpu_ledger_close(l);
 }
 END_TEST
 
-/* After exec() the same (pid, start time) claims again: the slot it held is
- * taken over and zeroed (the driver freed that image's memory). */
-START_TEST(exec_takeover)
+/* Claiming again through a view gives its slot back, charge kept (no
+ * take-over: an exec'ed image has a view of its own). Another view of the
+ * same process has its own description and slot, sees the first one's
+ * locked; closing a view drops its locks: its slot is dead. */
+START_TEST(views_and_close)
 {
-	struct vgpu_ledger *l = open_ok(100 * MIB);
-	uint64_t me = vgpu_ledger_self();
-	int s = vgpu_ledger_claim(l, me);
+	struct vgpu_ledger *l = open_ok(100 * MIB), *l2 = open_ok(100 * MIB);
+	int s = vgpu_ledger_claim(l, 0), s2;
 
 	ck_assert_int_eq(vgpu_ledger_reserve(l, s, 70 * MIB), 0);
-	ck_assert_int_eq(vgpu_ledger_claim(l, me), s);
-	ck_assert_uint_eq(vgpu_ledger_used(l), 0);
+	ck_assert_int_eq(vgpu_ledger_claim(l, 0), s);
+	ck_assert_uint_eq(vgpu_ledger_used(l), 70 * MIB);
+	s2 = vgpu_ledger_claim(l2, 0);
+	ck_assert_int_ge(s2, 0);
+	ck_assert_int_ne(s2, s);
+	ck_assert_int_eq(vgpu_ledger_slot_alive(l2, s), 1);
+	ck_assert_int_eq(vgpu_ledger_slot_alive(l, s2), 1);
+	ck_assert_int_eq(vgpu_ledger_reclaim(l2), 0);
+	ck_assert_int_eq(vgpu_ledger_reserve(l2, s2, 30 * MIB), 0);
+	ck_assert_int_eq(vgpu_ledger_reserve(l2, s2, 1), 1);
 	vgpu_ledger_close(l);
+	ck_assert_int_eq(vgpu_ledger_slot_alive(l2, s), 0);
+	ck_assert_int_eq(vgpu_ledger_reclaim(l2), 1);
+	ck_assert_uint_eq(vgpu_ledger_used(l2), 30 * MIB);
+	vgpu_ledger_close(l2);
 }
 END_TEST
 
@@ -366,7 +399,7 @@ START_TEST(sigkill_leaves_it_exact)
 	}
 	ck_assert_int_eq(killed, 30);
 	ck_assert_int_gt(atomic_load(&sh->ok), 0);
-	vgpu_ledger_reclaim(l, 0);
+	vgpu_ledger_reclaim(l);
 	ck_assert_uint_eq(vgpu_ledger_used(l), 0);
 	/* the whole slice can be had again */
 	s = vgpu_ledger_claim(l, vgpu_ledger_self());
@@ -500,7 +533,7 @@ START_TEST(job_cap_and_step_limits)
 	ck_assert_uint_eq(vgpu_ledger_room(l), 0);
 	vgpu_ledger_close(l);
 	reap(a);
-	ck_assert_int_eq(vgpu_ledger_reclaim(batch, 0), 2); /* both 5.0 holders */
+	ck_assert_int_eq(vgpu_ledger_reclaim(batch), 2); /* both 5.0 holders */
 	/* srun --gres=shard:K: its own smaller limit, whatever the job's room */
 	b = holder("5.1", 30 * MIB, 0, 32 * MIB, &r);
 	ck_assert_int_eq(r, 1);
@@ -528,79 +561,9 @@ START_TEST(job_cap_and_step_limits)
 	vgpu_ledger_close(l);
 	reap(b);
 	reap(c);
-	ck_assert_int_eq(vgpu_ledger_reclaim(batch, 0), 3); /* the refused 5.2 was reclaimed by 5.2's refusal */
+	ck_assert_int_eq(vgpu_ledger_reclaim(batch), 3); /* the refused 5.2 was reclaimed by 5.2's refusal */
 	ck_assert_uint_eq(vgpu_ledger_job_used(batch), 40 * MIB);
 	vgpu_ledger_close(batch);
-}
-END_TEST
-
-static int pipe_fds[2];
-
-static void *linger(void *arg)
-{
-	char c;
-
-	(void)arg;
-	if (read(pipe_fds[0], &c, 1) < 0)
-		_exit(5);
-	_exit(0);
-	return NULL;
-}
-
-/* /proc/PID/stat of the thread group leader. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-/* A process whose main thread called pthread_exit shows `Z` while another
- * thread runs: it is alive (it still holds its memory). Dead once that
- * thread exits too. */
-START_TEST(zombie_leader_with_threads_is_alive)
-{
-	int idp[2];
-	uint64_t ident = 0;
-	pid_t pid;
-	char st = '?';
-
-	ck_assert_int_eq(pipe(pipe_fds), 0);
-	ck_assert_int_eq(pipe(idp), 0);
-	pid = fork();
-	if (pid == 0) {
-		pthread_t t;
-		uint64_t me = vgpu_ledger_self();
-
-		close(pipe_fds[1]);
-		if (write(idp[1], &me, sizeof(me)) != (ssize_t)sizeof(me) ||
-		    pthread_create(&t, NULL, linger, NULL) != 0)
-			_exit(6);
-		pthread_exit(NULL);
-	}
-	close(pipe_fds[0]);
-	ck_assert_int_eq(read(idp[0], &ident, sizeof(ident)), (ssize_t)sizeof(ident));
-	for (int i = 0; i < 2000 && (st = proc_state(pid)) != 'Z'; i++)
-		usleep(1000);
-	ck_assert_int_eq(st, 'Z');
-	ck_assert(vgpu_ledger_alive(ident));
-	close(pipe_fds[1]); /* the thread exits: the process is gone */
-	for (int i = 0; i < 2000 && vgpu_ledger_alive(ident); i++)
-		usleep(1000);
-	ck_assert(!vgpu_ledger_alive(ident));
-	waitpid(pid, NULL, 0);
-	close(idp[0]);
-	close(idp[1]);
 }
 END_TEST
 
@@ -709,24 +672,29 @@ END_TEST
 START_TEST(reclaim_some_is_bounded)
 {
 	struct vgpu_ledger *l = open_ok(100 * MIB);
-	uint64_t me = vgpu_ledger_self();
-	int s;
+	int status;
+	pid_t child = fork();
 
-	for (int i = 0; i < 40; i++) {
-		/* pids above any pid_max in use: dead */
-		s = vgpu_ledger_claim(l, (uint64_t)(4190000 + i) | (UINT64_C(7) << 32));
-		ck_assert_int_ge(s, 0);
-		ck_assert_int_eq(vgpu_ledger_reserve(l, s, MIB), 0);
+	if (child == 0) { /* 40 slots with 1 MiB each and an empty one, then dead */
+		struct vgpu_ledger *c = open_ok(100 * MIB);
+
+		for (int i = 0; i < 41; i++) {
+			int s = vgpu_ledger_claim(c, (uint64_t)(4190000 + i));
+
+			if (s < 0 || (i < 40 && vgpu_ledger_reserve(c, s, MIB) != 0))
+				_exit(1);
+		}
+		_exit(0);
 	}
-	s = vgpu_ledger_claim(l, (uint64_t)4189999 | (UINT64_C(7) << 32)); /* dead, holding nothing */
-	ck_assert_int_ge(s, 0);
+	waitpid(child, &status, 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_uint_eq(vgpu_ledger_job_used(l), 40 * MIB);
-	ck_assert_int_eq(vgpu_ledger_reclaim_some(l, me, 32), 32);
+	ck_assert_int_eq(vgpu_ledger_reclaim_some(l, 32), 32);
 	ck_assert_uint_eq(vgpu_ledger_job_used(l), 8 * MIB);
-	ck_assert_int_eq(vgpu_ledger_reclaim_some(l, me, 32), 8);
-	ck_assert_int_eq(vgpu_ledger_reclaim_some(l, me, 32), 0);
+	ck_assert_int_eq(vgpu_ledger_reclaim_some(l, 32), 8);
+	ck_assert_int_eq(vgpu_ledger_reclaim_some(l, 32), 0);
 	ck_assert_uint_eq(vgpu_ledger_job_used(l), 0);
-	ck_assert_int_eq(vgpu_ledger_reclaim(l, me), 1); /* the empty dead slot */
+	ck_assert_int_eq(vgpu_ledger_reclaim(l), 1); /* the empty dead slot */
 	vgpu_ledger_close(l);
 }
 END_TEST
@@ -743,14 +711,13 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, limit_is_enforced);
 	tcase_add_test(tc, identities);
 	tcase_add_test(tc, dead_slots_are_reclaimed);
-	tcase_add_test(tc, exec_takeover);
+	tcase_add_test(tc, views_and_close);
 	tcase_add_test(tc, concurrent_create);
 	tcase_add_test(tc, racing_processes_never_exceed);
 	tcase_add_test(tc, sigkill_leaves_it_exact);
 	tcase_add_test(tc, sm_pace);
 	tcase_add_test(tc, sm_pace_steps_and_job);
 	tcase_add_test(tc, job_cap_and_step_limits);
-	tcase_add_test(tc, zombie_leader_with_threads_is_alive);
 	tcase_add_test(tc, two_steps_racing_under_the_job_cap);
 	tcase_add_test(tc, reclaim_some_is_bounded);
 	suite_add_tcase(s, tc);

@@ -21,7 +21,8 @@
  * The program is its own worker: run with "worker ..." (under the shim, by
  * the test) it reaches the driver through dlopen("libcuda.so.1"), which
  * under LD_PRELOAD is the shim. Printed lines "# sm ..." are the measured
- * precision (doc/shim.md).
+ * precision (doc/shim.md). Its kernels are those of a module of the test
+ * PTX (tests/sim/simptx.h) it loads after its context.
  */
 #include "shimtest.h"
 
@@ -31,6 +32,7 @@
 #include "vgpu_cuda_abi.h"
 #include "sim_state.h"
 #include "smtest.h"
+#include "../sim/simptx.h"
 
 #define SPIN_MS 700
 #define BLOCKS 1000 /* x VGPU_SIM_BLOCK_NS 100 = 100 us of SM time per graph or kernel */
@@ -74,7 +76,8 @@ static int worker(const char *kind)
 	vgpu_CUgraph g = NULL;
 	vgpu_CUgraphNode prev = NULL, n = NULL;
 	vgpu_CUgraphExec ge = NULL;
-	vgpu_CUfunction f = (vgpu_CUfunction)(void *)&c; /* any handle: no kernel code runs */
+	vgpu_CUfunction f = NULL;
+	vgpu_CUmodule mod = NULL;
 	vgpu_CUDA_KERNEL_NODE_PARAMS_v2 kp;
 	vgpu_pfn_cuGraphLaunch launch[2];
 	vgpu_CUresult rc;
@@ -92,8 +95,12 @@ static int worker(const char *kind)
 	WLOAD(h, cuGraphAddKernelNode_v2);
 	WLOAD(h, cuGraphInstantiateWithFlags);
 	WLOAD(h, cuGetProcAddress_v2);
+	WLOAD(h, cuModuleLoadData);
+	WLOAD(h, cuModuleGetFunction);
 	if ((rc = cuInit(0)) != 0 || (rc = cuDevicePrimaryCtxRetain(&c, 0)) != 0 || (rc = cuCtxSetCurrent(c)) != 0)
 		wdie("init", rc);
+	if ((rc = cuModuleLoadData(&mod, SIM_PTX)) != 0 || (rc = cuModuleGetFunction(&f, mod, SIM_PTX_KERNEL)) != 0)
+		wdie("module", rc);
 	launch[0] = (vgpu_pfn_cuGraphLaunch)wsym(h, "cuGraphLaunch");
 	launch[1] = (vgpu_pfn_cuGraphLaunch)wsym(h, "cuGraphLaunch_ptsz");
 	if (strcmp(kind, "getproc") == 0) {
@@ -149,6 +156,8 @@ static int worker_mem(void)
 	vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS ip = { 0 };
 	vgpu_CUDA_MEM_ALLOC_NODE_PARAMS mp;
 	vgpu_CUDA_KERNEL_NODE_PARAMS_v2 kp;
+	vgpu_CUmodule mod = NULL;
+	vgpu_CUfunction f = NULL;
 	vgpu_CUresult rc;
 	size_t fr_b = 0, tot = 0;
 
@@ -168,6 +177,9 @@ static int worker_mem(void)
 	WLOAD(h, cuGraphLaunch);
 	WLOAD(h, cuGraphExecDestroy);
 	WLOAD(h, cuDeviceGraphMemTrim);
+	WLOAD(h, cuModuleLoadData);
+	WLOAD(h, cuModuleGetFunction);
+	WLOAD(h, cuModuleUnload);
 #define SAY(step, expr)                                                                             \
 	do {                                                                                        \
 		rc = (expr);                                                                        \
@@ -176,12 +188,15 @@ static int worker_mem(void)
 	} while (0)
 	if ((rc = cuInit(0)) != 0 || (rc = cuDevicePrimaryCtxRetain(&c, 0)) != 0 || (rc = cuCtxSetCurrent(c)) != 0)
 		wdie("init", rc);
+	/* the kernel's module: SIM_PTX_MODULE_BYTES, counted apart by the test */
+	if ((rc = cuModuleLoadData(&mod, SIM_PTX)) != 0 || (rc = cuModuleGetFunction(&f, mod, SIM_PTX_KERNEL)) != 0)
+		wdie("module", rc);
 	memset(&mp, 0, sizeof(mp));
 	mp.poolProps.allocType = VGPU_CU_MEM_ALLOCATION_TYPE_PINNED;
 	mp.poolProps.location.type = VGPU_CU_MEM_LOCATION_TYPE_DEVICE;
 	mp.bytesize = 600 << 20;
 	memset(&kp, 0, sizeof(kp));
-	kp.func = (vgpu_CUfunction)(void *)&c;
+	kp.func = f;
 	kp.gridDimX = kp.gridDimY = kp.gridDimZ = kp.blockDimY = kp.blockDimZ = 1;
 	kp.blockDimX = 128;
 	/* graph 1 and graph 2: each allocates 600 MiB, runs a kernel, keeps the memory */
@@ -202,6 +217,8 @@ static int worker_mem(void)
 	SAY("destroy2", cuGraphExecDestroy(e3));
 	SAY("trim2", cuDeviceGraphMemTrim(0));
 #undef SAY
+	if ((rc = cuModuleUnload(mod)) != 0) /* the GPU then holds the context only */
+		wdie("cuModuleUnload", rc);
 	printf("hold: ready\n");
 	fflush(stdout);
 	pause();
@@ -303,7 +320,7 @@ static void graph_memory(int shim)
 	static const struct {
 		const char *step;
 		int rc;
-		unsigned used; /* MiB of the slice's view above the context's */
+		unsigned used; /* MiB of the slice's view above the context's and the kernel's module's */
 	} want[] = {
 		{ "start", 0, 0 },
 		{ "instantiate1", 0, 600 },      /* charged before any launch */
@@ -327,9 +344,9 @@ static void graph_memory(int shim)
 	uint64_t total = 0, held = UINT64_MAX;
 
 	step_init(&s, shim ? "graph-mem" : "graph-mem-control", 10000);
-	s.desc.gpus[0].mem_bytes = GIB + gpu_ctx(&s, 0);
+	s.desc.gpus[0].mem_bytes = GIB + gpu_ctx(&s, 0) + SIM_PTX_MODULE_BYTES;
 	scen_write(&s);
-	ctx_mib = gpu_ctx(&s, 0) >> 20;
+	ctx_mib = (gpu_ctx(&s, 0) + SIM_PTX_MODULE_BYTES) >> 20; /* the context and the kernel's module */
 	worker_start(&w, &s, shim, "mem");
 	while (read_line(w.fd, line, sizeof(line)) == 0 && strncmp(line, "hold: ready", 11) != 0) {
 		if (sscanf(line, "mem %63[^:]: %d %llu", step, &rc, &used) != 3) {

@@ -246,7 +246,8 @@ static void kills(void)
  * (limit lim_b, no job cap: it learns the cap from the shared ledger).
  * Even racers are the batch step's, odd ones step B's (watched). With
  * kills, 30 racers are SIGKILLed on the way (each replaced). */
-static void job(const char *name, uint64_t cap, uint64_t lim_b, int kills, int control)
+/* Returns the peak physical use seen (the control's result; main checks it). */
+static uint64_t job(const char *name, uint64_t cap, uint64_t lim_b, int kills, int control)
 {
 	struct timespec ts = { 0, 0 };
 	struct scen s;
@@ -328,13 +329,10 @@ static void job(const char *name, uint64_t cap, uint64_t lim_b, int kills, int c
 	r = monitor_stop(&m);
 	check(r.ok && r.samples > 0, "%s: the simulated GPU was sampled %ld times", name, r.samples);
 	if (control) {
-		check(r.max > cap, "%s: with a ledger per step, the two steps together held more than the job's "
-		      "%llu MiB (peak %llu MiB): the test can see the overrun", name, (unsigned long long)(cap >> 20),
-		      (unsigned long long)(r.max >> 20));
 		munmap((void *)watch, RACERS * sizeof(*watch));
 		watch = NULL;
 		scen_free(&s);
-		return;
+		return r.max;
 	}
 	check(r.max <= cap, "%s: both steps together never held more than the job's %llu MiB on the simulated GPU "
 	      "(peak %llu MiB)", name, (unsigned long long)(cap >> 20), (unsigned long long)(r.max >> 20));
@@ -356,6 +354,7 @@ static void job(const char *name, uint64_t cap, uint64_t lim_b, int kills, int c
 	munmap((void *)watch, RACERS * sizeof(*watch));
 	watch = NULL;
 	scen_free(&s);
+	return r.max;
 }
 
 int main(void)
@@ -363,7 +362,17 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	race();
 	kills();
-	job("job-control", 4 * GIB, 4 * GIB, 0, 1);
+	/* The control needs the two steps' racers to overlap in time; on a
+	 * loaded 2-CPU machine they can run nearly one after the other (seen:
+	 * peak 3112 MiB during a parallel `make check`), so a control that saw
+	 * no overrun is run once more before it counts. */
+	uint64_t peak = job("job-control", 4 * GIB, 4 * GIB, 0, 1);
+	if (peak <= 4 * GIB) {
+		diag("job-control: no overrun seen (peak %llu MiB): once more", (unsigned long long)(peak >> 20));
+		peak = job("job-control-again", 4 * GIB, 4 * GIB, 0, 1);
+	}
+	check(peak > 4 * GIB, "job-control: with a ledger per step, the two steps together held more than the job's "
+	      "4096 MiB (peak %llu MiB): the test can see the overrun", (unsigned long long)(peak >> 20));
 	job("job-same-limits", 4 * GIB, 4 * GIB, 0, 0);
 	job("job-smaller-step", 4 * GIB, 2 * GIB, 0, 0);
 	job("job-kills", 4 * GIB, 2 * GIB, 1, 0);

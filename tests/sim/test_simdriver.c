@@ -6,6 +6,7 @@
  * and a fork after cuInit. Cross-process sharing: test_simshare.c.
  */
 #include "simtest.h"
+#include "simptx.h"
 
 #include <sys/stat.h>
 
@@ -272,6 +273,8 @@ static void cuda_memory(void *arg)
 	vgpu_CUmemoryPool pool = NULL, defpool = NULL;
 	vgpu_CUstream s = NULL;
 	vgpu_CUarray arr = NULL;
+	vgpu_CUmodule mod = NULL;
+	vgpu_CUfunction fn = NULL;
 	size_t pitch = 0, gran = 0;
 	unsigned int cnt = 0;
 	int dev = -1;
@@ -329,6 +332,9 @@ static void cuda_memory(void *arg)
 	LOAD(h, cuStreamSynchronize);
 	LOAD(h, cuStreamDestroy_v2);
 	LOAD(h, cuLaunchKernel);
+	LOAD(h, cuModuleLoadData);
+	LOAD(h, cuModuleGetFunction);
+	LOAD(h, cuModuleUnload);
 	LOAD(n, nvmlInit_v2);
 	LOAD(n, nvmlDeviceGetHandleByIndex_v2);
 	LOAD(n, nvmlDeviceGetMemoryInfo_v2);
@@ -413,9 +419,12 @@ static void cuda_memory(void *arg)
 	CHECK_EQ_INT(cuMemFreeAsync(b, NULL), 0, "free it");
 	CHECK_EQ_INT(cuDeviceGetDefaultMemPool(&defpool, 0), 0, "default pool");
 	CHECK_EQ_INT(cuMemPoolDestroy(defpool), VGPU_CUDA_ERROR_INVALID_VALUE, "the default pool stays");
-	CHECK_EQ_INT(cuLaunchKernel((vgpu_CUfunction)(void *)&arg, 1, 1, 1, 32, 1, 1, 0, s, NULL, NULL), 0, "launch");
-	CHECK_EQ_INT(cuLaunchKernel((vgpu_CUfunction)(void *)&arg, 0, 1, 1, 32, 1, 1, 0, s, NULL, NULL),
+	CHECK_EQ_INT(cuModuleLoadData(&mod, SIM_PTX), 0, "load a module");
+	CHECK_EQ_INT(cuModuleGetFunction(&fn, mod, SIM_PTX_KERNEL), 0, "its kernel");
+	CHECK_EQ_INT(cuLaunchKernel(fn, 1, 1, 1, 32, 1, 1, 0, s, NULL, NULL), 0, "launch");
+	CHECK_EQ_INT(cuLaunchKernel(fn, 0, 1, 1, 32, 1, 1, 0, s, NULL, NULL),
 		     VGPU_CUDA_ERROR_INVALID_VALUE, "launch of an empty grid");
+	CHECK_EQ_INT(cuModuleUnload(mod), 0, "unload the module");
 	CHECK_EQ_INT(cuStreamSynchronize(s), 0, "synchronise");
 	CHECK_EQ_INT(cuStreamDestroy_v2(s), 0, "destroy the stream");
 	CHECK_EQ_INT(cuStreamSynchronize(s), VGPU_CUDA_ERROR_INVALID_HANDLE, "a destroyed stream");

@@ -8,6 +8,7 @@
  * (booked SM ns, event order), never on how long something took.
  */
 #include "simtest.h"
+#include "simptx.h"
 
 #include <time.h>
 
@@ -50,7 +51,8 @@ static void exec_case(void *arg)
 	void *h, *n;
 	vgpu_CUcontext c = NULL;
 	vgpu_CUstream s = NULL;
-	vgpu_CUfunction f = (vgpu_CUfunction)(void *)&state;
+	vgpu_CUfunction f = NULL;
+	vgpu_CUmodule mod = NULL;
 	event_t e0 = NULL, e1 = NULL, e2 = NULL;
 	vgpu_nvmlDevice_t dev;
 	vgpu_nvmlUtilization_t u = { 7, 7 };
@@ -70,6 +72,8 @@ static void exec_case(void *arg)
 	LOAD(h, cuStreamCreate);
 	LOAD(h, cuStreamSynchronize);
 	LOAD(h, cuLaunchKernel);
+	LOAD(h, cuModuleLoadData);
+	LOAD(h, cuModuleGetFunction);
 	LOAD(n, nvmlInit_v2);
 	LOAD(n, nvmlDeviceGetHandleByIndex_v2);
 	LOAD(n, nvmlDeviceGetUtilizationRates);
@@ -82,7 +86,9 @@ static void exec_case(void *arg)
 	coop_fn coop = (coop_fn)sim_sym(h, "cuLaunchCooperativeKernel");
 
 	if (!CHECK_EQ_INT(cuInit(0), 0, "cuInit") || !CHECK_EQ_INT(cuDevicePrimaryCtxRetain(&c, 0), 0, "retain") ||
-	    !CHECK_EQ_INT(cuCtxSetCurrent(c), 0, "current") || !CHECK_EQ_INT(cuStreamCreate(&s, 0), 0, "stream"))
+	    !CHECK_EQ_INT(cuCtxSetCurrent(c), 0, "current") || !CHECK_EQ_INT(cuStreamCreate(&s, 0), 0, "stream") ||
+	    !CHECK_EQ_INT(cuModuleLoadData(&mod, SIM_PTX), 0, "load a module") ||
+	    !CHECK_EQ_INT(cuModuleGetFunction(&f, mod, SIM_PTX_KERNEL), 0, "its kernel"))
 		return;
 	CHECK_EQ_INT(ev_create(&e0, 0), 0, "cuEventCreate");
 	CHECK_EQ_INT(ev_create(&e1, 0), 0, "cuEventCreate");
@@ -136,7 +142,8 @@ static void graph_case(void *arg)
 	void *h;
 	vgpu_CUcontext c = NULL, c2 = NULL;
 	vgpu_CUstream s = NULL;
-	vgpu_CUfunction f = (vgpu_CUfunction)(void *)&state;
+	vgpu_CUfunction f = NULL;
+	vgpu_CUmodule mod = NULL;
 	vgpu_CUgraph g = NULL, g2 = NULL;
 	vgpu_CUgraphNode a = NULL, b = NULL, e = NULL, x = NULL, deps[2];
 	vgpu_CUgraphExec ge = NULL, ge2 = NULL, ge3 = NULL, x3 = NULL;
@@ -169,10 +176,14 @@ static void graph_case(void *arg)
 	LOAD(h, cuGraphLaunch);
 	LOAD(h, cuGraphLaunch_ptsz);
 	LOAD(h, cuGraphExecDestroy);
+	LOAD(h, cuModuleLoadData);
+	LOAD(h, cuModuleGetFunction);
 
 	CHECK_EQ_INT(cuGraphCreate(&g, 0), VGPU_CUDA_ERROR_NOT_INITIALIZED, "cuGraphCreate before cuInit");
 	if (!CHECK_EQ_INT(cuInit(0), 0, "cuInit") || !CHECK_EQ_INT(cuDevicePrimaryCtxRetain(&c, 0), 0, "retain") ||
-	    !CHECK_EQ_INT(cuCtxSetCurrent(c), 0, "current") || !CHECK_EQ_INT(cuStreamCreate(&s, 0), 0, "stream"))
+	    !CHECK_EQ_INT(cuCtxSetCurrent(c), 0, "current") || !CHECK_EQ_INT(cuStreamCreate(&s, 0), 0, "stream") ||
+	    !CHECK_EQ_INT(cuModuleLoadData(&mod, SIM_PTX), 0, "load a module") ||
+	    !CHECK_EQ_INT(cuModuleGetFunction(&f, mod, SIM_PTX_KERNEL), 0, "its kernel"))
 		return;
 	CHECK_EQ_INT(cuGraphCreate(NULL, 0), VGPU_CUDA_ERROR_INVALID_VALUE, "cuGraphCreate(NULL)");
 	CHECK_EQ_INT(cuGraphCreate(&g, 1), VGPU_CUDA_ERROR_INVALID_VALUE, "cuGraphCreate with flags");

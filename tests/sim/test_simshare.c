@@ -4,8 +4,10 @@
  * when other processes hold the memory; a process that exits or is SIGKILLed
  * (also in the middle of allocating) gives its memory back and never leaves
  * the state lock held, while one whose main thread called pthread_exit (it
- * shows as a zombie in /proc) keeps it as long as another thread runs; two
- * simulated nodes keep separate state.
+ * shows as a zombie in /proc) keeps it as long as another thread runs; a
+ * process in a pid namespace of its own (its own /proc) keeps its memory
+ * and leaves the host processes' alone; two simulated nodes keep separate
+ * state.
  *
  * Workers are forked processes that load libcuda.so.1, retain the primary
  * context of a GPU and allocate; they talk to the scenario over pipes.
@@ -15,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -24,7 +27,7 @@ struct worker {
 	int from; /* worker -> scenario: one int per result */
 };
 
-enum mode { HOLD, CHURN, MAIN_EXITS };
+enum mode { HOLD, CHURN, MAIN_EXITS, NS_HOLD };
 
 static int hold_fd = -1;
 
@@ -39,10 +42,54 @@ static void *holder(void *arg)
 	_exit(0);
 }
 
+/* NS_HOLD: in the forked worker, enter a new pid and mount namespace (the
+ * worker goes on in its child, pid 1 there, with its own /proc); the first
+ * int on the result pipe is that child's host pid (-errno when unshare
+ * fails). Returns in the child; the unsharing process waits for it and
+ * exits. */
+static void enter_pid_namespace(int from)
+{
+	int gate[2], v;
+	pid_t inner;
+	char c;
+
+	if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    pipe(gate) != 0) {
+		v = -errno;
+		if (write(from, &v, sizeof(v)) != sizeof(v))
+			_exit(3);
+		_exit(0);
+	}
+	inner = fork();
+	if (inner == 0) { /* reports only once its host pid is out */
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+			int rc[2] = { -2, errno };
+
+			if (write(from, rc, sizeof(rc)) != sizeof(rc))
+				_exit(3);
+			_exit(0);
+		}
+		return;
+	}
+	v = (int)inner;
+	if (write(from, &v, sizeof(v)) != sizeof(v) || write(gate[1], "g", 1) != 1)
+		kill(inner, SIGKILL);
+	while (waitpid(inner, NULL, 0) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static unsigned long long used_mib_here(int gpu);
+
 /* Fork a worker on CUDA ordinal gpu that allocates a then b MiB (0: skip),
  * reports both results and then either waits for its end (HOLD), waits
  * for it in a second thread while the main thread calls pthread_exit
- * (MAIN_EXITS), or allocates and frees in a loop until killed (CHURN). */
+ * (MAIN_EXITS), or allocates and frees in a loop until killed (CHURN).
+ * NS_HOLD: HOLD in a pid namespace of its own (enter_pid_namespace), and
+ * after its results it reports what NVML shows it used on gpu (MiB) and
+ * its pid there. */
 static struct worker spawn(int gpu, unsigned long long a, unsigned long long b, enum mode mode)
 {
 	struct worker w = { -1, -1, -1 };
@@ -60,6 +107,8 @@ static struct worker spawn(int gpu, unsigned long long a, unsigned long long b, 
 
 		close(to[1]);
 		close(from[0]);
+		if (mode == NS_HOLD)
+			enter_pid_namespace(from[1]);
 		h = sim_open("libcuda.so.1");
 		LOAD(h, cuInit);
 		LOAD(h, cuDevicePrimaryCtxRetain);
@@ -72,6 +121,12 @@ static struct worker spawn(int gpu, unsigned long long a, unsigned long long b, 
 		}
 		if (write(from[1], rc, sizeof(rc)) != sizeof(rc))
 			_exit(3);
+		if (mode == NS_HOLD) {
+			int seen[2] = { (int)used_mib_here(gpu), (int)getpid() };
+
+			if (write(from[1], seen, sizeof(seen)) != sizeof(seen))
+				_exit(3);
+		}
 		if (mode == MAIN_EXITS) {
 			pthread_t th;
 
@@ -229,6 +284,76 @@ static void sigkill(void *arg)
 	CHECK_EQ_INT(used_mib(&nv, 0), 0, "GPU 0 was never touched");
 }
 
+/* MiB used on gpu as the calling process's NVML sees it. */
+static unsigned long long used_mib_here(int gpu)
+{
+	struct nvml nv;
+
+	nvml_open(&nv);
+	return used_mib(&nv, gpu);
+}
+
+/* Wait for an NS_HOLD worker's unsharing process, which ends once the
+ * worker in the namespace (killed by the caller) is gone. */
+static void reap_ns(struct worker *w)
+{
+	close(w->to);
+	close(w->from);
+	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* GPU 0 of simtest-a (100 MiB per context): a worker in a pid namespace of
+ * its own, with its own /proc (a container started in a job), holds 200
+ * MiB next to a host worker's 300. Neither side's queries free the other's
+ * memory; NVML lists it under its inner pid; killed, exactly its memory
+ * goes. */
+static void pid_namespace(void *arg)
+{
+	struct worker a, n;
+	unsigned int cnt;
+	int rc[2], seen[2], inner = 0;
+	struct nvml nv;
+
+	(void)arg;
+	use_node("simtest-a");
+	nvml_open(&nv);
+	alarm(120); /* a worker lost in its namespace must not hang the reads below */
+	a = spawn(0, 300, 0, HOLD);
+	if (!check(results(&a, rc) == 0 && rc[0] == 0, "the host worker holds 300 MiB (rc %d)", rc[0]))
+		return;
+	n = spawn(0, 200, 0, NS_HOLD);
+	if (read(n.from, &inner, sizeof(inner)) != sizeof(inner) || inner <= 0) {
+		check(1, "# SKIP unshare(CLONE_NEWPID | CLONE_NEWNS): %s", strerror(-inner));
+		finish(&n, SIGKILL);
+		finish(&a, SIGKILL);
+		return;
+	}
+	if (results(&n, rc) != 0 || rc[0] == -2) {
+		check(1, "# SKIP mount proc in a new pid namespace: %s", strerror(rc[1]));
+		kill(inner, SIGKILL);
+		reap_ns(&n);
+		finish(&a, SIGKILL);
+		return;
+	}
+	CHECK_EQ_INT(rc[0], 0, "the namespaced worker allocates 200 MiB");
+	check(read(n.from, seen, sizeof(seen)) == sizeof(seen), "it reports what it sees");
+	CHECK_EQ_INT(seen[1], 1, "it is pid 1 in its namespace");
+	CHECK_EQ_INT(seen[0], 700, "its NVML: both workers' memory (it freed nothing of the host's)");
+	CHECK_EQ_INT(used_mib(&nv, 0), 700, "host NVML: both workers' memory");
+	CHECK_EQ_INT(proc_mib(&nv, 0, a.pid, &cnt), 400, "the host worker is listed with 400 MiB");
+	CHECK_EQ_INT(proc_mib(&nv, 0, 1, &cnt), 300, "the namespaced worker is listed under its inner pid 1");
+	CHECK_EQ_INT(cnt, 2, "two processes");
+	kill(inner, SIGKILL);
+	reap_ns(&n); /* its parent reaps it, then ends */
+	CHECK_EQ_INT(used_mib(&nv, 0), 400, "killed: exactly its memory is back");
+	CHECK_EQ_INT(proc_mib(&nv, 0, 1, &cnt), -1, "it is no longer listed");
+	CHECK_EQ_INT(cnt, 1, "one process");
+	finish(&a, 0);
+	CHECK_EQ_INT(used_mib(&nv, 0), 0, "the host worker exited: nothing used");
+	alarm(0);
+}
+
 /* The state letter of pid in /proc/PID/stat, or 0. */
 static char proc_state(pid_t pid)
 {
@@ -317,6 +442,7 @@ int main(void)
 	sim_run(across_processes, NULL, "processes");
 	sim_run(sigkill, NULL, "SIGKILL");
 	sim_run(main_thread_exits, NULL, "main thread exits");
+	sim_run(pid_namespace, NULL, "pid namespace");
 	sim_run(two_nodes, NULL, "two nodes");
 	return sim_done();
 }

@@ -255,6 +255,29 @@ SAME_OFFSET(vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS, CUDA_GRAPH_INSTANTIATE_PARAMS, h
 SAME_OFFSET(vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS, CUDA_GRAPH_INSTANTIATE_PARAMS, hErrNode_out);
 SAME_OFFSET(vgpu_CUDA_GRAPH_INSTANTIATE_PARAMS, CUDA_GRAPH_INSTANTIATE_PARAMS, result_out);
 
+/* modules and libraries */
+SAME_LAYOUT(vgpu_CUmodule, CUmodule);
+SAME_LAYOUT(vgpu_CUlibrary, CUlibrary);
+SAME_LAYOUT(vgpu_CUjit_option, CUjit_option);
+_Static_assert(SAME_VALUE(VGPU_CU_JIT_MAX_REGISTERS, CU_JIT_MAX_REGISTERS), "jit max registers");
+_Static_assert(SAME_VALUE(VGPU_CU_JIT_NUM_OPTIONS, CU_JIT_NUM_OPTIONS), "jit options");
+SAME_LAYOUT(vgpu_CUlibraryOption, CUlibraryOption);
+_Static_assert(SAME_VALUE(VGPU_CU_LIBRARY_HOST_UNIVERSAL_FUNCTION_AND_DATA_TABLE,
+			  CU_LIBRARY_HOST_UNIVERSAL_FUNCTION_AND_DATA_TABLE), "library option 0");
+_Static_assert(SAME_VALUE(VGPU_CU_LIBRARY_BINARY_IS_PRESERVED, CU_LIBRARY_BINARY_IS_PRESERVED), "preserved");
+_Static_assert(SAME_VALUE(VGPU_CU_LIBRARY_NUM_OPTIONS, CU_LIBRARY_NUM_OPTIONS), "library options");
+SAME_LAYOUT(vgpu_CUfunction_attribute, CUfunction_attribute);
+#define CHECK_FUNC_ATTR(n) _Static_assert(SAME_VALUE(VGPU_CU_FUNC_ATTRIBUTE_##n, CU_FUNC_ATTRIBUTE_##n), #n)
+CHECK_FUNC_ATTR(MAX_THREADS_PER_BLOCK);
+CHECK_FUNC_ATTR(SHARED_SIZE_BYTES);
+CHECK_FUNC_ATTR(CONST_SIZE_BYTES);
+CHECK_FUNC_ATTR(LOCAL_SIZE_BYTES);
+CHECK_FUNC_ATTR(NUM_REGS);
+CHECK_FUNC_ATTR(PTX_VERSION);
+CHECK_FUNC_ATTR(BINARY_VERSION);
+CHECK_FUNC_ATTR(MAX);
+#undef CHECK_FUNC_ATTR
+
 /* ---- every entry point: our type == PFN_<base>_v<version><suffix>, and
  * cuda.h declares the exported symbol with that type. ------------------- */
 #define CHECK_ENTRY(sym, base, ver, pt, params)                              \
