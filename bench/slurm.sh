@@ -1,11 +1,13 @@
 #!/bin/bash
-# bench/slurm.sh - what the Slurm plugins cost a job: two devclusters side by
-# side (1 node, 4 simulated H100, 64 CPUs each), one plain, one with the SPANK
-# plugin, the cli_filter and job_submit/vgpu (`up --spank --cli-filter
-# --job-submit`), measured in alternation (`make bench` calls it from the
+# bench/slurm.sh - what the Slurm plugins cost a job: three devclusters side
+# by side (1 node, 4 simulated H100, 64 CPUs each), one plain, two with the
+# SPANK plugin, job_submit/vgpu and a cli_filter: the C plugin
+# cli_filter_vgpu.so (`up --spank --cli-filter=c --job-submit`, the
+# recommended set-up) and cli_filter/lua with etc/cli_filter.lua
+# (`--cli-filter`), measured in alternation (`make bench` calls it from the
 # build directory; needs root and Slurm's daemons like tests/e2e/):
 #   - `srun -n1 --gres=shard:10 true` latency, BENCH_SRUN runs (default 30):
-#     median and p90; on the plugin cluster also `--gres=vgpu:mem=8G`
+#     median and p90; on the plugin clusters also `--gres=vgpu:mem=8G`
 #     (the cli_filter's translation);
 #   - sbatch throughput: BENCH_SBATCH (default 100) `sbatch --wrap true`
 #     submitted back to back, jobs per second until all have completed;
@@ -28,16 +30,18 @@ skip() {
 for c in slurmctld slurmd srun sbatch squeue scontrol; do
 	command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (Debian: slurmctld slurmd slurm-client)"
 done
-[ -e "$b/plugins/spank/.libs/vgpu_spank.so" ] && [ -e "$b/plugins/job_submit/.libs/job_submit_vgpu.so" ] ||
+[ -e "$b/plugins/spank/.libs/vgpu_spank.so" ] && [ -e "$b/plugins/job_submit/.libs/job_submit_vgpu.so" ] &&
+	[ -e "$b/plugins/cli_filter/.libs/cli_filter_vgpu.so" ] ||
 	skip "the plugins are not built in $b (libslurm-dev?)"
 auth=munge
 command -v munged >/dev/null 2>&1 || auth=none
 
-plain=bench-plain-$$ vg=bench-vgpu-$$
+plain=bench-plain-$$ vg=bench-vgpu-$$ lua=bench-lua-$$
 tmp=$(mktemp -d)
 cleanup() {
 	"$dc" down --name "$plain" >/dev/null 2>&1
 	"$dc" down --name "$vg" >/dev/null 2>&1
+	"$dc" down --name "$lua" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -52,9 +56,11 @@ up() { # NAME OPTIONS...
 	}
 }
 up "$plain"
-up "$vg" --spank --cli-filter --job-submit
+up "$vg" --spank --cli-filter=c --job-submit
+up "$lua" --spank --cli-filter --job-submit
 env_plain=$("$dc" env --name "$plain")
 env_vg=$("$dc" env --name "$vg")
+env_lua=$("$dc" env --name "$lua")
 cd "$tmp" || exit 1
 
 now() { date +%s%N; }
@@ -99,17 +105,23 @@ for _ in 1 2; do
 	lat "$tmp/warm" "$env_plain" shard:10
 	lat "$tmp/warm" "$env_vg" shard:10
 	lat "$tmp/warm" "$env_vg" vgpu:mem=8G
+	lat "$tmp/warm" "$env_lua" shard:10
+	lat "$tmp/warm" "$env_lua" vgpu:mem=8G
 done
 for _ in $(seq "$nsrun"); do
 	lat "$tmp/l-plain" "$env_plain" shard:10
 	lat "$tmp/l-vg" "$env_vg" shard:10
 	lat "$tmp/l-vgm" "$env_vg" vgpu:mem=8G
+	lat "$tmp/l-lua" "$env_lua" shard:10
+	lat "$tmp/l-luam" "$env_lua" vgpu:mem=8G
 	lat "$tmp/l-pex" "$env_plain" "shard:$shards" --export=ALL,VGPU_REQUEST=mem=8G
 done
 for _ in $(seq "$rounds"); do
 	thr "$env_plain" shard:10 >>"$tmp/t-plain" || exit 1
 	thr "$env_vg" shard:10 >>"$tmp/t-vg" || exit 1
 	thr "$env_vg" vgpu:mem=8G >>"$tmp/t-vgm" || exit 1
+	thr "$env_lua" shard:10 >>"$tmp/t-lua" || exit 1
+	thr "$env_lua" vgpu:mem=8G >>"$tmp/t-luam" || exit 1
 	thr "$env_plain" "shard:$shards" --export=ALL,VGPU_REQUEST=mem=8G >>"$tmp/t-pex" || exit 1
 done
 
@@ -121,28 +133,29 @@ pct() {
 best() { sort -k2 -n "$1" | head -1; }
 
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1); Slurm $( (eval "$env_plain" && srun --version) | cut -d' ' -f2)"
-echo "clusters: 1 node, 4 x h100 (100 shards each), 64 CPUs; auth $auth; plugins: --spank --cli-filter --job-submit"
+echo "clusters: 1 node, 4 x h100 (100 shards each), 64 CPUs; auth $auth; plugins: --spank --job-submit and"
+echo "  'plugins': --cli-filter=c (cli_filter_vgpu.so), 'plugins (lua)': --cli-filter (cli_filter/lua)"
 echo "vgpu:mem=8G is shard:$shards; 'plain, shard:$shards + export' is --gres=shard:$shards --export=ALL,VGPU_REQUEST=mem=8G"
 echo "on the plain cluster: the cli_filter's old --export carrier, typed by hand (a control: Slurm's own cost of it)"
 echo
 echo "srun -n1 true latency, $nsrun runs each (ms)"
-printf '  %-32s %8s %8s %12s\n' "" median p90 "ratio (med)"
+printf '  %-36s %8s %8s %12s\n' "" median p90 "ratio (med)"
 m0=$(pct "$tmp/l-plain" 50)
 for k in plain:"plain, --gres=shard:10" vg:"plugins, --gres=shard:10" vgm:"plugins, --gres=vgpu:mem=8G" \
-	pex:"plain, shard:$shards + export"; do
+	lua:"plugins (lua), --gres=shard:10" luam:"plugins (lua), --gres=vgpu:mem=8G" pex:"plain, shard:$shards + export"; do
 	f=$tmp/l-${k%%:*}
 	awk -v n="${k#*:}" -v m="$(pct "$f" 50)" -v p="$(pct "$f" 90)" -v z="$m0" \
-		'BEGIN { printf "  %-32s %8.1f %8.1f %11.2fx\n", n, m, p, m / z }'
+		'BEGIN { printf "  %-36s %8.1f %8.1f %11.2fx\n", n, m, p, m / z }'
 done
 echo
 echo "sbatch throughput, $nbatch x 'sbatch --wrap true', best of $rounds (all submitted, then all completed)"
-printf '  %-32s %9s %9s %8s %8s\n' "" "submit s" "total s" "jobs/s" ratio
+printf '  %-36s %9s %9s %8s %8s\n' "" "submit s" "total s" "jobs/s" ratio
 read -r _ c0 <<<"$(best "$tmp/t-plain")"
 for k in plain:"plain, --gres=shard:10" vg:"plugins, --gres=shard:10" vgm:"plugins, --gres=vgpu:mem=8G" \
-	pex:"plain, shard:$shards + export"; do
+	lua:"plugins (lua), --gres=shard:10" luam:"plugins (lua), --gres=vgpu:mem=8G" pex:"plain, shard:$shards + export"; do
 	read -r s c <<<"$(best "$tmp/t-${k%%:*}")"
 	awk -v n="${k#*:}" -v s="$s" -v c="$c" -v z="$c0" -v j="$nbatch" \
-		'BEGIN { printf "  %-32s %9.2f %9.2f %8.1f %7.2fx\n", n, s, c, j / c, z / c }'
+		'BEGIN { printf "  %-36s %9.2f %9.2f %8.1f %7.2fx\n", n, s, c, j / c, z / c }'
 done
 echo
 echo "targets: latency <= 1.10x, throughput >= 0.90x (plugins / plain); ratios against 'plain, --gres=shard:10'"

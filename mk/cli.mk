@@ -45,3 +45,18 @@ EXTRA_DIST += tests/gpu/0010-discover.sh tests/gpu/0020-shim.sh tests/gpu/README
 check_PROGRAMS += tests/gpu/gpuspin
 tests_gpu_gpuspin_SOURCES = tests/gpu/gpuspin.c
 tests_gpu_gpuspin_LDADD = -ldl
+
+## The cli_filter's admission (Slurm-free): what etc/cli_filter.lua and the
+## C plugin cli_filter_vgpu.so do to a client's options; unit tests and the
+## replay of its fuzz corpus.
+libvgpucore_la_SOURCES += \
+	src/lib/vgpu_clifilter.c \
+	src/lib/vgpu_clifilter.h
+check_PROGRAMS += tests/unit/test_clifilter tests/fuzz/replay_clifilter
+TESTS += tests/unit/test_clifilter tests/fuzz/replay_clifilter
+tests_unit_test_clifilter_SOURCES = tests/unit/test_clifilter.c tests/unit/vgpu_test.h
+tests_unit_test_clifilter_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_clifilter_LDADD = $(UNIT_LDADD)
+tests_fuzz_replay_clifilter_SOURCES = tests/fuzz/fuzz_clifilter.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_clifilter_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"clifilter"'
+tests_fuzz_replay_clifilter_LDADD = libvgpucore.la

@@ -45,6 +45,22 @@ EXTRA_plugins_job_submit_job_submit_vgpu_la_DEPENDENCIES = $(srcdir)/plugins/job
 endif
 EXTRA_DIST += plugins/job_submit/job_submit_vgpu.map
 
+## cli_filter_vgpu.so (plugins/cli_filter): etc/cli_filter.lua's admission in C
+## (CliFilterPlugins=vgpu), without cli_filter/lua's start-up (liblua, the
+## serializer plugins). Slurm's option accessors and slurm_xfree are looked up
+## with dlsym in init(), so the module has no undefined Slurm symbols (-z now).
+## The rules themselves are src/lib/vgpu_clifilter.c, in the core library.
+if HAVE_SLURM_H
+pkglib_LTLIBRARIES += plugins/cli_filter/cli_filter_vgpu.la
+plugins_cli_filter_cli_filter_vgpu_la_SOURCES = \
+	plugins/cli_filter/cli_filter_vgpu.c
+plugins_cli_filter_cli_filter_vgpu_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-Wl,-z,now -Wl,--version-script=$(srcdir)/plugins/cli_filter/cli_filter_vgpu.map
+plugins_cli_filter_cli_filter_vgpu_la_LIBADD = libvgpucore.la -ldl
+EXTRA_plugins_cli_filter_cli_filter_vgpu_la_DEPENDENCIES = $(srcdir)/plugins/cli_filter/cli_filter_vgpu.map
+endif
+EXTRA_DIST += plugins/cli_filter/cli_filter_vgpu.map
+
 ## Unit tests of the admission checks, and the replay of their fuzz corpus.
 check_PROGRAMS += tests/unit/test_jobsubmit tests/fuzz/replay_admit
 TESTS += tests/unit/test_jobsubmit tests/fuzz/replay_admit
@@ -93,6 +109,7 @@ PLUGIN_E2E_TESTS = \
 	tests/e2e/0200-spank-launch.sh \
 	tests/e2e/0205-request-slurm.sh \
 	tests/e2e/0210-vgpu-admission.sh \
+	tests/e2e/0215-cli-filter-c.sh \
 	tests/e2e/0220-job-submit.sh \
 	tests/e2e/0250-whole-after-slices.sh \
 	tests/e2e/0260-job-ledger.sh \

@@ -19,7 +19,7 @@ EXTRA_DIST += tests/fuzz/corpus tests/sh/tap.sh
 ## libFuzzer builds (configure CC=clang --enable-fuzzing; tools/fuzz.sh does
 ## it): one binary per parser under fuzz/, linked with -fsanitize=fuzzer.
 if FUZZING
-FUZZ_BINS = fuzz/request fuzz/conf fuzz/inventory fuzz/admit fuzz/spankgpu
+FUZZ_BINS = fuzz/request fuzz/conf fuzz/inventory fuzz/admit fuzz/spankgpu fuzz/clifilter
 noinst_PROGRAMS += $(FUZZ_BINS)
 fuzz_request_SOURCES = tests/fuzz/fuzz_request.c
 fuzz_request_LDADD = libvgpucore.la
@@ -33,6 +33,9 @@ fuzz_inventory_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_admit_SOURCES = tests/fuzz/fuzz_admit.c
 fuzz_admit_LDADD = libvgpucore.la
 fuzz_admit_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_clifilter_SOURCES = tests/fuzz/fuzz_clifilter.c
+fuzz_clifilter_LDADD = libvgpucore.la
+fuzz_clifilter_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 fuzz_spankgpu_SOURCES = tests/fuzz/fuzz_spankgpu.c plugins/spank/spank_gpu.c plugins/spank/spank_gpu.h
 fuzz_spankgpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank
 fuzz_spankgpu_LDADD = libvgpucore.la -ldl

@@ -83,9 +83,9 @@ grep -v -E 'File=/dev/nvidia[2-7]$' generated.txt | sed 's|File=/dev/nvidia1$|& 
 
 say "2. A Slurm cluster of simulated GPU nodes, with slurm-vgpu's plugins"
 note "Debian's slurmctld and slurmd (Slurm 22.05) on this machine, 2 nodes x 2 simulated H100 (doc/devcluster.md)" \
-	"--spank       the SPANK plugin starts the enforcement shim in every step that holds a slice" \
-	"--cli-filter  --gres=vgpu:REQUEST is checked and becomes --gres=shard:N in srun/sbatch/salloc" \
-	"--job-submit  job_submit/vgpu checks in slurmctld what reaches it"
+	"--spank         the SPANK plugin starts the enforcement shim in every step that holds a slice" \
+	"--cli-filter=c  cli_filter_vgpu.so: --gres=vgpu:REQUEST is checked and becomes --gres=shard:N in srun/sbatch/salloc" \
+	"--job-submit    job_submit/vgpu checks in slurmctld what reaches it"
 cluster_up=
 srun_pid=
 cleanup() {
@@ -108,7 +108,7 @@ if [ -d "${VGPU_DEVCLUSTER_BASE:-/tmp/vgpu-devcluster-$(id -u)}/demo" ]; then
 	vgpu-devcluster down --name demo >/dev/null 2>&1 || die "cannot stop the earlier cluster: vgpu-devcluster down --name demo"
 fi
 cluster_up=1
-(cd "$top" && x 'tools/vgpu-devcluster up --name demo --builddir build/demo --nodes 2 --gpus 2 --spank --cli-filter --job-submit') ||
+(cd "$top" && x 'tools/vgpu-devcluster up --name demo --builddir build/demo --nodes 2 --gpus 2 --spank --cli-filter=c --job-submit') ||
 	die "vgpu-devcluster up failed (its message above)"
 x 'eval "$(vgpu-devcluster env --name demo)"'
 x 'export VGPU_CONF=$VGPU_DEVCLUSTER_DIR/etc/vgpu.conf     # the vgpu.conf of the cluster, for vgpu show'
