@@ -6,7 +6,8 @@
 # recommended set-up) and cli_filter/lua with etc/cli_filter.lua
 # (`--cli-filter`), measured in alternation (`make bench` calls it from the
 # build directory; needs root and Slurm's daemons like tests/e2e/):
-#   - `srun -n1 --gres=shard:10 true` latency, BENCH_SRUN runs (default 30):
+#   - `srun -n1 --gres=shard:10 true` latency, BENCH_SRUN runs (default 60,
+#     the order of the cases rotated every round):
 #     median and p90; on the plugin clusters also `--gres=vgpu:mem=8G`
 #     (the cli_filter's translation);
 #   - sbatch throughput: BENCH_SBATCH (default 100) `sbatch --wrap true`
@@ -18,7 +19,7 @@ set -u
 b=$(cd "${VGPU_BUILDDIR:-.}" && pwd)
 src=${VGPU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 dc=$src/tools/vgpu-devcluster
-nsrun=${BENCH_SRUN:-30}
+nsrun=${BENCH_SRUN:-60}
 nbatch=${BENCH_SBATCH:-100}
 rounds=${BENCH_ROUNDS:-2}
 
@@ -108,13 +109,23 @@ for _ in 1 2; do
 	lat "$tmp/warm" "$env_lua" shard:10
 	lat "$tmp/warm" "$env_lua" vgpu:mem=8G
 done
-for _ in $(seq "$nsrun"); do
-	lat "$tmp/l-plain" "$env_plain" shard:10
-	lat "$tmp/l-vg" "$env_vg" shard:10
-	lat "$tmp/l-vgm" "$env_vg" vgpu:mem=8G
-	lat "$tmp/l-lua" "$env_lua" shard:10
-	lat "$tmp/l-luam" "$env_lua" vgpu:mem=8G
-	lat "$tmp/l-pex" "$env_plain" "shard:$shards" --export=ALL,VGPU_REQUEST=mem=8G
+# One run of each per round, the order rotated every round (a fixed order
+# gives each position the same neighbour: a systematic bias of a few %).
+cases=(plain vg vgm lua luam pex)
+one() {
+	case $1 in
+	plain) lat "$tmp/l-plain" "$env_plain" shard:10 ;;
+	vg) lat "$tmp/l-vg" "$env_vg" shard:10 ;;
+	vgm) lat "$tmp/l-vgm" "$env_vg" vgpu:mem=8G ;;
+	lua) lat "$tmp/l-lua" "$env_lua" shard:10 ;;
+	luam) lat "$tmp/l-luam" "$env_lua" vgpu:mem=8G ;;
+	pex) lat "$tmp/l-pex" "$env_plain" "shard:$shards" --export=ALL,VGPU_REQUEST=mem=8G ;;
+	esac
+}
+for r in $(seq "$nsrun"); do
+	for k in 0 1 2 3 4 5; do
+		one "${cases[(r + k) % 6]}"
+	done
 done
 for _ in $(seq "$rounds"); do
 	thr "$env_plain" shard:10 >>"$tmp/t-plain" || exit 1
