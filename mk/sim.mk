@@ -141,11 +141,23 @@ tests_fuzz_replay_simnode_SOURCES = tests/fuzz/fuzz_simnode.c $(FUZZ_REPLAY_SRC)
 tests_fuzz_replay_simnode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim -DVGPU_FUZZ_CORPUS='"simnode"'
 tests_fuzz_replay_simnode_CFLAGS = $(AM_CFLAGS)
 tests_fuzz_replay_simnode_LDADD = sim/libvgpusim.la
-SIM_FUZZ_BINS = fuzz/simnode
+SIM_FUZZ_BINS = fuzz/simnode fuzz/cuimage
 if FUZZING
-noinst_PROGRAMS += fuzz/simnode
+noinst_PROGRAMS += fuzz/simnode fuzz/cuimage
 fuzz_simnode_SOURCES = tests/fuzz/fuzz_simnode.c
 fuzz_simnode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim
 fuzz_simnode_LDADD = sim/libvgpusim.la
 fuzz_simnode_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_cuimage_SOURCES = tests/fuzz/fuzz_cuimage.c src/lib/vgpu_cuimage.c
+fuzz_cuimage_CFLAGS = $(AM_CFLAGS)
+fuzz_cuimage_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 endif
+
+## The module image reader (PTX, cubin, fatbin) parses what user programs
+## load, in the shim: its fuzz target and the replay of its seed corpus.
+check_PROGRAMS += tests/fuzz/replay_cuimage
+TESTS += tests/fuzz/replay_cuimage
+tests_fuzz_replay_cuimage_SOURCES = tests/fuzz/fuzz_cuimage.c src/lib/vgpu_cuimage.c src/lib/vgpu_cuimage.h \
+	$(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_cuimage_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"cuimage"'
+tests_fuzz_replay_cuimage_CFLAGS = $(AM_CFLAGS)
