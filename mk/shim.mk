@@ -141,7 +141,7 @@ EXTRA_tests_shim_test_shim_sm_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
 check_PROGRAMS += tests/shim/test_shim_extra
 TESTS += tests/shim/test_shim_extra
-tests_shim_test_shim_extra_SOURCES = tests/shim/test_shim_extra.c tests/shim/shimtest.h
+tests_shim_test_shim_extra_SOURCES = tests/shim/test_shim_extra.c tests/shim/shimtest.h tests/shim/childrun.h
 tests_shim_test_shim_extra_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_extra_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_extra_DEPENDENCIES = $(SHIM_TEST_DEPS)
@@ -156,7 +156,7 @@ EXTRA_tests_shim_test_shim_graph_DEPENDENCIES = $(SHIM_TEST_DEPS)
 ## Module memory charged to the slice (cuModuleLoadData, cuLibraryLoadData, ...).
 check_PROGRAMS += tests/shim/test_shim_module
 TESTS += tests/shim/test_shim_module
-tests_shim_test_shim_module_SOURCES = tests/shim/test_shim_module.c tests/shim/shimtest.h tests/sim/simptx.h
+tests_shim_test_shim_module_SOURCES = tests/shim/test_shim_module.c tests/shim/shimtest.h tests/shim/childrun.h tests/sim/simptx.h
 tests_shim_test_shim_module_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/sim
 tests_shim_test_shim_module_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_module_DEPENDENCIES = $(SHIM_TEST_DEPS)

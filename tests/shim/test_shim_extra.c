@@ -23,6 +23,7 @@
 #include <inttypes.h>
 
 #include "vgpu_cuda_abi.h"
+#include "childrun.h"
 
 #define F_U8 0x01
 #define F_FLOAT 0x20
@@ -173,95 +174,6 @@ static int child(int argc, char **argv)
 
 /* ---- the scenarios ---------------------------------------------------------- */
 
-struct run {
-	pid_t pid;
-	FILE *out;
-	int to;
-};
-
-static void run_start(struct run *r, const struct scen *s, int shim, const char *const *ops)
-{
-	int o[2], in[2];
-	const char *args[64];
-	int n = 0;
-
-	if (pipe(o) != 0 || pipe(in) != 0)
-		exit(99);
-	fflush(stdout);
-	r->pid = fork();
-	if (r->pid == 0) {
-		close(o[0]);
-		close(in[1]);
-		dup2(o[1], 1);
-		dup2(in[0], 0);
-		probe_env(s, shim, NULL);
-		args[n++] = "test_shim_extra";
-		args[n++] = "child";
-		while (*ops && n < 63)
-			args[n++] = *ops++;
-		args[n] = NULL;
-		execv("/proc/self/exe", (char *const *)args);
-		_exit(127);
-	}
-	close(o[1]);
-	close(in[0]);
-	r->out = fdopen(o[0], "r");
-	r->to = in[1];
-}
-
-/* The next line of the child ("op NAME RC" or "cp RC FREE"); "" at the end. */
-static const char *run_line(struct run *r)
-{
-	static char buf[256];
-
-	if (!fgets(buf, sizeof(buf), r->out))
-		return "";
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
-/* Read op lines up to the next checkpoint: each op's rc into rcs (in
- * order, up to max), the checkpoint's free memory into *free. Returns the
- * number of ops, or -1 when the child ended first. */
-static int run_to_cp(struct run *r, int *rcs, int max, uint64_t *free_out)
-{
-	int n = 0;
-
-	for (;;) {
-		const char *l = run_line(r);
-		char name[16];
-		unsigned long long fr;
-		int rc;
-
-		if (!*l)
-			return -1;
-		if (sscanf(l, "cp %d %llu", &rc, &fr) == 2) {
-			*free_out = rc == 0 ? fr : UINT64_MAX;
-			return n;
-		}
-		if (sscanf(l, "op %15s %d", name, &rc) == 2 && n < max)
-			rcs[n++] = rc;
-	}
-}
-
-static void run_go(struct run *r)
-{
-	if (write(r->to, "g", 1) != 1)
-		exit(99);
-}
-
-static int run_end(struct run *r)
-{
-	int status = 0;
-
-	close(r->to);
-	while (*run_line(r))
-		;
-	fclose(r->out);
-	waitpid(r->pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 /* What the child holds on GPU 0 physically (simulator's NVML, no shim). */
 static uint64_t held(const struct scen *s, const struct run *r)
 {
@@ -288,7 +200,7 @@ static void scenario(const char *name, uint64_t slice, const char *const *ops, c
 	scen_init(&s, "sim/nodes/a100x2.json", name);
 	scen_gpu(&s, 0, slice, gpu_ctx(&s, 0));
 	scen_write(&s);
-	run_start(&r, &s, !control, ops);
+	run_start(&r, &s, !control, "test_shim_extra", ops);
 	for (int i = 0; i < ncps; i++) {
 		int rcs[8] = { 0 }, nops;
 		uint64_t fr = 0, phys;

@@ -25,6 +25,7 @@
 
 #include "vgpu_cuda_abi.h"
 #include "../sim/simptx.h"
+#include "childrun.h"
 
 /* ---- the child ------------------------------------------------------------ */
 
@@ -122,88 +123,6 @@ static int child(int argc, char **argv)
 
 /* ---- the scenarios ---------------------------------------------------------- */
 
-struct run {
-	pid_t pid;
-	FILE *out;
-	int to;
-};
-
-static void run_start(struct run *r, const struct scen *s, int shim, const char *const *ops)
-{
-	int o[2], in[2];
-	const char *args[64];
-	int n = 0;
-
-	if (pipe(o) != 0 || pipe(in) != 0)
-		exit(99);
-	fflush(stdout);
-	r->pid = fork();
-	if (r->pid == 0) {
-		close(o[0]);
-		close(in[1]);
-		dup2(o[1], 1);
-		dup2(in[0], 0);
-		probe_env(s, shim, NULL);
-		args[n++] = "test_shim_module";
-		args[n++] = "child";
-		while (*ops && n < 63)
-			args[n++] = *ops++;
-		args[n] = NULL;
-		execv("/proc/self/exe", (char *const *)args);
-		_exit(127);
-	}
-	close(o[1]);
-	close(in[0]);
-	r->out = fdopen(o[0], "r");
-	r->to = in[1];
-}
-
-/* The child's next line; "" at its end. */
-static const char *run_line(struct run *r, char *buf, size_t len)
-{
-	if (!fgets(buf, (int)len, r->out))
-		return "";
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
-/* Up to the next checkpoint: the ops' results in rcs (at most max), the
- * slice's free memory in *free_out. The number of ops, or -1 at the end. */
-static int run_to_cp(struct run *r, int *rcs, int max, uint64_t *free_out)
-{
-	char buf[256];
-	int n = 0;
-
-	for (;;) {
-		const char *l = run_line(r, buf, sizeof(buf));
-		char name[300];
-		unsigned long long fr;
-		int rc;
-
-		if (!*l)
-			return -1;
-		if (sscanf(l, "cp %d %llu", &rc, &fr) == 2) {
-			*free_out = rc == 0 ? fr : UINT64_MAX;
-			return n;
-		}
-		if (sscanf(l, "op %299s %d", name, &rc) == 2 && n < max)
-			rcs[n++] = rc;
-	}
-}
-
-static int run_end(struct run *r)
-{
-	char buf[256];
-	int status = 0;
-
-	close(r->to);
-	while (*run_line(r, buf, sizeof(buf)))
-		;
-	fclose(r->out);
-	waitpid(r->pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 /* One checkpoint: the ops' results, then the physical use above the
  * context (MiB) with the shim and without it (the control). */
 struct expect {
@@ -224,7 +143,7 @@ static void scenario(const char *name, uint64_t slice_extra, const char *const *
 	scen_init(&s, "sim/nodes/a100x2.json", name);
 	scen_gpu(&s, 0, gpu_ctx(&s, 0) + slice_extra, gpu_ctx(&s, 0));
 	scen_write(&s);
-	run_start(&r, &s, !control, ops);
+	run_start(&r, &s, !control, "test_shim_module", ops);
 	for (int i = 0; i < ncps; i++) {
 		int rcs[6] = { 0 }, nops;
 		uint64_t fr = 0, want = (control ? cps[i].control_mib : cps[i].mib) * MIB;
@@ -251,8 +170,7 @@ static void scenario(const char *name, uint64_t slice_extra, const char *const *
 				CHECK_U64((free0 - fr) / MIB, want / MIB, w2);
 			}
 		}
-		if (write(r.to, "g", 1) != 1)
-			exit(99);
+		run_go(&r);
 	}
 	check(run_end(&r) == 0, "%s: the child ran to the end", name);
 	scen_free(&s);
