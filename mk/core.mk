@@ -17,7 +17,9 @@ libvgpucore_la_SOURCES = \
 	src/lib/vgpu_account.c \
 	src/lib/vgpu_account.h \
 	src/lib/vgpu_proc.c \
-	src/lib/vgpu_proc.h
+	src/lib/vgpu_proc.h \
+	src/lib/vgpu_slurmcheck.c \
+	src/lib/vgpu_slurmcheck.h
 # No json-c here: the plugins and vgpu_lua.so (loaded into every Slurm
 # client) link this library whole. JSON lives in libvgpujson.la.
 libvgpucore_la_CFLAGS = $(AM_CFLAGS)
@@ -82,3 +84,27 @@ TESTS += tests/unit/test_proc
 tests_unit_test_proc_SOURCES = tests/unit/test_proc.c tests/unit/vgpu_test.h
 tests_unit_test_proc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_proc_LDADD = $(UNIT_LDADD) $(PTHREAD_LIBS)
+
+## The checks of the Slurm slurm-vgpu runs under (plugin release,
+## MULTIPLE_SHARING_GRES_PJ, a slice step's GPUs): unit tests, which also
+## load the built cli_filter/job_submit plugins into a stand-in for another
+## Slurm release (the program exports slurm_api_version and friends:
+## --export-dynamic), and the replay of the fuzz corpus.
+check_PROGRAMS += tests/unit/test_slurmcheck tests/fuzz/replay_slurmcheck
+TESTS += tests/unit/test_slurmcheck tests/fuzz/replay_slurmcheck
+tests_unit_test_slurmcheck_SOURCES = tests/unit/test_slurmcheck.c tests/unit/vgpu_test.h
+tests_unit_test_slurmcheck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slurmcheck_LDFLAGS = $(AM_LDFLAGS) -Wl,--export-dynamic
+tests_unit_test_slurmcheck_LDADD = $(UNIT_LDADD) -ldl
+tests_fuzz_replay_slurmcheck_SOURCES = tests/fuzz/fuzz_slurmcheck.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_slurmcheck_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"slurmcheck"'
+tests_fuzz_replay_slurmcheck_LDADD = libvgpucore.la
+## Its libFuzzer binary; mk/tests.mk's print-fuzz-bins must list
+## $(CORE_FUZZ_BINS) for tools/fuzz.sh to run it.
+CORE_FUZZ_BINS = fuzz/slurmcheck
+if FUZZING
+noinst_PROGRAMS += $(CORE_FUZZ_BINS)
+fuzz_slurmcheck_SOURCES = tests/fuzz/fuzz_slurmcheck.c
+fuzz_slurmcheck_LDADD = libvgpucore.la
+fuzz_slurmcheck_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+endif

@@ -6,7 +6,7 @@
 ## tear it down in a trap, and skip when not root or when Slurm's daemons
 ## are not installed. tests/e2e/gpuinfo is the program they run as a job.
 
-EXTRA_DIST += tools/vgpu-devcluster tests/e2e/lib.sh
+EXTRA_DIST += tools/vgpu-devcluster tools/vgpu-chroot tests/e2e/lib.sh
 # `make bench` (mk/shim.mk) runs it: srun latency and sbatch throughput of a
 # devcluster without and with the plugins.
 EXTRA_DIST += bench/slurm.sh
@@ -17,6 +17,7 @@ tests_e2e_gpuinfo_SOURCES = tests/e2e/gpuinfo.c
 
 E2E_TESTS = \
 	tests/e2e/0010-devcluster.sh \
+	tests/e2e/0015-devcluster-release.sh \
 	tests/e2e/0020-shard-fill.sh \
 	tests/e2e/0030-gpu-vs-shard.sh \
 	tests/e2e/0040-step-env.sh \
@@ -25,3 +26,13 @@ E2E_TESTS = \
 	tests/e2e/0240-slurmd-restart.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
+
+# The plugins against the Slurm release they run under: 0290
+# SelectTypeParameters=MULTIPLE_SHARING_GRES_PJ (23.11+; skipped before),
+# 0295 plugins built for another release (skipped unless
+# VGPU_OTHER_RELEASE_BUILD names a build against another release's headers).
+RELEASE_E2E_TESTS = \
+	tests/e2e/0290-multi-sharing.sh \
+	tests/e2e/0295-other-release.sh
+TESTS += $(RELEASE_E2E_TESTS)
+EXTRA_DIST += $(RELEASE_E2E_TESTS)

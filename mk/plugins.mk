@@ -112,6 +112,7 @@ PLUGIN_E2E_TESTS = \
 	tests/e2e/0215-cli-filter-c.sh \
 	tests/e2e/0220-job-submit.sh \
 	tests/e2e/0250-whole-after-slices.sh \
+	tests/e2e/0251-whole-waits.sh \
 	tests/e2e/0260-job-ledger.sh \
 	tests/e2e/0265-multinode-ledger.sh \
 	tests/e2e/0270-type-placement.sh \

@@ -105,7 +105,7 @@ vgpu_CUresult vgpu_simcu_enqueue(vgpu_CUstream s, uint64_t units)
 	st = state_of(c);
 	if (!st)
 		return VGPU_CUDA_ERROR_UNKNOWN;
-	for (int tries = 0;; tries++) {
+	for (;;) {
 		pthread_mutex_lock(&exec_lock);
 		now = mono_ns();
 		while (q->count && q->end[q->head] <= now) { /* retire what is done */

@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #define STATE_MAGIC 0x5354534d49535056ull /* "VPSIMSTS" little-endian */
-#define STATE_LAYOUT 3 /* 3: liveness by record locks */
+#define STATE_LAYOUT 4 /* 3: liveness by record locks; 4: groups and high-water marks */
 
 struct proc_rec {
 	int32_t pid; /* 0: free; else the owner's pid in its own pid namespace (display only) */
 	uint32_t contexts;
+	uint32_t group; /* its process's VGPU_SIM_GROUP (high-water marks) */
+	uint32_t pad;
 	uint64_t start_time; /* display only */
 	uint64_t bytes;
 	uint64_t sm_ns; /* SM time of the work it has queued (full-GPU ns) */
@@ -40,6 +42,8 @@ struct state_file {
 	pthread_mutex_t lock;
 	uint64_t busy_until; /* CLOCK_MONOTONIC ns at which the queued work ends */
 	uint64_t busy_total; /* SM ns of all work ever queued */
+	uint64_t peak_used; /* the most the GPU's used memory ever was */
+	uint64_t peak_group[VGPU_SIM_GROUPS]; /* the most each group's records held at once */
 	struct proc_rec procs[VGPU_SIM_MAX_PROCS];
 };
 
@@ -53,6 +57,7 @@ struct vgpu_sim_state {
 	pid_t pid;          /* getpid() when fd was opened: a change means fork */
 	uint64_t start_time;
 	int slot;           /* this handle's record, or -1 */
+	uint32_t group;     /* VGPU_SIM_GROUP when the handle was opened */
 };
 
 /* Lock the table. A previous owner that died is recovered from: every
@@ -138,6 +143,40 @@ static uint64_t used_bytes(const struct state_file *f)
 	return used;
 }
 
+/* Raise the high-water marks after a charge to a record of group g: the
+ * GPU's used memory and group g's total only grow by charges, so checking
+ * after each one (under the table's lock) sees every peak. */
+static void update_peaks(struct state_file *f, uint32_t g)
+{
+	uint64_t used = 0, in_g = 0;
+
+	for (int i = 0; i < VGPU_SIM_MAX_PROCS; i++) {
+		if (f->procs[i].pid == 0)
+			continue;
+		used += f->procs[i].bytes;
+		if (f->procs[i].group == g)
+			in_g += f->procs[i].bytes;
+	}
+	if (used > f->peak_used)
+		f->peak_used = used;
+	if (g < VGPU_SIM_GROUPS && in_g > f->peak_group[g])
+		f->peak_group[g] = in_g;
+}
+
+/* VGPU_SIM_GROUP: a number below VGPU_SIM_GROUPS; anything else is 0. */
+static uint32_t env_group(void)
+{
+	const char *v = getenv("VGPU_SIM_GROUP");
+	char *end;
+	unsigned long g;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	g = strtoul(v, &end, 10);
+	return errno == 0 && *end == '\0' && v[0] >= '0' && v[0] <= '9' && g < VGPU_SIM_GROUPS ? (uint32_t)g : 0;
+}
+
 /* This handle's record, claimed if needed (a free one whose lock this
  * handle takes); -1 when the table is full or the handle has no
  * description. The table's lock is held. */
@@ -157,6 +196,7 @@ static int my_slot(struct vgpu_sim_state *st, int claim)
 		f->procs[i].bytes = 0;
 		f->procs[i].contexts = 0;
 		f->procs[i].sm_ns = 0;
+		f->procs[i].group = st->group;
 		f->procs[i].pid = st->pid; /* last: a slot with a pid is complete */
 		st->slot = i;
 		return i;
@@ -182,6 +222,7 @@ int vgpu_sim_state_charge(struct vgpu_sim_state *st, uint64_t bytes, unsigned in
 		goto out;
 	f->procs[slot].bytes += bytes;
 	f->procs[slot].contexts += contexts;
+	update_peaks(f, f->procs[slot].group);
 	rc = 0;
 out:
 	state_unlock(f);
@@ -270,6 +311,19 @@ int vgpu_sim_state_busy(struct vgpu_sim_state *st, uint64_t now, uint64_t *done,
 		return -1;
 	*until = f->busy_until;
 	*done = f->busy_total - (f->busy_until > now ? f->busy_until - now : 0);
+	state_unlock(f);
+	return 0;
+}
+
+int vgpu_sim_state_peaks(struct vgpu_sim_state *st, uint64_t *peak_used, uint64_t *peak_group, int ngroups)
+{
+	struct state_file *f = st->f;
+
+	if (state_lock(f) != 0)
+		return -1;
+	*peak_used = f->peak_used;
+	for (int g = 0; g < ngroups; g++)
+		peak_group[g] = g < VGPU_SIM_GROUPS ? f->peak_group[g] : 0;
 	state_unlock(f);
 	return 0;
 }
@@ -404,6 +458,7 @@ int vgpu_sim_state_open(const char *dir, const struct vgpu_sim_gpu *gpu, struct 
 	st->ino = sb.st_ino;
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->slot = -1;
+	st->group = env_group();
 	/* The record's lock goes on a description of its own, never mapped:
 	 * a mapping holds a reference to the description it was made through
 	 * and a forked child inherits it, which would keep a lock on it alive

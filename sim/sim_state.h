@@ -20,6 +20,13 @@
  * closes the child's copy of the description, opens its own and claims a
  * new record. Closing a handle drops its record's lock.
  *
+ * High-water marks, for tests: the file keeps the most the GPU's used
+ * memory ever was, and the most the records of each group held at once. A
+ * process's group is $VGPU_SIM_GROUP (0 to VGPU_SIM_GROUPS - 1; unset or
+ * anything else: 0), read when it opens the handle; a test puts the
+ * processes of one Slurm step in a group of their own to learn what that
+ * step held at its peak, exactly, however the processes were scheduled.
+ *
  * The file is created atomically (a temporary file is fully initialised,
  * then link()ed to its name), and checked on open (size, magic, layout
  * version, UUID, memory size).
@@ -34,6 +41,7 @@
 #include "sim_node.h"
 
 #define VGPU_SIM_MAX_PROCS 256
+#define VGPU_SIM_GROUPS 8
 
 struct vgpu_sim_state;
 
@@ -82,6 +90,11 @@ int vgpu_sim_state_run(struct vgpu_sim_state *st, uint64_t now, uint64_t ns, uin
 /* SM ns of work completed by time now (all processes), and when the queued
  * work ends. Returns 0 or -1. */
 int vgpu_sim_state_busy(struct vgpu_sim_state *st, uint64_t now, uint64_t *done, uint64_t *until);
+
+/* High-water marks since the file was made: of the GPU's used memory
+ * (contexts included) in *peak_used, of groups 0 .. ngroups - 1 in
+ * peak_group (0 past VGPU_SIM_GROUPS). Returns 0 or -1 on a broken lock. */
+int vgpu_sim_state_peaks(struct vgpu_sim_state *st, uint64_t *peak_used, uint64_t *peak_group, int ngroups);
 
 /* For tests: take the table's lock and return holding it (0), so that a
  * test process can be killed while it holds the lock. */

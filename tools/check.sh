@@ -8,14 +8,21 @@
 #   3. a ThreadSanitizer build in build/tsan running the shim's and the
 #      simulator's tests only (`make check TESTS=...`: the multi-threaded
 #      parts of the project);
-#   4. each libFuzzer target for a short while (FUZZ_SECONDS, default 10).
+#   4. each libFuzzer target for a short while (FUZZ_SECONDS, default 10);
+#   5. for each other Slurm release (VGPU_RELEASES, default "24.11 26.05";
+#      "" for none): a Debian chroot holding it (tools/vgpu-chroot: made
+#      once, then reused from /var/cache/slurm-vgpu/chroots), and inside it
+#      the -Werror build and the whole `make check` (unit, simulator, shim,
+#      golden, e2e on that release's real daemons) with that release's gcc.
+#      A release whose chroot cannot be made is counted as skipped, with
+#      the reason; sanitizer builds and fuzzing run on the host only.
 # Every test runs under tools/test-timeout.sh; each suite's time and its
 # slowest tests are printed.
 # Ends with one line over all suites: "N passed, N failed, N skipped".
 # Exit status 0 only when nothing failed.
 set -u
 cd "$(dirname "$0")/.."
-top=$(pwd)
+top=$(pwd -P)
 . tools/deps.sh
 vgpu_deps test || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -54,16 +61,19 @@ step() {
 }
 
 # suite NAME BUILDDIR CONFIGURE-ARGS...: configure, build and `make check`
-# (only the tests named in $check_tests, when it is set).
+# (only the tests named in $check_tests, when it is set); every command
+# through $in_release (nothing: on the host; a vgpu-chroot run prefix:
+# inside another release's chroot).
+in_release=
 suite() {
 	local name=$1 dir=$2; shift 2
 	mkdir -p "$dir"
-	step "$name-configure" sh -c "cd '$dir' && '$top/configure' $*" || return
-	step "$name-build" make -C "$dir" -j"$jobs" || return
+	step "$name-configure" $in_release sh -c "cd '$dir' && '$top/configure' $*" || return
+	step "$name-build" $in_release make -C "$dir" -j"$jobs" || return
 	echo "== $name-check"
 	local t0
 	t0=$(date +%s)
-	make -C "$dir" -j"$jobs" check ${check_tests:+TESTS="$check_tests"} >"$logdir/$name-check.log" 2>&1
+	$in_release make -C "$dir" -j"$jobs" check ${check_tests:+TESTS="$check_tests"} >"$logdir/$name-check.log" 2>&1
 	local rc=$?
 	grep -E '^(FAIL|ERROR|XPASS): ' "$logdir/$name-check.log" | head -50
 	count_suite "$logdir/$name-check.log"
@@ -90,6 +100,21 @@ tsan_tests="tests/shim/test_ledger tests/shim/test_ledger_ns tests/shim/test_shi
 tests/shim/test_shim_race tests/shim/test_shim_sm tests/shim/test_shim_extra tests/shim/test_shim_graph tests/shim/test_shim_module tests/sim/test_simnode tests/sim/test_simdriver \
 tests/sim/test_simshare tests/sim/test_simgetproc tests/sim/test_simexec tests/sim/test_simmodule"
 
+# The chroots of the other releases first: the host's e2e tests of
+# `vgpu-devcluster up --slurm` use one where it exists.
+other_rels=
+host_rel=$(slurmd -V 2>/dev/null | sed -n 's/^slurm[^ ]* \([0-9]*\.[0-9]*\)\..*/\1/p')
+for rel in ${VGPU_RELEASES-24.11 26.05}; do
+	[ "$rel" != "$host_rel" ] || continue
+	echo "== slurm-$rel-chroot"
+	if tools/vgpu-chroot ensure "$rel" >"$logdir/slurm-$rel-chroot.log" 2>&1; then
+		other_rels="$other_rels $rel"
+	else
+		echo "SKIPPED: Slurm $rel: $(grep 'vgpu-chroot:' "$logdir/slurm-$rel-chroot.log" | tail -1)"
+		skipped=$((skipped + 1))
+	fi
+done
+
 step bootstrap ./bootstrap &&
 	{
 		suite werror "$top/build/check" --enable-werror
@@ -108,6 +133,16 @@ step bootstrap ./bootstrap &&
 			fi
 		fi
 	}
+
+# The other Slurm releases, each in its own chroot (tools/vgpu-chroot).
+for rel in $other_rels; do
+	# The host's -Werror build (another release's plugins) for the tests
+	# of the version checks; the test deadline and time limit go in too.
+	in_release="tools/vgpu-chroot run $rel --bind $top --env VGPU_TEST_DEADLINE=$VGPU_TEST_DEADLINE \
+--env VGPU_OTHER_RELEASE_BUILD=$top/build/check ${VGPU_TEST_TIMEOUT:+--env VGPU_TEST_TIMEOUT=$VGPU_TEST_TIMEOUT} --"
+	suite "slurm-$rel" "$top/build/slurm-$rel" --enable-werror
+	in_release=
+done
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -19,13 +19,43 @@
 #   7. stops the cluster (also on failure or Ctrl-C) and sums up.
 # Everything stays under build/demo and the devcluster directory, which is
 # removed at the end. Output is plain text (no terminal needed).
+#
+#   bash tools/demo.sh [--slurm 22.05|24.11|26.05]
+# --slurm: the same demo on another Slurm release than the host's, inside a
+# Debian chroot that holds it (tools/vgpu-chroot: made once, about a
+# minute, then reused); built there in build/demo-REL.
 set -eu
 cd "$(dirname "$0")/.."
-top=$(pwd)
+top=$(pwd -P)
 t0=$(date +%s)
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (it installs packages; slurmd runs jobs as their owners, mknod)" >&2; exit 1; }
+want_rel= inside=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--slurm) [ $# -ge 2 ] || { echo "demo: --slurm needs a release (22.05, 24.11 or 26.05)" >&2; exit 2; }
+		want_rel=$2; shift 2 ;;
+	--inside-chroot) inside=1; shift ;;
+	*) echo "demo: unknown argument '$1' (usage: bash tools/demo.sh [--slurm 22.05|24.11|26.05])" >&2; exit 2 ;;
+	esac
+done
 . tools/deps.sh
+host_rel=$(slurmd -V 2>/dev/null | sed -n 's/^slurm[^ ]* \([0-9]*\.[0-9]*\)\..*/\1/p')
+case $want_rel in
+'' | "$host_rel") ;;
+22.05 | 24.11 | 26.05)
+	[ $inside -eq 0 ] || { echo "demo: inside the chroot, Slurm is $host_rel, not $want_rel" >&2; exit 1; }
+	# The chroot, then this same demo inside it (its Slurm is then "the host's").
+	vgpu_deps build
+	command -v debootstrap >/dev/null 2>&1 || { apt-get install -y -qq --no-install-recommends debootstrap >/dev/null || exit 1; }
+	[ -x configure ] || ./bootstrap >/dev/null || { echo "demo: ./bootstrap failed" >&2; exit 1; }
+	echo "== Slurm $want_rel: the demo runs inside a Debian chroot holding it (tools/vgpu-chroot)"
+	tools/vgpu-chroot ensure "$want_rel" >/dev/null || exit 1
+	exec tools/vgpu-chroot run "$want_rel" --bind "$top" -- bash "$top/tools/demo.sh" --slurm "$want_rel" --inside-chroot
+	;;
+*) echo "demo: --slurm '$want_rel': expected 22.05, 24.11 or 26.05" >&2; exit 2 ;;
+esac
 vgpu_deps demo
+slurm_version=$(slurmd -V 2>/dev/null | sed 's/^slurm[^ ]* //')
 
 say() { printf '\n== %s\n' "$*"; }
 note() { printf '%s\n' "$@" | sed 's/^/   # /'; }
@@ -44,9 +74,10 @@ wait_for() {
 }
 
 dir=$top/build/demo
+[ $inside -eq 0 ] || dir=$top/build/demo-$want_rel
 work=$dir/work
 
-say "0. Building slurm-vgpu in build/demo"
+say "0. Building slurm-vgpu in ${dir#$top/} (Slurm $slurm_version)"
 if [ ! -x configure ]; then
 	mkdir -p "$dir"
 	./bootstrap >"$dir/demo-bootstrap.log" 2>&1 ||
@@ -82,7 +113,7 @@ x 'vgpu conf --conf vgpu.conf gpu01.inv.json >generated.txt'
 grep -v -E 'File=/dev/nvidia[2-7]$' generated.txt | sed 's|File=/dev/nvidia1$|&   (nvidia2..7 alike)|'
 
 say "2. A Slurm cluster of simulated GPU nodes, with slurm-vgpu's plugins"
-note "Debian's slurmctld and slurmd (Slurm 22.05) on this machine, 2 nodes x 2 simulated H100 (doc/devcluster.md)" \
+note "Debian's slurmctld and slurmd (Slurm $slurm_version) on this machine, 2 nodes x 2 simulated H100 (doc/devcluster.md)" \
 	"--spank         the SPANK plugin starts the enforcement shim in every step that holds a slice" \
 	"--cli-filter=c  cli_filter_vgpu.so: --gres=vgpu:REQUEST is checked and becomes --gres=shard:N in srun/sbatch/salloc" \
 	"--job-submit    job_submit/vgpu checks in slurmctld what reaches it"
@@ -108,7 +139,7 @@ if [ -d "${VGPU_DEVCLUSTER_BASE:-/tmp/vgpu-devcluster-$(id -u)}/demo" ]; then
 	vgpu-devcluster down --name demo >/dev/null 2>&1 || die "cannot stop the earlier cluster: vgpu-devcluster down --name demo"
 fi
 cluster_up=1
-(cd "$top" && x 'tools/vgpu-devcluster up --name demo --builddir build/demo --nodes 2 --gpus 2 --spank --cli-filter=c --job-submit') ||
+(cd "$top" && x "tools/vgpu-devcluster up --name demo --builddir ${dir#$top/} --nodes 2 --gpus 2 --spank --cli-filter=c --job-submit") ||
 	die "vgpu-devcluster up failed (its message above)"
 x 'eval "$(vgpu-devcluster env --name demo)"'
 x 'export VGPU_CONF=$VGPU_DEVCLUSTER_DIR/etc/vgpu.conf     # the vgpu.conf of the cluster, for vgpu show'
@@ -221,7 +252,7 @@ refuse "sbatch --gres=vgpu:mem=500G --wrap 'cuda-app'"
 refuse "srun --gres=vgpu:mem=10X cuda-app"
 refuse "salloc --gres=vgpu:mem=10G:cores=150 true"
 note "Shards asked for by hand bypass the cli_filter; slurmctld's job_submit/vgpu still refuses" \
-	"what no GPU can hold (plain Slurm 22.05 would queue it for ever):"
+	"what no GPU can hold (plain Slurm of every release would queue it for ever):"
 refuse "sbatch --gres=shard:150 --wrap 'cuda-app'"
 after=$(squeue -h | wc -l)
 x "squeue -h | wc -l     # jobs queued: $before before these requests"
@@ -239,5 +270,6 @@ cat <<EOF
 - Inside a slice a CUDA program sees the slice as its GPU's memory, and an allocation past it
   fails with CUDA_ERROR_OUT_OF_MEMORY, with or without LD_PRELOAD; the steps of a job share it.
 - Requests no GPU can satisfy, or that do not parse, are refused at submit; nothing is queued.
-Files of this run: build/demo/work. Next: bash tools/check.sh (the whole test suite).
+Files of this run: ${dir#$top/}/work. Slurm $slurm_version; other releases: bash tools/demo.sh --slurm 24.11 (or 26.05, 22.05).
+Next: bash tools/check.sh (the whole test suite).
 EOF

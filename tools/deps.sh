@@ -3,23 +3,51 @@
 # `apt-get update` only when something is.
 #
 #   vgpu_deps build    compiler, autotools, libraries
-#   vgpu_deps test     build + clang (fuzzing), hwloc, Slurm daemons, munge,
-#                      procps (tools/test-timeout.sh: ps, pgrep, pkill)
+#   vgpu_deps test     build + clang and its runtime libraries (fuzzing:
+#                      libclang-rt-N-dev, N the major version of the clang
+#                      installed: 14 on Debian 12, 19 on trixie, 21 on sid),
+#                      hwloc, Slurm daemons, munge, procps
+#                      (tools/test-timeout.sh: ps, pgrep, pkill), debootstrap
+#                      (chroots of the other Slurm releases)
 #   vgpu_deps demo     build + Slurm daemons and clients, munge (tools/demo.sh)
 
 vgpu_deps_build="gcc make autoconf automake libtool pkg-config libslurm-dev libhwloc-dev libjson-c-dev check python3"
 vgpu_deps_demo="$vgpu_deps_build slurmctld slurmd slurm-client munge"
-vgpu_deps_test="$vgpu_deps_build clang libclang-rt-14-dev hwloc slurmctld slurmd slurm-client munge procps"
+vgpu_deps_test="$vgpu_deps_build clang hwloc slurmctld slurmd slurm-client munge procps debootstrap"
+
+# The compiler-rt package of the clang that `clang` runs (the fuzzers'
+# -fsanitize=fuzzer and the sanitizers need the runtime of that very major
+# version): libclang-rt-<major>-dev, the major taken from the compiler's
+# own __clang_major__.
+vgpu_clang_rt_pkg() {
+	local major
+	major=$(clang -dM -E -x c /dev/null 2>/dev/null | sed -n 's/^#define __clang_major__ \([0-9][0-9]*\)$/\1/p')
+	if [ -z "$major" ]; then
+		echo "vgpu_deps: cannot tell the major version of clang ($(command -v clang || echo 'not installed'))" >&2
+		return 1
+	fi
+	echo "libclang-rt-$major-dev"
+}
 
 vgpu_deps() {
-	local want missing="" p
+	local rt
 	case "$1" in
-	build) want=$vgpu_deps_build ;;
-	test) want=$vgpu_deps_test ;;
-	demo) want=$vgpu_deps_demo ;;
+	build) vgpu_deps_install $vgpu_deps_build ;;
+	demo) vgpu_deps_install $vgpu_deps_demo ;;
+	test)
+		# clang first: its runtime package is named after its version
+		vgpu_deps_install $vgpu_deps_test || return
+		rt=$(vgpu_clang_rt_pkg) || return
+		vgpu_deps_install "$rt"
+		;;
 	*) echo "vgpu_deps: unknown set '$1'" >&2; return 2 ;;
 	esac
-	for p in $want; do
+}
+
+# vgpu_deps_install PACKAGE...: install those that are missing.
+vgpu_deps_install() {
+	local missing="" p
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing="$missing $p"
 	done

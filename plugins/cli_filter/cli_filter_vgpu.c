@@ -40,7 +40,17 @@
  * (slurm_option_isset is not used: the Lua filter reads values only, and
  * "set" is not the same as "has a value" for options from the environment.)
  * Non-SPANK plugins must match Slurm's version exactly: plugin_version is
- * the SLURM_VERSION_NUMBER of the headers it was built against.
+ * the SLURM_VERSION_NUMBER of the headers it was built against. A
+ * constructor (it runs inside dlopen, before Slurm's own check) says so
+ * when another release loads it: "cli_filter/vgpu: built for Slurm 22.05.8
+ * but loaded into Slurm 24.11.5: ... rebuild slurm-vgpu against this
+ * Slurm's headers" (vgpu_slurmcheck_plugin_loaded), where Slurm prints only
+ * "Incompatible Slurm plugin ... version (22.05.8)".
+ *
+ * SelectTypeParameters=MULTIPLE_SHARING_GRES_PJ (23.11+) lets Slurm split a
+ * job's shards over several GPUs: with it in slurm_conf (looked up with
+ * dlsym too), a job or step asking for shard or vgpu is refused, naming the
+ * setting (job_submit/vgpu and the SPANK plugin refuse it as well).
  */
 #include "config.h"
 
@@ -55,9 +65,12 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
+#include "vgpu_slurm_compat.h"
+
 #include "vgpu_clifilter.h"
 #include "vgpu_conf.h"
 #include "vgpu_error.h"
+#include "vgpu_slurmcheck.h"
 
 const char plugin_name[] = "slurm-vgpu admission in the clients (--gres=vgpu:REQUEST)";
 const char plugin_type[] = "cli_filter/vgpu";
@@ -75,10 +88,19 @@ typedef int (*option_set_fn)(void *opt, const char *name, const char *value, boo
 typedef void (*xfree_fn)(void **item);
 typedef void (*error_fn)(const char *fmt, ...);
 
+/* Said at dlopen, before Slurm checks plugin_version. */
+__attribute__((constructor)) static void release_check(void)
+{
+	static const vgpu_slurmcheck_slurm_t built = { SLURM_VERSION_NUMBER, VGPU_SLURM_API_VERSION };
+
+	vgpu_slurmcheck_plugin_loaded(plugin_type, VGPU_SLURMCHECK_EXACT, &built, plugin_type);
+}
+
 static option_get_fn option_get;
 static option_set_fn option_set;
 static xfree_fn xfree_ptr;
 static error_fn log_error;              /* NULL: straight to stderr */
+static const slurm_conf_t *site_conf;   /* the client's slurm_conf; NULL: not found */
 
 /* vgpu.conf, loaded by the first job or step that needs it. The clients
  * call the filter from one thread (under cli_filter's context lock). */
@@ -105,6 +127,8 @@ int init(void)
 {
 	void *get = lookup("slurm_option_get"), *set = lookup("slurm_option_set");
 	void *xf = lookup("slurm_xfree"), *er = lookup("slurm_error");
+
+	site_conf = lookup("slurm_conf");
 
 	memcpy(&log_error, &er, sizeof(er));
 	if (!get || !set || !xf) {
@@ -194,8 +218,20 @@ int cli_filter_p_pre_submit(void *opt, int offset)
 	(void)offset;   /* each component of a hetjob comes with its own options */
 	memset(&in, 0, sizeof(in));
 	vals[0] = option_get(opt, "gres");
-	if (!vals[0] || !strstr(vals[0], "vgpu"))
+	if (!vals[0])
 		goto out;       /* the common case: no need to read the others */
+	if (site_conf && (site_conf->select_type_param & VGPU_SLURM_MULTI_SHARING_BIT) &&
+	    vgpu_slurmcheck_gres_slice(vals[0])) {
+		char q[256];
+
+		vgpu_err_set(&err, "--gres=%s: %s", vgpu_err_quote(q, sizeof(q), vals[0], 120),
+			     VGPU_SLURMCHECK_MULTI_SHARING_WHY);
+		refuse_msg(err.msg);
+		rc = SLURM_ERROR;
+		goto out;
+	}
+	if (!strstr(vals[0], "vgpu"))
+		goto out;
 	for (i = 1; i < 4; i++)
 		vals[i] = option_get(opt, names[i]);
 	for (i = 0; i < VGPU_CLIFILTER_NGPUOPTS; i++)

@@ -26,7 +26,18 @@
  * checks them with dlsym, and the module is linked with -z now, so a missing
  * symbol fails the load, not a later call).
  * Non-SPANK plugins must match Slurm's version exactly: plugin_version is
- * the SLURM_VERSION_NUMBER of the headers it was built against.
+ * the SLURM_VERSION_NUMBER of the headers it was built against. A
+ * constructor (inside dlopen, before Slurm's own check) logs and prints
+ * which release it was built for when another one loads it
+ * (vgpu_slurmcheck_plugin_loaded); Slurm then refuses it and slurmctld
+ * exits.
+ *
+ * SelectTypeParameters=MULTIPLE_SHARING_GRES_PJ (23.11+) lets Slurm split a
+ * job's shards over several GPUs, which a slice cannot survive: while
+ * slurm_conf has it (read per job; looked up with dlsym in init()), jobs
+ * and changes naming shard or vgpu are refused with a message that names
+ * the setting. job_modify gives its reason to the user through err_msg
+ * where Slurm has it (23.02+), to slurmctld's log only in 22.05.
  */
 #include "config.h"
 
@@ -41,9 +52,12 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
+#include "vgpu_slurm_compat.h"
+
 #include "vgpu_admit.h"
 #include "vgpu_conf.h"
 #include "vgpu_request.h"
+#include "vgpu_slurmcheck.h"
 
 /* From libslurmfull (resolved in slurmctld): 22.05's src/common/xmalloc.h,
  * where xrecalloc(p, n, size) is slurm_xrecalloc(&p, n, size, true, false,
@@ -63,7 +77,19 @@ const uint32_t plugin_version = SLURM_VERSION_NUMBER;
 int init(void);
 int fini(void);
 int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg);
+#if VGPU_SLURM_JOB_MODIFY_ERR_MSG
+int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid, char **err_msg);
+#else
 int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid);
+#endif
+
+/* Said at dlopen, before Slurm checks plugin_version. */
+__attribute__((constructor)) static void release_check(void)
+{
+	static const vgpu_slurmcheck_slurm_t built = { SLURM_VERSION_NUMBER, VGPU_SLURM_API_VERSION };
+
+	vgpu_slurmcheck_plugin_loaded(plugin_type, VGPU_SLURMCHECK_EXACT, &built, plugin_type);
+}
 
 /* What the checks use, from the vgpu.conf last read. Slurm calls
  * job_submit and job_modify under its job write lock: one at a time. */
@@ -71,6 +97,7 @@ static unsigned max_shards;
 static char max_type[VGPU_NAME_MAX];
 static char conf_path[VGPU_PATH_MAX];
 static struct stat conf_seen;   /* the file as last read, or last refused */
+static const slurm_conf_t *site_conf; /* slurmctld's slurm_conf; NULL: not found */
 
 static int same_file(const struct stat *a, const struct stat *b)
 {
@@ -142,6 +169,12 @@ int init(void)
 		slurm_error("job_submit/vgpu: %s", err.msg);
 		return SLURM_ERROR;
 	}
+	site_conf = dlsym(RTLD_DEFAULT, "slurm_conf");
+	if (!site_conf && VGPU_SLURM_MULTI_SHARING_BIT)
+		slurm_error("job_submit/vgpu: slurm_conf is not in this process: "
+			    "SelectTypeParameters=" VGPU_SLURMCHECK_MULTI_SHARING " is not checked");
+	else if (site_conf && (site_conf->select_type_param & VGPU_SLURM_MULTI_SHARING_BIT))
+		slurm_error("job_submit/vgpu: %s", VGPU_SLURMCHECK_MULTI_SHARING_WHY);
 	return SLURM_SUCCESS;
 }
 
@@ -164,6 +197,18 @@ static int check(const job_desc_msg_t *job_desc, vgpu_admit_info_t *info, vgpu_e
 	job.tres[VGPU_ADMIT_PER_JOB] = job_desc->tres_per_job;
 	job.tres[VGPU_ADMIT_PER_SOCKET] = job_desc->tres_per_socket;
 	job.tres[VGPU_ADMIT_PER_TASK] = job_desc->tres_per_task;
+	/* MULTIPLE_SHARING_GRES_PJ first: no slice can be kept on one GPU */
+	if (site_conf && (site_conf->select_type_param & VGPU_SLURM_MULTI_SHARING_BIT)) {
+		for (int i = 0; i < VGPU_ADMIT_FIELDS; i++) {
+			char q[256];
+
+			if (!vgpu_slurmcheck_gres_slice(job.tres[i]))
+				continue;
+			vgpu_err_set(err, "%s: %s", vgpu_err_quote(q, sizeof(q), job.tres[i], 120),
+				     VGPU_SLURMCHECK_MULTI_SHARING_WHY);
+			return ESLURM_INVALID_GRES;
+		}
+	}
 	if (vgpu_admit_check(&job, max_shards, max_type[0] ? max_type : NULL, info, err) != 0)
 		return ESLURM_INVALID_GRES;
 	return SLURM_SUCCESS;
@@ -236,19 +281,38 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	return rc;
 }
 
-/* 22.05 has no err_msg here: the reason goes to slurmctld's log, the user
- * sees Slurm's text for ESLURM_INVALID_GRES. */
-int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
+/* The reason goes to slurmctld's log, and to the user through err_msg
+ * where Slurm has it (23.02+; 22.05's user sees Slurm's text for
+ * ESLURM_INVALID_GRES only). */
+static int modify(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 {
 	vgpu_admit_info_t info;
 	vgpu_err_t err;
+	char msg[VGPU_ERR_MAX + 8];
 	int rc;
 
-	(void)job_ptr;
 	refresh();
 	rc = check(job_desc, &info, &err);
-	if (rc != SLURM_SUCCESS)
+	if (rc != SLURM_SUCCESS) {
 		slurm_info("job_submit/vgpu: refused a change of uid %u: %s", (unsigned)submit_uid,
 			   err.msg);
+		snprintf(msg, sizeof(msg), "vgpu: %s", err.msg);
+		if (err_msg)
+			*err_msg = slurm_xstrdup(msg);
+	}
 	return rc;
 }
+
+#if VGPU_SLURM_JOB_MODIFY_ERR_MSG
+int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid, char **err_msg)
+{
+	(void)job_ptr;
+	return modify(job_desc, submit_uid, err_msg);
+}
+#else
+int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
+{
+	(void)job_ptr;
+	return modify(job_desc, submit_uid, NULL);
+}
+#endif

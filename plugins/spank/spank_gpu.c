@@ -19,6 +19,7 @@
 #include "spank_gpu.h"
 #include "vgpu_inventory.h"
 #include "vgpu_nvml_abi.h"
+#include "vgpu_slurmgres.h"
 
 #if defined(__x86_64__)
 #define LIB_MACHINE EM_X86_64
@@ -268,30 +269,30 @@ const vgpu_gpu_type_t *vgpu_spank_gpu_type(const vgpu_conf_t *conf, const char *
 
 int vgpu_spank_gpu_job_shards(const char *detail, unsigned index, unsigned *count)
 {
-	const char *p = detail;
+	vgpu_slurmgres_t g;
+	uint64_t n = 0;
+	unsigned i;
 
-	while (p && *p) {
-		const char *open = strchr(p, '('), *close, *colon;
-		char *end;
-		unsigned long n, idx;
+	if (index >= VGPU_SLURMGRES_IDX_MAX || vgpu_slurmgres_parse(detail, &g, NULL) != 0)
+		return -1;
+	for (i = 0; i < g.nitems; i++) {
+		const vgpu_slurmgres_item_t *it = &g.items[i];
 
-		if (!open || !(close = strchr(open, ')')))
-			return -1;
-		colon = open;
-		while (colon > p && colon[-1] != ':')
-			colon--;
-		if (strncmp(p, "shard:", 6) == 0 && colon > p) {
-			n = strtoul(colon, &end, 10);
-			if (end == open && strncmp(open, "(IDX:", 5) == 0) {
-				idx = strtoul(open + 5, &end, 10);
-				if (end == close && end != open + 5 && idx == index && n > 0 && n <= 1000000) {
-					*count = (unsigned)n;
-					return 0;
-				}
-			}
-			return -1; /* shards elsewhere, or over several GPUs */
-		}
-		p = close[1] == ',' ? close + 2 : NULL;
+		if (strcmp(it->name, "shard") != 0)
+			continue;
+		if (!it->has_count)
+			return -1; /* not what slurmctld prints: "shard:TYPE(IDX:0)" */
+		if (it->count == 0)
+			continue;
+		if (it->has_gpu_count)                          /* 23.11 on: exact */
+			n += it->gpu_count[index];
+		else if (it->idx_mask == UINT64_C(1) << index)  /* 22.05: all on this GPU */
+			n += it->count;
+		else if (!it->has_idx || (it->idx_mask >> index & 1))
+			return -1; /* no GPU given, or a split over several not given */
 	}
-	return -1;
+	if (n == 0 || n > 1000000)
+		return -1;
+	*count = (unsigned)n;
+	return 0;
 }

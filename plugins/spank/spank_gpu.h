@@ -47,11 +47,19 @@ const vgpu_gpu_type_t *vgpu_spank_gpu_type(const vgpu_conf_t *conf, const char *
 					   vgpu_err_t *err);
 
 /* The shards a job holds on Slurm GPU `index` of a node, from that node's
- * entry of the job's gres_detail_str (slurm_load_job with SHOW_DETAIL):
- * items "NAME[:TYPE]:COUNT(IDX:LIST)" separated by ',' (LIST may hold ','
- * too: "0,2-3"). Returns 0 with *count when a shard item's LIST is exactly
- * `index` (its shards all sit on that GPU); -1 when there is no such item,
- * or the job's shards span several GPUs (their split is not in the string). */
+ * entry of the job's gres_detail_str (slurm_load_job with SHOW_DETAIL),
+ * read by vgpu_slurmgres_parse. Two forms:
+ *  - 22.05: "shard[:TYPE]:COUNT(IDX:LIST)" (LIST may hold ',' too: "0,2-3"):
+ *    the item's COUNT when its LIST is exactly `index`;
+ *  - 23.11 on (24.11, 26.05): "shard[:TYPE]:COUNT(A/B,C/D,...)", field i the
+ *    job's shards on GPU i over that GPU's total: field `index`
+ *    ("shard:50(30/80,20/80)" holds 30 on GPU 0, 20 on GPU 1).
+ * Several shard items (one per type) add up; other GRES are ignored. Returns
+ * 0 with *count (1..1000000); -1 (nothing written) when the string does not
+ * parse or holds no shards on that GPU (a step-only job's empty string), or
+ * a shard item may have shards there but does not say how many: an IDX LIST
+ * of several GPUs, no GPU at all ("shard:30((null))"), no COUNT
+ * ("shard(CNT:5)"). */
 int vgpu_spank_gpu_job_shards(const char *detail, unsigned index, unsigned *count);
 
 #endif

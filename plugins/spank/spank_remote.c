@@ -21,6 +21,8 @@
 
 #include <slurm/slurm.h>
 
+#include "vgpu_slurm_compat.h"
+
 #include "spank_gpu.h"
 #include "spank_mount.h"
 #include "spank_remote.h"
@@ -28,6 +30,7 @@
 #include "vgpu_account.h"
 #include "vgpu_conf.h"
 #include "vgpu_request.h"
+#include "vgpu_slurmcheck.h"
 #include "vgpu_stepdesc.h"
 
 /* What the step's callbacks share (one slurmstepd per step; task children
@@ -55,26 +58,18 @@ static int job_env(spank_t sp, const char *name, char *buf, int len)
 	return spank_getenv(sp, name, buf, len) == ESPANK_SUCCESS && buf[0] ? 0 : -1;
 }
 
-/* The single GPU index the step's shards sit on. */
+/* The single GPU index the step's shards sit on (vgpu_slurmcheck_slice_gpu:
+ * a step whose GPU variables name two GPUs, which Slurm does under
+ * SelectTypeParameters=MULTIPLE_SHARING_GRES_PJ, is refused naming it). */
 static int step_gpu(spank_t sp, unsigned *index, vgpu_err_t *err)
 {
-	char buf[256], *end;
-	const char *var = "SLURM_STEP_GPUS";
-	unsigned long v;
+	char step_gpus[1024], job_gpus[1024], cuda[4096];
+	vgpu_slurmcheck_step_env_t env;
 
-	if (job_env(sp, var, buf, sizeof(buf)) != 0) {
-		var = "SLURM_JOB_GPUS";
-		if (job_env(sp, var, buf, sizeof(buf)) != 0)
-			return vgpu_err_set(err, "the step holds shards but neither SLURM_STEP_GPUS "
-					    "nor SLURM_JOB_GPUS is set");
-	}
-	errno = 0;
-	v = strtoul(buf, &end, 10);
-	if (errno || end == buf || *end != '\0' || v > 1023)
-		return vgpu_err_set(err, "%s='%s': expected one GPU index (shards of one GPU)", var,
-				    buf);
-	*index = (unsigned)v;
-	return 0;
+	env.step_gpus = job_env(sp, "SLURM_STEP_GPUS", step_gpus, sizeof(step_gpus)) == 0 ? step_gpus : NULL;
+	env.job_gpus = job_env(sp, "SLURM_JOB_GPUS", job_gpus, sizeof(job_gpus)) == 0 ? job_gpus : NULL;
+	env.cuda_visible = job_env(sp, "CUDA_VISIBLE_DEVICES", cuda, sizeof(cuda)) == 0 ? cuda : NULL;
+	return vgpu_slurmcheck_slice_gpu(&env, index, err);
 }
 
 static int shard_count(spank_t sp, unsigned *shards, vgpu_err_t *err)
@@ -109,7 +104,7 @@ static const char *host(void)
 /* This node's place in a node list (hostlist syntax), or -1. */
 static int node_in(const char *list)
 {
-	hostlist_t hl;
+	vgpu_hostlist_t hl;
 	int i = -1;
 
 	if (list && *list && (hl = slurm_hostlist_create(list))) {
@@ -190,9 +185,9 @@ static int job_shards(unsigned index, unsigned *count)
 	uint32_t job = step.job, node;
 	int rc = -1, i;
 
-	if (slurm_load_job(&msg, job, SHOW_DETAIL) != SLURM_SUCCESS || !msg || msg->record_count < 1) {
+	if (vgpu_slurm_load_job(&msg, job, SHOW_DETAIL) != SLURM_SUCCESS || !msg || msg->record_count < 1) {
 		slurm_info("vgpu: job %u: cannot ask slurmctld for the job's shards (%s): steps are held "
-			   "to their own limits only", job, slurm_strerror(slurm_get_errno()));
+			   "to their own limits only", job, slurm_strerror(vgpu_slurm_errno()));
 		goto out;
 	}
 	/* gres_detail_str is indexed by the job's nodes */
@@ -274,7 +269,9 @@ static int make_dirs(uid_t uid, gid_t gid, unsigned index, const char *desc, con
 	if (lock < 0)
 		return -1;
 	vgpu_spank_state_clean(step.state_dir, step.name);
-	if (vgpu_spank_state_wholes(step.state_dir, host(), step.job, index, wjobs, sizeof(wjobs)) > 0) {
+	/* the other side of guard_whole (Slurm 22.05's shard bug only) */
+	if (VGPU_SLURM_SHARD_DEALLOC_BUG &&
+	    vgpu_spank_state_wholes(step.state_dir, host(), step.job, index, wjobs, sizeof(wjobs)) > 0) {
 		vgpu_err_set(err, "GPU %u is held whole by job(s) %s (Slurm 22.05 shard bug, see "
 			     "slurm-vgpu doc/slurm-integration.md)", index, wjobs);
 		goto out;
@@ -337,7 +334,9 @@ static int gpu_list(const char *text, unsigned *out, int max)
 /* A step with whole GPUs and no shards (Slurm 22.05 shard bug, see
  * doc/slurm-integration.md): refuse it when a GPU it was given holds live
  * slice steps of other jobs. Never fails the step's setup itself: it marks
- * the step refused and its tasks end in task_init. */
+ * the step refused and its tasks end in task_init. Called only where the
+ * bug is (VGPU_SLURM_SHARD_DEALLOC_BUG: before 23.11.5); compiled on every
+ * release. */
 static void guard_whole(spank_t sp, const vgpu_spank_config_t *cfg)
 {
 	char buf[256], jobs[200], name[64], label[64], lines[64 * 80];
@@ -412,7 +411,7 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 	    stepid == SLURM_EXTERN_CONT)
 		return 0;
 	r = shard_count(sp, &shards, err);
-	if (r > 0)
+	if (r > 0 && VGPU_SLURM_SHARD_DEALLOC_BUG)
 		guard_whole(sp, cfg);
 	if (r != 0)
 		return r > 0 ? 0 : -1;

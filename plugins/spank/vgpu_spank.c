@@ -6,18 +6,33 @@
  * plugstack.conf:
  *   required /usr/lib/slurm-vgpu/vgpu_spank.so conf=/etc/slurm/vgpu.conf [shim=...]
  * Arguments: spank_config.h. A bad one makes the plugin refuse to start.
+ *
+ * Slurm loads SPANK plugins of its own major.minor only: a constructor
+ * (inside dlopen, before Slurm's check) says which release this one was
+ * built for when another loads it (vgpu_slurmcheck_plugin_loaded). Its
+ * Slurm imports are in every supported release (22.05-26.05), so the
+ * module loads (-z now) far enough to say it.
  */
 #include "config.h"
 
 #include <slurm/spank.h>
 
 #include "spank_config.h"
+#include "vgpu_slurmcheck.h"
 #include "spank_option.h"
 #include "spank_remote.h"
 
 SPANK_PLUGIN(vgpu, 1);
 
 static vgpu_spank_config_t cfg;
+
+/* Said at dlopen, before Slurm checks plugin_version (major.minor). */
+__attribute__((constructor)) static void release_check(void)
+{
+	static const vgpu_slurmcheck_slurm_t built = { SLURM_VERSION_NUMBER, VGPU_SLURM_API_VERSION };
+
+	vgpu_slurmcheck_plugin_loaded("vgpu_spank", VGPU_SLURMCHECK_MAJOR_MINOR, &built, &cfg);
+}
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {

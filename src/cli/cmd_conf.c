@@ -1,6 +1,9 @@
 /*
  * cmd_conf.c - `vgpu conf`: generate the Slurm configuration for slurm-vgpu
- * from node inventories (vgpu discover --json) and vgpu.conf.
+ * from node inventories (vgpu discover --json) and vgpu.conf; with
+ * --slurm-conf FILE, check a site's slurm.conf for settings slices cannot
+ * work under (SelectTypeParameters=MULTIPLE_SHARING_GRES_PJ,
+ * vgpu_slurmcheck_conf_scan).
  */
 #include "config.h"
 
@@ -11,13 +14,19 @@
 
 #include "cli_util.h"
 #include "vgpu_cmd.h"
+#include "vgpu_file.h"
 #include "vgpu_inventory.h"
+#include "vgpu_slurmcheck.h"
 #include "vgpu_slurmconf.h"
+
+/* The largest slurm.conf --slurm-conf reads. */
+#define SLURM_CONF_MAX (16u << 20)
 
 static void conf_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vgpu conf [OPTIONS] INVENTORY.json...\n\n"
+		"usage: vgpu conf [OPTIONS] INVENTORY.json...\n"
+		"       vgpu conf --slurm-conf FILE [OPTIONS] [INVENTORY.json...]\n\n"
 		"Print the slurm.conf, gres.conf and vgpu.conf lines for the nodes whose\n"
 		"inventories (from 'vgpu discover --json') are given.\n\n"
 		"  -c, --conf FILE     vgpu.conf to use (default %s, else built-in defaults)\n"
@@ -27,8 +36,40 @@ static void conf_usage(FILE *out)
 		"      --dev-dir DIR   directory of the nvidiaN device files (default /dev);\n"
 		"                      %%n in it stands for the node name\n"
 		"      --no-cores      leave Cores= out of gres.conf\n"
+		"      --slurm-conf FILE  check the site's slurm.conf: warn (FILE:LINE) about\n"
+		"                      settings GPU slices cannot work under\n"
+		"                      (SelectTypeParameters=MULTIPLE_SHARING_GRES_PJ); without\n"
+		"                      inventories only the check, exit 1 when it warns\n"
 		"  -h, --help          this text\n",
 		VGPU_CONF_PATH);
+}
+
+/* --slurm-conf: the findings on stderr, warnings first ("vgpu conf:
+ * warning: FILE:LINE: ..."). Returns how many warnings, or -1 when the file
+ * cannot be read. */
+static int check_slurm_conf(const char *path)
+{
+	static vgpu_slurmcheck_conf_t rep;
+	vgpu_err_t err;
+	char *text;
+	size_t len;
+	unsigned i;
+
+	if (vgpu_file_read(path, SLURM_CONF_MAX, &text, &len, &err) != 0) {
+		fprintf(stderr, "vgpu conf: --slurm-conf: %s\n", err.msg);
+		return -1;
+	}
+	vgpu_slurmcheck_conf_scan(text, len, path, &rep);
+	free(text);
+	for (i = 0; i < rep.nfind; i++)
+		fprintf(stderr, "vgpu conf: %s: %s\n", i < rep.nwarn ? "warning" : "note", rep.findings[i]);
+	if (rep.dropped)
+		fprintf(stderr, "vgpu conf: %s: %u more findings not shown\n", path, rep.dropped);
+	if (!rep.multi_sharing)
+		fprintf(stderr, "vgpu conf: %s: no setting GPU slices cannot work under (%u "
+			"SelectTypeParameters line%s)\n", path, rep.select_lines,
+			rep.select_lines == 1 ? "" : "s");
+	return (int)rep.nwarn + (rep.multi_sharing && !rep.nwarn ? 1 : 0);
 }
 
 int vgpu_cmd_conf(int argc, char **argv)
@@ -40,11 +81,12 @@ int vgpu_cmd_conf(int argc, char **argv)
 		{ "types", no_argument, NULL, 't' },
 		{ "dev-dir", required_argument, NULL, 'd' },
 		{ "no-cores", no_argument, NULL, 'C' },
+		{ "slurm-conf", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	vgpu_slurmconf_opts_t opts = { 0 };
-	const char *conf_path = NULL, *source;
+	const char *conf_path = NULL, *source, *slurm_conf = NULL;
 	vgpu_inventory_t *invs = NULL;
 	vgpu_conf_t conf;
 	vgpu_err_t err;
@@ -61,6 +103,7 @@ int vgpu_cmd_conf(int argc, char **argv)
 		case 't': opts.what |= VGPU_SLURMCONF_TYPES; break;
 		case 'd': opts.dev_dir = optarg; break;
 		case 'C': opts.omit_cores = 1; break;
+		case 's': slurm_conf = optarg; break;
 		case 'h': conf_usage(stdout); return 0;
 		default:
 			fprintf(stderr, "vgpu conf: unknown option or missing value: '%s'\n",
@@ -68,6 +111,14 @@ int vgpu_cmd_conf(int argc, char **argv)
 			conf_usage(stderr);
 			return 2;
 		}
+	}
+	if (slurm_conf) {
+		int warned = check_slurm_conf(slurm_conf);
+
+		if (warned < 0)
+			return 1;
+		if (optind >= argc)
+			return warned > 0 ? 1 : 0;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "vgpu conf: no inventory given\n");

@@ -17,6 +17,8 @@
 
 #include <json-c/json.h>
 #include <slurm/slurm.h>
+
+#include "vgpu_slurm_compat.h"
 #include <slurm/slurm_errno.h>
 
 #include "cli_util.h"
@@ -479,16 +481,16 @@ static int load_slurm(node_info_msg_t **nodes, job_info_msg_t **jobs,
 	slurm_init(NULL);
 	if (slurm_load_node((time_t)0, nodes, SHOW_ALL | SHOW_DETAIL) != 0) {
 		fprintf(stderr, "vgpu show: cannot reach slurmctld: loading nodes: %s\n",
-			slurm_strerror(slurm_get_errno()));
+			slurm_strerror(vgpu_slurm_errno()));
 		return -1;
 	}
 	if (slurm_load_jobs((time_t)0, jobs, SHOW_ALL | SHOW_DETAIL) != 0) {
 		fprintf(stderr, "vgpu show: cannot reach slurmctld: loading jobs: %s\n",
-			slurm_strerror(slurm_get_errno()));
+			slurm_strerror(vgpu_slurm_errno()));
 		return -1;
 	}
 	/* Steps only add detail: without them the view is still right. */
-	if (slurm_get_job_steps((time_t)0, NO_VAL, NO_VAL, steps, SHOW_ALL) != 0)
+	if (vgpu_slurm_load_all_steps(steps, SHOW_ALL) != 0)
 		*steps = NULL;
 	return 0;
 }

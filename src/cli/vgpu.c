@@ -48,7 +48,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		printf("%s %s (built against Slurm %s)\n", PACKAGE_NAME, PACKAGE_VERSION,
+		       VGPU_SLURM_VERSION);
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -118,6 +118,43 @@ out:
 	return o;
 }
 
+/* Write every empty array and object as "[]" / "{}", in place. json-c's
+ * pretty printer puts a line break and the closing line's indent between
+ * the brackets up to 0.17 ("[\n      ]") and nothing from 0.18 on: one form
+ * whatever json-c the program was built with, so that inventories of nodes
+ * of different releases compare as text. Brackets inside strings are left
+ * alone (json-c escapes every control character in a string, so a string
+ * never holds a raw line break, but it may hold "[ ]"). */
+static void compact_empty(char *text)
+{
+	char *out = text;
+	int in_string = 0;
+
+	for (const char *p = text; *p;) {
+		char c = *p++;
+
+		*out++ = c;
+		if (in_string) {
+			if (c == '\\' && *p)
+				*out++ = *p++;
+			else if (c == '"')
+				in_string = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{') {
+			const char *q = p;
+
+			while (*q == ' ' || *q == '\n')
+				q++;
+			if (*q == (c == '[' ? ']' : '}'))
+				p = q; /* the closing bracket is copied next */
+		}
+	}
+	*out = '\0';
+}
+
 char *vgpu_inventory_to_json(const vgpu_inventory_t *inv)
 {
 	json_object *o = json_object_new_object(), *gpus = json_object_new_array();
@@ -146,6 +183,8 @@ char *vgpu_inventory_to_json(const vgpu_inventory_t *inv)
 			o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 		text = s ? strdup(s) : NULL;
+		if (text)
+			compact_empty(text);
 	}
 out:
 	json_object_put(gpus);

@@ -78,6 +78,12 @@ static void add_holder(vgpu_show_gpu_t *gpu, uint32_t job_id, const char *user, 
 	h->shards = shards;
 }
 
+/* A count as holder shards: Slurm's counts are far below this cap. */
+static unsigned clamp_shards(uint64_t n)
+{
+	return (unsigned)(n > 1000000000u ? 1000000000u : n);
+}
+
 int vgpu_show_node_add_job(vgpu_show_node_t *node, uint32_t job_id, const char *user,
 			   const char *detail, vgpu_err_t *err)
 {
@@ -89,7 +95,7 @@ int vgpu_show_node_add_job(vgpu_show_node_t *node, uint32_t job_id, const char *
 	for (i = 0; i < g.nitems; i++) {
 		const vgpu_slurmgres_item_t *it = &g.items[i];
 		int whole = strcmp(it->name, "gpu") == 0;
-		unsigned nidx, each;
+		unsigned each;
 
 		if (!whole && strcmp(it->name, "shard") != 0)
 			continue;
@@ -104,11 +110,14 @@ int vgpu_show_node_add_job(vgpu_show_node_t *node, uint32_t job_id, const char *
 				return vgpu_err_set(err, "job %u on node %s: GRES '%s' names GPU %u, "
 						    "the node has %u", job_id, node->name, detail,
 						    b, node->ngpus);
-		nidx = vgpu_slurmgres_idx_count(it->idx_mask);
-		each = (unsigned)((it->count > 1000000000u ? 1000000000u : it->count) / nidx);
+		/* Per-GPU counts (23.11 on) are exact; IDX alone (22.05) gives no
+		 * split, so several indexes share the count evenly. */
+		each = clamp_shards(it->count) / vgpu_slurmgres_idx_count(it->idx_mask);
 		for (b = 0; b < node->ngpus; b++)
 			if (it->idx_mask >> b & 1)
-				add_holder(&node->gpus[b], job_id, user, whole, each);
+				add_holder(&node->gpus[b], job_id, user, whole,
+					   !whole && it->has_gpu_count ? clamp_shards(it->gpu_count[b])
+								       : each);
 	}
 	return 0;
 }

@@ -7,7 +7,9 @@
  * shard item typed like a gpu item belongs to those GPUs, else shards are
  * split evenly over all GPUs, as `vgpu conf` generates them); each job's
  * gres_detail_str for the node gives its GPU indexes ("shard:25(IDX:0)",
- * "gpu:h100:1(IDX:0)"). Limits come from vgpu_account_limits with the
+ * "gpu:h100:1(IDX:0)", Slurm 22.05) or, for shards from Slurm 23.11 on
+ * (24.11, 26.05), its shards on each GPU ("shard:30(30/100,0/100)": 30 on
+ * GPU 0). Limits come from vgpu_account_limits with the
  * GpuType of vgpu.conf named like the GPU's type; without one the limits
  * are unknown (never guessed).
  */
@@ -66,10 +68,14 @@ int vgpu_show_node_init(vgpu_show_node_t *node, const char *name, const char *gr
 			vgpu_err_t *err);
 
 /* Add what job `job_id` of `user` holds on this node: `detail` is the
- * job's gres_detail_str entry for the node. Shards go to the GPU of their
- * IDX (split evenly when several are given), gpu items make whole-GPU
- * holders. Returns 0, or -1 when `detail` does not parse or names a GPU the
- * node does not have. */
+ * job's gres_detail_str entry for the node. Shards with per-GPU counts
+ * (23.11 on) go to each GPU with a count above 0, that many; shards with an
+ * IDX (22.05) go to the GPU of their IDX (split evenly when several are
+ * given); gpu items make whole-GPU holders. A shard or gpu item with a count
+ * but no GPU ("shard(CNT:5)", "shard:30(0/100,0/100)", "(null)") is counted
+ * in `unplaced`. Returns 0, or -1 when `detail` does not parse or names a
+ * GPU the node does not have (an index, or a count above 0, at or beyond
+ * ngpus). */
 int vgpu_show_node_add_job(vgpu_show_node_t *node, uint32_t job_id, const char *user,
 			   const char *detail, vgpu_err_t *err);
 

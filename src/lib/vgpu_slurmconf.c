@@ -278,7 +278,7 @@ static void write_nodes(FILE *out, const vgpu_conf_t *conf, const sorted_t *s)
 			}
 		}
 		for (k = 0; k < ntypes; k++) {
-			snprintf(piece, sizeof(piece), "gpu:%s:%u", types[k], counts[k]);
+			snprintf(piece, sizeof(piece), "gpu:%.*s:%u", (int)(VGPU_NAME_MAX - 1), types[k], counts[k]);
 			gres_append(gres, sizeof(gres), piece);
 			/* A feature per type the node has slices of: type= placement. */
 			if (sliced[k] && vgpu_slurmconf_feature(types[k], piece, sizeof(piece)) == 0) {

@@ -2,6 +2,8 @@
 #include "vgpu_slurmgres.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Parsing state: the whole string (for messages) and the cursor. */
@@ -139,6 +141,81 @@ static int parse_list(cursor_t *c, uint64_t *mask, int *any, vgpu_err_t *err)
 	}
 }
 
+/* A plain decimal uint64 at the cursor: 0, -1 when there is no digit, -2
+ * when it does not fit. */
+static int parse_u64(cursor_t *c, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (c->p >= c->end || !isdigit((unsigned char)*c->p))
+		return -1;
+	for (; c->p < c->end && isdigit((unsigned char)*c->p); c->p++) {
+		unsigned d = (unsigned)(*c->p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -2;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Per-GPU counts, the whole of an item's "(...)" (the cursor's end is the
+ * ')'): "A/B,C/D,...", field i the item's count on GPU i over that GPU's
+ * total, as Slurm 23.11 on prints a shared GRES of a job ("shard:30(30/100,
+ * 0/100)"); a count '-' is 0 (26.05's node GresUsed for a GPU a job holds
+ * whole: "shard:h100:22(-/100,22/100)"). Sets gpu_count, ngpus,
+ * has_gpu_count, and idx_mask/has_idx for the GPUs with a count above 0. */
+static int parse_gpu_counts(cursor_t *c, vgpu_slurmgres_item_t *it, vgpu_err_t *err)
+{
+	for (;;) {
+		uint64_t a, b;
+		char what[128];
+		int r;
+
+		if (it->ngpus == VGPU_SLURMGRES_IDX_MAX)
+			return fail(c, err, "more than 64 GPUs in (...)");
+		if (c->p < c->end && *c->p == '-') {    /* 26.05 node GresUsed: GPU held whole */
+			c->p++;
+			a = 0;
+			r = 0;
+		} else {
+			r = parse_u64(c, &a);
+		}
+		if (r == 0) {
+			if (c->p >= c->end || *c->p != '/')
+				r = -1;
+			else {
+				c->p++;
+				r = parse_u64(c, &b);
+			}
+		}
+		if (r == -2)
+			return fail(c, err, "per-GPU count too large in (...)");
+		if (r != 0)
+			return fail(c, err, "expected COUNT/TOTAL for each GPU in (...)");
+		if (a > b) {
+			snprintf(what, sizeof(what), "GPU %u count %" PRIu64 " above its total %"
+				 PRIu64 " in (...)", it->ngpus, a, b);
+			return fail(c, err, what);
+		}
+		if (a > UINT32_MAX)
+			return fail(c, err, "per-GPU count too large in (...)");
+		it->gpu_count[it->ngpus] = (uint32_t)a;
+		if (a > 0) {
+			it->idx_mask |= UINT64_C(1) << it->ngpus;
+			it->has_idx = 1;
+		}
+		it->ngpus++;
+		it->has_gpu_count = 1;
+		if (c->p >= c->end)
+			return 0;
+		if (*c->p != ',')
+			return fail(c, err, "unexpected text inside (...)");
+		c->p++;
+	}
+}
+
 /* The fields inside an item's "(...)": the cursor's end is the ')'. */
 static int parse_fields(cursor_t *c, vgpu_slurmgres_item_t *it, vgpu_err_t *err)
 {
@@ -209,10 +286,12 @@ static int parse_item(cursor_t *c, vgpu_slurmgres_item_t *it, vgpu_err_t *err)
 			return fail(c, err, "bad GRES type name");
 		if (parse_count(eq + 1, (size_t)(he - eq - 1), &it->count) != 0)
 			return fail(c, err, "count after '=' is not a number");
+		it->has_count = 1;
 	} else if (nf == 2) {
 		if (isdigit((unsigned char)f[1][0])) {
 			if (parse_count(f[1], fl[1], &it->count) != 0)
 				return fail(c, err, "count is not a number");
+			it->has_count = 1;
 		} else if (copy_name(it->type, f[1], fl[1]) != 0) {
 			return fail(c, err, "bad GRES type name");
 		}
@@ -221,6 +300,7 @@ static int parse_item(cursor_t *c, vgpu_slurmgres_item_t *it, vgpu_err_t *err)
 			return fail(c, err, "bad GRES type name");
 		if (parse_count(f[2], fl[2], &it->count) != 0)
 			return fail(c, err, "count is not a number");
+		it->has_count = 1;
 	}
 	if (c->p < c->end && *c->p == '(') {
 		cursor_t in = *c;
@@ -230,8 +310,12 @@ static int parse_item(cursor_t *c, vgpu_slurmgres_item_t *it, vgpu_err_t *err)
 			return fail(c, err, "unbalanced '('");
 		in.p = open + 1;
 		in.end = c->p - 1;
-		if (parse_fields(&in, it, err) != 0)
+		if (in.p < in.end && (isdigit((unsigned char)*in.p) || *in.p == '-')) {
+			if (parse_gpu_counts(&in, it, err) != 0)
+				return -1;
+		} else if (parse_fields(&in, it, err) != 0) {
 			return -1;
+		}
 		if (c->p < c->end && *c->p != ',' && *c->p != ';')
 			return fail(c, err, "unexpected text after ')'");
 	}

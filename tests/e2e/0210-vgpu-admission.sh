@@ -107,7 +107,7 @@ id=$(VGPU_REQUEST=mem=1G:cores=100 sbatch --parsable -o "$e2e_tmp/c.out" -e /dev
 is_job "$id" COMPLETED "sbatch --comment 'my run' --gres=vgpu:mem=2G:cores=40 completed"
 is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/c.out" | tr '\n' ' ')" "mem=2G:cores=40 no-user-env gpu mem=2147483648 sm=4000 ctx=0 " \
 	"its VGPU_REQUEST is the cli_filter's (not the user's cores=100), no SLURM_GET_USER_ENV, SM cap 40%"
-is "$(scontrol show job "$id" | sed -n 's/^ *Comment=\(.*\) $/\1/p')" "my run" \
+is "$(scontrol show job "$id" | sed -n 's/^ *Comment=\(.*[^ ]\) *$/\1/p')" "my run" \
 	"the job's comment is the user's, without the marker"
 id=$(sbatch --parsable -o /dev/null -e /dev/null --gres=vgpu:mem=1G --wrap true)
 is "$(scontrol -o show job "$id" | grep -c 'vgpu-request')" 0 "a job without a comment shows no marker"

@@ -58,7 +58,7 @@ like "$(grep "refused a change" "$log")" "refused a change of uid 0: shard:150 i
 out=$(scontrol update jobid="$id" gres=gpu:1,shard:10 2>&1)
 like "$(grep "refused a change" "$log" | tail -n 1)" "a job cannot hold whole GPUs \(gpu\) and shares of a GPU \(shard, --gres=vgpu\) together" \
 	"update to gpu + shard refused with the plugin's reason"
-like "$(scontrol -o show job "$id")" "TresPerNode=gres:shard:10 " "the job kept shard:10"
+like "$(scontrol -o show job "$id")" "TresPerNode=gres[:/]shard:10( |$)" "the job kept shard:10"
 scancel "$id"
 
 # (d) jobs within the limits run untouched.

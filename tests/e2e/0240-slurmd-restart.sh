@@ -41,7 +41,9 @@ for j in sorted(d["jobs"], key=lambda j: j["job_id"]):
     print("job", j["job_id"], j["node"], j["gpu"], j["shards"], j.get("memory_limit"))
 '
 	local id
-	for id in "$@"; do echo "scontrol $id $(scontrol -d -o show job "$id" | grep -o 'GRES=[^ ]*(IDX:[^)]*)')"; done
+	for id in "$@"; do
+		echo "scontrol $id $(scontrol -d -o show job "$id" | grep -o ' GRES=[a-z]*:[0-9]*' | head -1 | tr -d ' ') on GPU $(e2e_gres_idx "$id")"
+	done
 }
 # joined ID: cuMemGetInfo and NVML's process list of a process joining the
 # batch step's ledger (the step's own description, through the shim).
@@ -74,7 +76,7 @@ done
 before=$(views "${ids[@]}")
 is "$(echo "$before" | head -1)" "n1 0 75/100 $((3 * s25)) ${ids[0]}:25 ${ids[1]}:25 ${ids[2]}:25" \
 	"before: vgpu show: 75 of 100 shards, three 25-shard slices reserved"
-is "$(echo "$before" | grep -c '^scontrol [0-9]* GRES=shard:25(IDX:0)$')" 3 "before: scontrol -d: each job shard:25 on GPU 0"
+is "$(echo "$before" | grep -c '^scontrol [0-9]* GRES=shard:25 on GPU 0$')" 3 "before: scontrol -d: each job shard:25 on GPU 0"
 is "$(driver_pids)" "$(printf '%s\n' "${pids[@]}" | sort -n | tr '\n' ' ')" "before: the simulated driver lists the three holding processes"
 
 # 2. restart slurmd

@@ -1,4 +1,5 @@
 #!/bin/bash
+# A Slurm 22.05 test (skipped from 23.11.5, where the bug is fixed).
 # The guard against Slurm 22.05.8's shard bug (doc/slurm-integration.md
 # "Whole GPUs beside slices: a Slurm 22.05 bug and the guard"): once a shard
 # job on a GPU has ended, slurmctld forgets the shards still held there and
@@ -14,6 +15,12 @@
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
 e2e_need_plugins
+# A 22.05 test: the bug is fixed from 23.11.5, where the guard is not used
+# (VGPU_SLURM_SHARD_DEALLOC_BUG is 0) and whole-GPU jobs wait (0251).
+rel=$(slurmd -V 2>/dev/null)
+rel=${rel##* }
+[ "$(printf '%s\n%s\n' "$rel" 23.11.5 | sort -V | head -n 1)" != 23.11.5 ] ||
+	skip_all "Slurm $rel (slurmd -V) has the shard-deallocation bug fixed (23.11.5+): the guard this test checks is off there"
 plan 37
 e2e_up wholeafter --nodes 1 --gpus 2 --spank --cli-filter
 state=$e2e_dir/vgpu-state

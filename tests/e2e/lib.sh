@@ -7,6 +7,7 @@
 #   id=$(e2e_hold --gres=shard:25)   a batch job that runs until e2e_release $id
 #   e2e_wait_job ID STATE [REASON]   poll every 0.2 s (at most 30 s) for that state
 #   e2e_gres_idx ID                  the GPU index a running job's GRES sits on
+#   e2e_slurm, e2e_slurm_before 23.11   the Slurm release (major.minor) under test
 #   e2e_health                       (e) the daemons answer and every node is idle
 #   e2e_down                         down; every recorded process gone, directory removed
 #   e2e_more_names="..."             further clusters a test starts itself, downed at exit
@@ -107,8 +108,32 @@ is_job() {
 
 # e2e_gres_idx ID: the GPU indexes of a running job's GRES on its node, from
 # scontrol -d ("GRES=shard:25(IDX:0)" -> 0).
+# Slurm 22.05 prints a shard job's GPU as GRES=shard:30(IDX:0); 23.11+ print
+# per-GPU counts, GRES=shard:30(30/100,0/100): the GPUs with a count above 0.
 e2e_gres_idx() {
-	scontrol -d -o show job "$1" | grep -o 'GRES=[^ ]*' | sed -n 's/.*(IDX:\([^)]*\)).*/\1/p'
+	scontrol -d -o show job "$1" | grep -o 'GRES=[^ ]*' | awk '
+		/\(IDX:/ { sub(/.*\(IDX:/, ""); sub(/\).*/, ""); print; next }
+		/\([0-9]+\/[0-9]+/ {
+			s = $0; sub(/^[^(]*\(/, "", s); sub(/\).*/, "", s)
+			n = split(s, f, ","); out = ""
+			for (i = 1; i <= n; i++) { split(f[i], ab, "/"); if (ab[1] + 0 > 0) out = out (out == "" ? "" : ",") (i - 1) }
+			print out
+		}'
+}
+
+# e2e_slurm: the Slurm release the tests run against, as major.minor.
+e2e_slurm() {
+	local v
+	v=$(slurmd -V 2>/dev/null)
+	v=${v##* }
+	echo "${v%.*}"
+}
+# e2e_slurm_before MAJOR.MINOR: true when that release is older.
+e2e_slurm_before() {
+	local a b
+	a=$(e2e_slurm)
+	b=$1
+	[ "$(printf '%s\n%s\n' "$a" "$b" | sort -V | head -1)" = "$a" ] && [ "$a" != "$b" ]
 }
 
 # e2e_wait_idle: all jobs gone and every node idle (0.2 s polls, 30 s).
@@ -127,9 +152,11 @@ e2e_wait_idle() {
 # fail to load without libpmix (MpiDefault=none does not stop slurmd trying);
 # slurmstepd logs a cancelled job as an error. A test that provokes an error
 # on purpose sets e2e_expected_errors to an extended regex of its lines.
+# 24.11 slurmctld logs "SRUN_JOB_COMPLETE) failed: Connection reset by peer"
+# after ordinary sruns (srun has gone when the message is sent).
 e2e_log_errors() {
 	grep -h -E 'error:|fatal:' "$e2e_dir"/log/slurmctld.log "$e2e_dir"/log/slurmd-n*.log 2>/dev/null |
-		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT'"${e2e_expected_errors:+|$e2e_expected_errors}"
+		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT|msg_type=SRUN_JOB_COMPLETE\) failed: Connection reset by peer'"${e2e_expected_errors:+|$e2e_expected_errors}"
 }
 
 # e2e_health: (e) after everything a test did, slurmctld and every slurmd

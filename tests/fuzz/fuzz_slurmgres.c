@@ -8,7 +8,10 @@
  *    result;
  *  - an accepted string has at most VGPU_SLURMGRES_ITEMS_MAX items, each
  *    with a non-empty NUL-terminated name, a NUL-terminated type, has_idx
- *    set exactly when the mask is not empty;
+ *    set exactly when the mask is not empty, count 1 when none was given;
+ *    per-GPU counts (has_gpu_count) exactly when 1..64 fields were read,
+ *    none beyond them, and then the mask is exactly the GPUs with a count
+ *    above 0;
  *  - the input used as a node's gres and as a job's detail on a fixed
  *    4-GPU node never gives a GPU more holders than it records, and the
  *    free amounts never exceed the usable ones.
@@ -66,6 +69,20 @@ static void check_model(const char *text)
 		abort();
 }
 
+static void check_gpu_count(const vgpu_slurmgres_item_t *it)
+{
+	unsigned b;
+
+	if ((it->has_gpu_count != 0) != (it->ngpus != 0) || it->ngpus > VGPU_SLURMGRES_IDX_MAX)
+		abort();
+	for (b = 0; b < VGPU_SLURMGRES_IDX_MAX; b++) {
+		if (b >= it->ngpus && it->gpu_count[b] != 0)
+			abort();
+		if (it->has_gpu_count && (it->idx_mask >> b & 1) != (it->gpu_count[b] > 0))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const vgpu_slurmgres_t zero;
@@ -95,6 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if ((it->has_idx != 0) != (it->idx_mask != 0))
 				abort();
+			if (!it->has_count && it->count != 1)
+				abort();
+			check_gpu_count(it);
 		}
 	}
 	check_model(text);

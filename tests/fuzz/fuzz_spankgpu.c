@@ -4,21 +4,26 @@
  *  - even: the rest is an ld.so.cache image, searched for "libcuda.so.1"
  *    and "libnvidia-ml.so.1" (vgpu_spank_gpu_cache_find);
  *  - odd: the rest is a job's gres_detail_str from slurmctld
- *    ("shard:20(IDX:0)"), asked for GPU index (byte >> 1) % 4
- *    (vgpu_spank_gpu_job_shards).
+ *    ("shard:20(IDX:0)" of 22.05, "shard:30(30/100,0/100)" of 23.11 on),
+ *    asked for GPU index (byte >> 1) % 4 (vgpu_spank_gpu_job_shards).
  * Invariants (abort() on violation): a found path is absolute,
  * NUL-terminated inside the buffer, shorter than it; a found shard count is
- * 1..1000000; nothing is written on failure; ASan checks the reads.
+ * 1..1000000, only for a string vgpu_slurmgres_parse accepts, and, when the
+ * string is one shard item with per-GPU counts, that GPU's count; nothing
+ * is written on failure; ASan checks the reads.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spank_gpu.h"
+#include "vgpu_slurmgres.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define INPUT_MAX (1 << 16)
+
+static vgpu_slurmgres_t g;      /* large: not on the stack */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -48,8 +53,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		copy[size - 1] = '\0';
 		count = 0;
-		if (vgpu_spank_gpu_job_shards((const char *)copy, (data[0] >> 1) % 4, &count) == 0) {
+		unsigned index = (data[0] >> 1) % 4;
+
+		if (vgpu_spank_gpu_job_shards((const char *)copy, index, &count) == 0) {
 			if (count < 1 || count > 1000000)
+				abort();
+			if (vgpu_slurmgres_parse((const char *)copy, &g, NULL) != 0)
+				abort();
+			if (g.nitems == 1 && g.items[0].has_gpu_count &&
+			    g.items[0].gpu_count[index] != count)
 				abort();
 		} else if (count != 0) {
 			abort();

@@ -5,9 +5,7 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 vgpu=$VGPU_BUILDDIR/vgpu
 golden=$VGPU_SRCDIR/tests/golden/discover
-fx=$VGPU_SHARED/fixtures/hwloc
 [ -x "$vgpu" ] || skip_all "no vgpu binary in $VGPU_BUILDDIR"
-[ -r "$fx/h100x4-nvlink.xml" ] || skip_all "no hwloc fixtures under $fx"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/empty.conf"
@@ -33,10 +31,10 @@ golden() {
 	is "$(cat "$tmp/$name.err")" "" "$name: no warnings"
 }
 
-golden h100x4-json h100x4-nvlink.json --json --no-nvml --topology "$fx/h100x4-nvlink.xml"
-golden h100x4-table h100x4-nvlink.txt --no-nvml --topology "$fx/h100x4-nvlink.xml"
-golden minimal-json minimal-2gpu.json --no-nvml --topology "$fx/minimal-2gpu.xml" --json --hostname node-b200-1
-golden minimal-table minimal-2gpu.txt --no-nvml --topology "$fx/minimal-2gpu.xml" --hostname node-b200-1
+golden h100x4-json h100x4-nvlink.json --json --no-nvml --topology "$golden/h100x4-nvlink.xml"
+golden h100x4-table h100x4-nvlink.txt --no-nvml --topology "$golden/h100x4-nvlink.xml"
+golden minimal-json minimal-2gpu.json --no-nvml --topology "$golden/minimal-2gpu.xml" --json --hostname node-b200-1
+golden minimal-table minimal-2gpu.txt --no-nvml --topology "$golden/minimal-2gpu.xml" --hostname node-b200-1
 golden smt-table smt-3gpu.txt --topology="$golden/smt-3gpu.xml" --no-nvml
 golden smt-json smt-3gpu.json --topology="$golden/smt-3gpu.xml" --no-nvml --json
 
@@ -60,7 +58,7 @@ like "$(cat "$tmp/nodriver.err")" \
 run notopo --no-nvml --topology /nonexistent/topo.xml
 is "$(cat "$tmp/notopo.rc")" 1 "unreadable topology: exit 1"
 like "$(cat "$tmp/notopo.err")" '^vgpu discover: topology /nonexistent/topo.xml: ' "unreadable topology: named"
-run badhost --no-nvml --topology "$fx/minimal-2gpu.xml" --hostname 'a b'
+run badhost --no-nvml --topology "$golden/minimal-2gpu.xml" --hostname 'a b'
 is "$(cat "$tmp/badhost.rc"):$(cat "$tmp/badhost.err")" \
 	"1:vgpu discover: --hostname 'a b' is not a usable node name (letters, digits, '-', '_', '.')" \
 	"--hostname with a space is refused"

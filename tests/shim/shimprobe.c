@@ -26,7 +26,8 @@
  *   nvmlmem UUID         v1 "total free used" and v2 "total reserved free used"
  *   nvmlprocs UUID       "pid:bytes ..." from nvmlDeviceGetComputeRunningProcesses_v3
  *   race N SEED MAX      N random allocations (mem/async/vmm, up to MAX bytes) and frees
- *   hold                 print "hold: ready", then wait for a signal
+ *   hold                 print "hold: ready", then wait for a signal (SIGUSR1: go on
+ *                        with the next command; one sent once "ready" is out is never lost)
  *   getproc FILE         replay a cuGetProcAddress_v2 fixture (symbol version flags per line)
  *   dlopen NAME          dlopen(NAME) and say whether it is the shim
  *   spin MS KIND BLOCKS  launch kernels of BLOCKS blocks without synchronising for MS
@@ -757,10 +758,18 @@ int main(int argc, char **argv)
 			race(atoi(a1), (unsigned)atoi(a2), strtoull(i + 3 < argc ? argv[i + 3] : "64M", NULL, 0));
 			i += 3;
 		} else if (strcmp(c, "hold") == 0) {
+			sigset_t usr1, old;
+
+			/* SIGUSR1 blocked until sigsuspend: one sent as soon as
+			 * "ready" is read is not lost (pending, it ends the wait) */
+			sigemptyset(&usr1);
+			sigaddset(&usr1, SIGUSR1);
+			sigprocmask(SIG_BLOCK, &usr1, &old);
 			signal(SIGUSR1, onsig);
 			printf("hold: ready\n");
 			fflush(stdout);
-			pause();
+			sigdelset(&old, SIGUSR1);
+			sigsuspend(&old);
 		} else if (strcmp(c, "getproc") == 0) {
 			replay(a1);
 			i++;

@@ -258,7 +258,7 @@ START_TEST(hwloc_only_matches_golden)
 	char *text, *want;
 
 	opts_init(&o, &w);
-	snprintf(path, sizeof(path), "%s", vgpu_test_fixture("hwloc/h100x4-nvlink.xml"));
+	snprintf(path, sizeof(path), "%s", vgpu_test_srcpath("tests/golden/discover/h100x4-nvlink.xml"));
 	o.topology = path;
 	o.no_nvml = 1;
 	ck_assert_msg(vgpu_discover_run(&o, inv, &err) == 0, "%s", err.msg);
@@ -288,7 +288,7 @@ START_TEST(hostname_option_and_this_host)
 	vgpu_err_t err;
 
 	opts_init(&o, &w);
-	snprintf(path, sizeof(path), "%s", vgpu_test_fixture("hwloc/minimal-2gpu.xml"));
+	snprintf(path, sizeof(path), "%s", vgpu_test_srcpath("tests/golden/discover/minimal-2gpu.xml"));
 	o.topology = path;
 	o.no_nvml = 1;
 	o.hostname = "node.with.dots";
@@ -371,7 +371,7 @@ static void fake_opts(vgpu_discover_opts_t *o, warnings_t *w, int mode)
 	fake_setup();
 	*fake_mode = mode;
 	opts_init(o, w);
-	snprintf(topo, sizeof(topo), "%s", vgpu_test_fixture("hwloc/minimal-2gpu.xml"));
+	snprintf(topo, sizeof(topo), "%s", vgpu_test_srcpath("tests/golden/discover/minimal-2gpu.xml"));
 	o->nvml_lib = fake_path;
 	o->cuda_lib = fake_path;
 	o->topology = topo;

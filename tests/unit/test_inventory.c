@@ -80,6 +80,37 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* Empty arrays and objects are "[]" and "{}" whatever json-c's version
+ * (0.16 writes "[\n  ]", 0.18 "[]"); brackets inside strings stay as they
+ * are. */
+START_TEST(empty_lists_one_form)
+{
+	vgpu_inventory_t *a = calloc(1, sizeof(*a)), *b = malloc(sizeof(*b));
+	vgpu_err_t err;
+	char *text;
+
+	strcpy(a->hostname, "n1");
+	text = vgpu_inventory_to_json(a);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "\"gpus\": []\n") != NULL, "%s", text);
+	free(text);
+	a->ngpus = 1;
+	strcpy(a->gpus[0].uuid, "GPU-00000000-1111-2222-3333-444444444444");
+	strcpy(a->gpus[0].bus_id, "0000:17:00.0");
+	strcpy(a->gpus[0].model, "Odd [  ] {  } [ GPU");
+	a->gpus[0].numa_node = -1;
+	text = vgpu_inventory_to_json(a);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "\"nvlink\": [],\n") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"model\": \"Odd [  ] {  } [ GPU\"") != NULL, "%s", text);
+	ck_assert_int_eq(vgpu_inventory_from_json(text, strlen(text), "t.json", b, &err), 0);
+	ck_assert_str_eq(b->gpus[0].model, a->gpus[0].model);
+	free(text);
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(minimal_defaults)
 {
 	static const char t[] = "{\"version\":1,\"hostname\":\"n1\",\"gpus\":[{\"index\":0,"
@@ -388,6 +419,7 @@ static Suite *make_suite(void)
 
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, minimal_defaults);
+	tcase_add_test(tc, empty_lists_one_form);
 	tcase_add_loop_test(tc, bad_documents, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, string_too_long_is_an_error);
 	tcase_add_test(tc, load_names_the_file);

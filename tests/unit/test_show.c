@@ -1,5 +1,6 @@
-/* Unit tests for vgpu_show: nodes and jobs as Slurm 22.05.8 reports them
- * (doc/slurm-views.md) turned into per-GPU holders, limits and free amounts. */
+/* Unit tests for vgpu_show: nodes and jobs as Slurm 22.05.8, 24.11.5 and
+ * 26.05.5 report them (doc/slurm-views.md) turned into per-GPU holders,
+ * limits and free amounts. */
 #include <stdint.h>
 #include <string.h>
 
@@ -152,6 +153,113 @@ START_TEST(memory_mode)
 }
 END_TEST
 
+/* 24.11.5 and 26.05.5 (recorded on the devcluster, both releases print the
+ * same): shard jobs give per-GPU counts, no IDX; whole GPUs IDX. */
+START_TEST(per_gpu_counts_of_24_11_and_26_05)
+{
+	vgpu_conf_t conf;
+	const vgpu_show_gpu_t *g0, *g1;
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132\n");
+	/* node n1: two --gres=shard:30, one shard:60, and -N2 shard:10 */
+	init_ok("gpu:h100:2,shard:h100:200");
+	add_ok(1, "alice", "shard:30(30/100,0/100)");
+	add_ok(2, "bob", "shard:30(30/100,0/100)");
+	add_ok(3, "carol", "shard:60(0/100,60/100)");
+	add_ok(5, "dave", "shard:10(10/100,0/100)");
+	vgpu_show_node_finish(&node, &conf);
+	g0 = &node.gpus[0];
+	g1 = &node.gpus[1];
+	ck_assert_uint_eq(g0->shards_used, 70);
+	ck_assert_uint_eq(g0->nholders, 3);
+	ck_assert_uint_eq(g0->holders[0].job_id, 1);
+	ck_assert_uint_eq(g0->holders[0].shards, 30);
+	ck_assert_uint_eq(g0->holders[1].shards, 30);
+	ck_assert_uint_eq(g0->holders[2].job_id, 5);
+	ck_assert_uint_eq(g0->holders[2].shards, 10);
+	ck_assert_uint_eq(g0->sm_reserved, 7000);
+	ck_assert_uint_eq(g1->shards_used, 60);
+	ck_assert_uint_eq(g1->nholders, 1);
+	ck_assert_uint_eq(g1->holders[0].job_id, 3);
+	ck_assert_uint_eq(g1->holders[0].shards, 60);
+	ck_assert_int_eq(g1->holders[0].limits_known, 1);
+	ck_assert_uint_eq(g1->holders[0].limits.sm_share, 6000);
+	ck_assert_uint_eq(node.unplaced, 0);
+
+	/* node n2: a whole GPU (IDX) next to shards on the other */
+	init_ok("gpu:h100:2,shard:h100:200");
+	add_ok(4, "erin", "gpu:h100:1(IDX:0)");
+	add_ok(5, "dave", "shard:10(0/100,10/100)");
+	add_ok(6, "frank", "shard:5(0/100,5/100)");
+	add_ok(7, "grace", "shard:7(0/100,7/100)");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_int_eq(node.gpus[0].whole, 1);
+	ck_assert_uint_eq(node.gpus[0].shards_used, 100);
+	ck_assert_uint_eq(node.gpus[1].shards_used, 22);
+	ck_assert_uint_eq(node.gpus[1].nholders, 3);
+	ck_assert_uint_eq(node.gpus[1].holders[2].shards, 7);
+}
+END_TEST
+
+/* MULTIPLE_SHARING_GRES_PJ (24.11.5, 26.05.5): one job's shards on two GPUs,
+ * placed exactly as the per-GPU counts say, not split evenly (22.05's IDX
+ * form gives no split). */
+START_TEST(shards_over_two_gpus)
+{
+	vgpu_conf_t conf;
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132\n");
+	init_ok("gpu:h100:2,shard:h100:200");
+	add_ok(1, "u", "shard:150(100/100,50/100)");           /* recorded */
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_uint_eq(node.gpus[0].nholders, 1);
+	ck_assert_uint_eq(node.gpus[0].holders[0].shards, 100);
+	ck_assert_uint_eq(node.gpus[0].sm_reserved, 10000);
+	ck_assert_uint_eq(vgpu_show_sm_free(&node.gpus[0]), 0);
+	ck_assert_uint_eq(node.gpus[1].holders[0].shards, 50);
+	ck_assert_uint_eq(node.gpus[1].sm_reserved, 5000);
+
+	conf_from(&conf, "GpuType=h100 Memory=81559M SMs=132\nShardsPerGpu=80\n");
+	init_ok("gpu:h100:2,shard:h100:160");
+	add_ok(2, "u", "shard:50(30/80,20/80)");
+	/* the same job in 22.05's form: split evenly */
+	add_ok(3, "v", "shard:50(IDX:0-1)");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_uint_eq(node.gpus[0].holders[0].shards, 30);
+	ck_assert_uint_eq(node.gpus[1].holders[0].shards, 20);
+	ck_assert_uint_eq(node.gpus[0].holders[1].shards, 25);
+	ck_assert_uint_eq(node.gpus[1].holders[1].shards, 25);
+	ck_assert_uint_eq(node.gpus[0].shards_used, 55);
+	ck_assert_uint_eq(node.gpus[1].shards_used, 45);
+}
+END_TEST
+
+/* Per-GPU count strings that place nothing, or name a GPU the node lacks. */
+START_TEST(per_gpu_counts_unplaced_and_bad)
+{
+	vgpu_err_t err;
+
+	init_ok("gpu:h100:2,shard:h100:200");
+	add_ok(1, "u", "");                                    /* step-only job */
+	add_ok(2, "u", "shard:30((null))");                    /* Slurm lost the node */
+	add_ok(3, "u", "shard:30(0/100,0/100)");               /* counts 0 */
+	add_ok(4, "u", "shard:0(0/100,0/100)");                /* nothing held */
+	ck_assert_uint_eq(node.unplaced, 2);
+	ck_assert_uint_eq(node.gpus[0].nholders + node.gpus[1].nholders, 0);
+	/* a field beyond the node's GPUs with 0 is harmless */
+	add_ok(5, "u", "shard:30(30/100,0/100,0/100)");
+	ck_assert_uint_eq(node.gpus[0].holders[0].shards, 30);
+	ck_assert_int_eq(vgpu_show_node_add_job(&node, 6, "u", "shard:30(0/100,0/100,30/100)", &err),
+			 -1);
+	ck_assert_str_eq(err.msg, "job 6 on node n1: GRES 'shard:30(0/100,0/100,30/100)' names GPU 2, "
+			 "the node has 2");
+	ck_assert_int_eq(vgpu_show_node_add_job(&node, 7, "u", "shard:30(40/30)", &err), -1);
+	ck_assert_str_eq(err.msg, "job 7 on node n1: GRES 'shard:30(40/30)': GPU 0 count 40 above its "
+			 "total 30 in (...)");
+	ck_assert_uint_eq(node.gpus[0].nholders, 1);
+}
+END_TEST
+
 START_TEST(bad_input)
 {
 	vgpu_err_t err;
@@ -206,6 +314,9 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, two_types);
 	tcase_add_test(tc, shard_count_mismatch);
 	tcase_add_test(tc, memory_mode);
+	tcase_add_test(tc, per_gpu_counts_of_24_11_and_26_05);
+	tcase_add_test(tc, shards_over_two_gpus);
+	tcase_add_test(tc, per_gpu_counts_unplaced_and_bad);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, many_holders);
 	suite_add_tcase(s, tc);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <utime.h>
 #include <sched.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -629,6 +630,41 @@ START_TEST(job_shards_from_gres_detail)
 }
 END_TEST
 
+/* The job's shards on one GPU from the gres_detail_str of Slurm 24.11.5 and
+ * 26.05.5 (recorded on the devcluster: per-GPU counts, no IDX). */
+START_TEST(job_shards_from_per_gpu_counts)
+{
+	unsigned n = 0;
+
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:30(30/100,0/100)", 0, &n), 0);
+	ck_assert_uint_eq(n, 30);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:30(30/100,0/100)", 1, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:60(0/100,60/100)", 1, &n), 0);
+	ck_assert_uint_eq(n, 60);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:7(0/100,7/100)", 1, &n), 0);
+	ck_assert_uint_eq(n, 7);
+	/* MULTIPLE_SHARING_GRES_PJ: the split is in the string */
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:150(100/100,50/100)", 0, &n), 0);
+	ck_assert_uint_eq(n, 100);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:150(100/100,50/100)", 1, &n), 0);
+	ck_assert_uint_eq(n, 50);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:50(30/80,20/80)", 1, &n), 0);
+	ck_assert_uint_eq(n, 20);
+	/* one item per shard type: they add up */
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:a:5(5/100,0/100),shard:b:7(2/100,0/100)",
+						   0, &n), 0);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("gpu:h100:1(IDX:0)", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("", 0, &n), -1);        /* step-only job */
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:30((null))", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:30(30/100,0/100)", 2, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:30(30/100,0/100)", 64, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:30(40/30)", 0, &n), -1);
+	ck_assert_int_eq(vgpu_spank_gpu_job_shards("shard:2000000(2000000/2000000)", 0, &n), -1);
+	ck_assert_uint_eq(n, 7); /* untouched by failures */
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("spank");
@@ -641,6 +677,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, state_clean_handles_half_created_dirs);
 	tcase_add_test(tc, state_job_dirs_and_slices);
 	tcase_add_test(tc, job_shards_from_gres_detail);
+	tcase_add_test(tc, job_shards_from_per_gpu_counts);
 	tcase_add_test(tc, private_etc_keeps_submounts);
 	tcase_add_test(tc, gpu_type_matching);
 	tcase_add_test(tc, gpu_libpath);
