@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/slurm.sh - what the Slurm plugins cost a job: three devclusters side
-# by side (1 node, 4 simulated H100, 64 CPUs each), one plain, two with the
+# by side (1 node, 8 simulated H100, 256 CPUs each), one plain, two with the
 # SPANK plugin, job_submit/vgpu and a cli_filter: the C plugin
 # cli_filter_vgpu.so (`up --spank --cli-filter=c --job-submit`, the
 # recommended set-up) and cli_filter/lua with etc/cli_filter.lua
@@ -37,9 +37,11 @@ nsrun=${BENCH_SRUN:-60}
 nbatch=${BENCH_SBATCH:-200}
 rounds=${BENCH_ROUNDS:-8}
 crounds=${BENCH_CONTROL_ROUNDS:-3}
+ngpus=${BENCH_GPUS:-8}
+ncpus=${BENCH_CPUS:-256}
 summary=${BENCH_SUMMARY:-}
-for v in "$nsrun" "$nbatch" "$rounds" "$crounds"; do
-	case $v in '' | *[!0-9]*) echo "bench/slurm.sh: BENCH_SRUN, BENCH_SBATCH, BENCH_ROUNDS, BENCH_CONTROL_ROUNDS: expected numbers" >&2; exit 2 ;; esac
+for v in "$nsrun" "$nbatch" "$rounds" "$crounds" "$ngpus" "$ncpus"; do
+	case $v in '' | *[!0-9]*) echo "bench/slurm.sh: BENCH_SRUN, BENCH_SBATCH, BENCH_ROUNDS, BENCH_CONTROL_ROUNDS, BENCH_GPUS, BENCH_CPUS: expected numbers" >&2; exit 2 ;; esac
 done
 [ "$nbatch" -gt 0 ] || rounds=0
 t_start=$(date +%s)
@@ -135,7 +137,7 @@ trap 'exit 1' INT TERM HUP
 up() { # GROUP NAME OPTIONS...
 	local g=$1 n=$2
 	shift 2
-	(cg_join "$g" && exec "$dc" up --name "$n" --auth "$auth" --builddir "$b" --nodes 1 --gpus 4 --cpus 64 "$@") >"$tmp/up-$n.log" 2>&1 || {
+	(cg_join "$g" && exec "$dc" up --name "$n" --auth "$auth" --builddir "$b" --nodes 1 --gpus "$ngpus" --cpus "$ncpus" "$@") >"$tmp/up-$n.log" 2>&1 || {
 		cat "$tmp/up-$n.log" >&2
 		echo "bench/slurm.sh: $dc up --name $n failed" >&2
 		exit 1
@@ -281,7 +283,7 @@ if [ -n "$cgv" ]; then
 else
 	echo "CPU: no cgroup (BENCH_CPU_SHARES=0 or none usable): other work on the machine competes on equal terms"
 fi
-echo "clusters: 1 node, 4 x h100 (100 shards each), 64 CPUs; auth $auth; plugins: --spank --job-submit and"
+echo "clusters: 1 node, $ngpus x h100 (100 shards each), $ncpus CPUs; auth $auth; plugins: --spank --job-submit and"
 echo "  'plugins': --cli-filter=c (cli_filter_vgpu.so), 'plugins (lua)': --cli-filter (cli_filter/lua)"
 echo "vgpu:mem=8G is shard:$shards; 'plain, shard:$shards + export' is --gres=shard:$shards --export=ALL,VGPU_REQUEST=mem=8G"
 echo "on the plain cluster: the cli_filter's old --export carrier, typed by hand (a control: Slurm's own cost of it)"

@@ -135,10 +135,13 @@ step bootstrap ./bootstrap &&
 	}
 
 # The other Slurm releases, each in its own chroot (tools/vgpu-chroot).
+shared_bind=
+[ ! -d "$top/../shared" ] || shared_bind="--bind $(cd "$top/../shared" && pwd -P)"
 for rel in $other_rels; do
 	# The host's -Werror build (another release's plugins) for the tests
 	# of the version checks; the test deadline and time limit go in too.
-	in_release="tools/vgpu-chroot run $rel --bind $top --env VGPU_TEST_DEADLINE=$VGPU_TEST_DEADLINE \
+	# (../shared, where it is, holds optional fixtures the host's run reads too)
+	in_release="tools/vgpu-chroot run $rel --bind $top ${shared_bind:-} --env VGPU_TEST_DEADLINE=$VGPU_TEST_DEADLINE \
 --env VGPU_OTHER_RELEASE_BUILD=$top/build/check ${VGPU_TEST_TIMEOUT:+--env VGPU_TEST_TIMEOUT=$VGPU_TEST_TIMEOUT} --"
 	suite "slurm-$rel" "$top/build/slurm-$rel" --enable-werror
 	in_release=

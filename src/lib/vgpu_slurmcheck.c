@@ -347,7 +347,7 @@ static void finding(scan_t *s, int warn, unsigned line, const char *fmt, ...)
 static void finding(scan_t *s, int warn, unsigned line, const char *fmt, ...)
 {
 	vgpu_slurmcheck_conf_t *rep = s->rep;
-	char text[VGPU_ERR_MAX], q[96];
+	char text[VGPU_ERR_MAX] = { 0 }, q[96];  /* copied whole: no stack bytes in it */
 	va_list ap;
 	size_t o;
 

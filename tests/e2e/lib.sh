@@ -153,10 +153,11 @@ e2e_wait_idle() {
 # slurmstepd logs a cancelled job as an error. A test that provokes an error
 # on purpose sets e2e_expected_errors to an extended regex of its lines.
 # 24.11 slurmctld logs "SRUN_JOB_COMPLETE) failed: Connection reset by peer"
-# after ordinary sruns (srun has gone when the message is sent).
+# (and SRUN_STEP_SIGNAL) after ordinary sruns (srun has gone when the
+# message is sent).
 e2e_log_errors() {
 	grep -h -E 'error:|fatal:' "$e2e_dir"/log/slurmctld.log "$e2e_dir"/log/slurmd-n*.log 2>/dev/null |
-		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT|msg_type=SRUN_JOB_COMPLETE\) failed: Connection reset by peer'"${e2e_expected_errors:+|$e2e_expected_errors}"
+		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT|msg_type=SRUN_(JOB_COMPLETE|STEP_SIGNAL)\) failed: Connection reset by peer'"${e2e_expected_errors:+|$e2e_expected_errors}"
 }
 
 # e2e_health: (e) after everything a test did, slurmctld and every slurmd

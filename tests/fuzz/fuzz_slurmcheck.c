@@ -10,8 +10,9 @@
  *    with "shard" or "vgpu" in it, a count of 0 only for "", of 2 or more
  *    without ',' only with a range;
  *  - three lines, a slice step's SLURM_STEP_GPUS, SLURM_JOB_GPUS and
- *    CUDA_VISIBLE_DEVICES: an accepted step's index is 0-1023 and is the
- *    text of the variable it came from; a refusal has a message;
+ *    CUDA_VISIBLE_DEVICES: an accepted step's index is 0-1023 and the
+ *    number (digits only) of the variable it came from, and no variable
+ *    names two GPUs; a refusal has a message;
  *  - two lines that are releases: a parsed release prints back and parses
  *    to itself; release_match says the same release matches, and a
  *    mismatch has a message that names both releases.
@@ -77,7 +78,6 @@ static void check_step(char *lines[3])
 	vgpu_slurmcheck_step_env_t env = { lines[0], lines[1], lines[2] };
 	unsigned idx = 12345;
 	vgpu_err_t err;
-	char want[16];
 	const char *from;
 
 	memset(&err, 'x', sizeof(err));
@@ -87,8 +87,8 @@ static void check_step(char *lines[3])
 		return;
 	}
 	from = lines[0] && lines[0][0] ? lines[0] : lines[1];
-	snprintf(want, sizeof(want), "%u", idx);
-	if (idx > 1023 || !from || strcmp(from, want) != 0)
+	if (idx > 1023 || !from || strspn(from, "0123456789") != strlen(from) ||
+	    strtoul(from, NULL, 10) != idx)
 		abort();
 	for (int i = 0; i < 3; i++)
 		if (lines[i] && vgpu_slurmcheck_gpu_count(lines[i]) >= 2)
