@@ -37,11 +37,12 @@ nsrun=${BENCH_SRUN:-60}
 nbatch=${BENCH_SBATCH:-200}
 rounds=${BENCH_ROUNDS:-8}
 crounds=${BENCH_CONTROL_ROUNDS:-3}
+nnodes=${BENCH_NODES:-1}
 ngpus=${BENCH_GPUS:-8}
 ncpus=${BENCH_CPUS:-256}
 summary=${BENCH_SUMMARY:-}
-for v in "$nsrun" "$nbatch" "$rounds" "$crounds" "$ngpus" "$ncpus"; do
-	case $v in '' | *[!0-9]*) echo "bench/slurm.sh: BENCH_SRUN, BENCH_SBATCH, BENCH_ROUNDS, BENCH_CONTROL_ROUNDS, BENCH_GPUS, BENCH_CPUS: expected numbers" >&2; exit 2 ;; esac
+for v in "$nsrun" "$nbatch" "$rounds" "$crounds" "$nnodes" "$ngpus" "$ncpus"; do
+	case $v in '' | *[!0-9]*) echo "bench/slurm.sh: BENCH_SRUN, BENCH_SBATCH, BENCH_ROUNDS, BENCH_CONTROL_ROUNDS, BENCH_NODES, BENCH_GPUS, BENCH_CPUS: expected numbers" >&2; exit 2 ;; esac
 done
 [ "$nbatch" -gt 0 ] || rounds=0
 t_start=$(date +%s)
@@ -137,7 +138,7 @@ trap 'exit 1' INT TERM HUP
 up() { # GROUP NAME OPTIONS...
 	local g=$1 n=$2
 	shift 2
-	(cg_join "$g" && exec "$dc" up --name "$n" --auth "$auth" --builddir "$b" --nodes 1 --gpus "$ngpus" --cpus "$ncpus" "$@") >"$tmp/up-$n.log" 2>&1 || {
+	(cg_join "$g" && exec "$dc" up --name "$n" --auth "$auth" --builddir "$b" --nodes "$nnodes" --gpus "$ngpus" --cpus "$ncpus" "$@") >"$tmp/up-$n.log" 2>&1 || {
 		cat "$tmp/up-$n.log" >&2
 		echo "bench/slurm.sh: $dc up --name $n failed" >&2
 		exit 1
@@ -151,7 +152,8 @@ env_vg=$("$dc" env --name "$vg")
 env_lua=$("$dc" env --name "$lua")
 cd "$tmp" || exit 1
 
-now() { date +%s%N; }
+# now: the time in ns (bash's clock: no fork).
+now() { echo "${EPOCHREALTIME/./}000"; }
 # lat FILE ENV GRES [OPTION]: one timed `srun -n1 --gres=GRES [OPTION] true` (us)
 # appended to FILE.
 lat() {
@@ -165,22 +167,25 @@ lat() {
 }
 # thr GROUP ENV GRES [OPTION]: submit nbatch jobs, wait until none is left;
 # prints "submit_s total_s cpu_ms_per_job" (CPU: the cluster's group, "-"
-# without cgroups). squeue is polled every 50 ms (its cost falls on both
-# sides of a ratio alike); the wait is bounded (1 s per job, at least 60 s).
+# without cgroups). The sbatch loop runs in the cluster's group, the squeue
+# polls (every 50 ms) outside it; the wait is bounded (1 s per job, at least
+# 60 s).
 thr() {
 	(
-		cg_join "$1"
 		eval "$2"
 		local t0 t1 t2 end u0 u1 lim=$((nbatch > 60 ? nbatch : 60))
 		u0=$(cg_usage "$1")
 		t0=$(now)
-		for _ in $(seq "$nbatch"); do
-			sbatch -Q -o /dev/null -e /dev/null --gres="$3" ${4:+"$4"} --wrap true || exit 1
-		done
+		(
+			cg_join "$1"
+			for _ in $(seq "$nbatch"); do
+				sbatch -Q -o /dev/null -e /dev/null --gres="$3" ${4:+"$4"} --wrap true || exit 1
+			done
+		) || exit 1
 		t1=$(now)
-		end=$(($(date +%s) + lim))
+		end=$((${EPOCHREALTIME%.*} + lim))
 		while [ -n "$(squeue -h -o %i)" ]; do
-			[ "$(date +%s)" -lt $end ] || { echo "bench/slurm.sh: jobs still queued $lim s after the last sbatch" >&2; exit 1; }
+			[ "${EPOCHREALTIME%.*}" -lt $end ] || { echo "bench/slurm.sh: jobs still queued $lim s after the last sbatch" >&2; exit 1; }
 			sleep 0.05
 		done
 		t2=$(now)
@@ -283,7 +288,7 @@ if [ -n "$cgv" ]; then
 else
 	echo "CPU: no cgroup (BENCH_CPU_SHARES=0 or none usable): other work on the machine competes on equal terms"
 fi
-echo "clusters: 1 node, $ngpus x h100 (100 shards each), $ncpus CPUs; auth $auth; plugins: --spank --job-submit and"
+echo "clusters: $nnodes node(s), $ngpus x h100 (100 shards each), $ncpus CPUs; auth $auth; plugins: --spank --job-submit and"
 echo "  'plugins': --cli-filter=c (cli_filter_vgpu.so), 'plugins (lua)': --cli-filter (cli_filter/lua)"
 echo "vgpu:mem=8G is shard:$shards; 'plain, shard:$shards + export' is --gres=shard:$shards --export=ALL,VGPU_REQUEST=mem=8G"
 echo "on the plain cluster: the cli_filter's old --export carrier, typed by hand (a control: Slurm's own cost of it)"
