@@ -157,7 +157,7 @@ e2e_wait_idle() {
 # message is sent).
 e2e_log_errors() {
 	grep -h -E 'error:|fatal:' "$e2e_dir"/log/slurmctld.log "$e2e_dir"/log/slurmd-n*.log 2>/dev/null |
-		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT|msg_type=SRUN_(JOB_COMPLETE|STEP_SIGNAL)\) failed: Connection reset by peer'"${e2e_expected_errors:+|$e2e_expected_errors}"
+		grep -v -E 'Could not open (node|job|reservation|trigger) state file|Trying backup state save file|pmix|MPI: Cannot create context|High latency for 1000 calls to gettimeofday|\*\*\* (JOB|STEP) [0-9.]+ ON n[0-9]+ CANCELLED AT|msg_type=SRUN_(JOB_COMPLETE|STEP_SIGNAL)\) failed: (Connection reset by peer|Message send failure|Broken pipe)'"${e2e_expected_errors:+|$e2e_expected_errors}"
 }
 
 # e2e_health: (e) after everything a test did, slurmctld and every slurmd
