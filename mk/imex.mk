@@ -1,0 +1,1 @@
+## mk/imex.mk: per-job IMEX: prolog/epilog, the stand-in nvidia-imex; IMEX_FUZZ_BINS.

@@ -1,0 +1,1 @@
+## mk/place.mk: NVLink placement (vgpu_place) and its job_submit use; PLACE_FUZZ_BINS.
