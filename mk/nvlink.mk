@@ -1,1 +1,13 @@
 ## mk/nvlink.mk: the clique map (vgpu_cliquemap, vgpu_hostlist, vgpu_jsonl), vgpu cliquemap; NVLINK_FUZZ_BINS.
+
+libvgpucore_la_SOURCES += \
+	src/lib/vgpu_hostlist.c \
+	src/lib/vgpu_hostlist.h \
+	src/lib/vgpu_jsonl.c \
+	src/lib/vgpu_jsonl.h
+
+check_PROGRAMS += tests/unit/test_hostlist
+TESTS += tests/unit/test_hostlist
+tests_unit_test_hostlist_SOURCES = tests/unit/test_hostlist.c tests/unit/vgpu_test.h
+tests_unit_test_hostlist_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hostlist_LDADD = $(UNIT_LDADD)
