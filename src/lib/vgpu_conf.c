@@ -66,6 +66,7 @@ static const key_def_t conf_keys[] = {
 	{ "ShimLibrary", set_abspath, CONF(shim_path), 0, 0 },
 	{ "NvmlLibrary", set_string, CONF(nvml_path), 0, 0 },
 	{ "CudaLibrary", set_string, CONF(cuda_path), 0, 0 },
+	{ "CliqueMap", set_abspath, CONF(cliquemap_path), 0, 0 },
 	{ "GpuType", NULL, 0, 0, 0, 0 },
 };
 #define NCONF_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -355,7 +356,7 @@ static int parse_line(state_t *st, char *line, vgpu_err_t *err)
 		if (find_key(type_keys, NTYPE_KEYS, p.key))
 			return vgpu_err_set(err, "%s: only valid on a GpuType line (e.g. GpuType=h100 Memory=81559M SMs=132)",
 					    q(qk, p.key));
-		return vgpu_err_set(err, "%s: unknown key (value '%s'; expected AccountingMode, ShardsPerGpu, ShardMemory, DefaultCores, MemoryReserve, StateDir, ShimLibrary, NvmlLibrary, CudaLibrary or GpuType)",
+		return vgpu_err_set(err, "%s: unknown key (value '%s'; expected AccountingMode, ShardsPerGpu, ShardMemory, DefaultCores, MemoryReserve, StateDir, ShimLibrary, NvmlLibrary, CudaLibrary, CliqueMap or GpuType)",
 				    q(qk, p.key), q(qb, p.val));
 	}
 	if (!def->set)

@@ -13,6 +13,7 @@
  *   ShimLibrary=/usr/lib/slurm-vgpu/libvgpu-shim.so
  *   NvmlLibrary=libnvidia-ml.so.1
  *   CudaLibrary=libcuda.so.1
+ *   CliqueMap=/etc/slurm/vgpu-cliquemap.json # NVLink partitions (none when unset)
  *   GpuType=h100 Memory=81559M SMs=132 [Model="NVIDIA H100 80GB HBM3"] [MemoryReserve=1G]
  *
  * Unknown keys, duplicate settings, bad values: errors "FILE:LINE: ...".
@@ -73,6 +74,7 @@ typedef struct vgpu_conf {
 	char shim_path[VGPU_PATH_MAX];
 	char nvml_path[VGPU_PATH_MAX];
 	char cuda_path[VGPU_PATH_MAX];
+	char cliquemap_path[VGPU_PATH_MAX]; /* clique map (cliquemap(5)); "": none */
 	size_t ntypes;
 	vgpu_gpu_type_t types[VGPU_CONF_TYPES_MAX];
 } vgpu_conf_t;

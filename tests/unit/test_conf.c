@@ -49,6 +49,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(conf.shim_path, "/usr/lib/slurm-vgpu/libvgpu-shim.so");
 	ck_assert_str_eq(conf.nvml_path, "libnvidia-ml.so.1");
 	ck_assert_str_eq(conf.cuda_path, "libcuda.so.1");
+	ck_assert_str_eq(conf.cliquemap_path, "");
 	ck_assert_uint_eq(conf.ntypes, 0);
 	ck_assert_str_eq(vgpu_conf_mode_name(VGPU_MODE_STRICT), "strict");
 	ck_assert_str_eq(vgpu_conf_mode_name(VGPU_MODE_MEMORY), "memory");
@@ -76,6 +77,7 @@ START_TEST(every_key)
 		 "ShimLibrary=/opt/vgpu/lib/libvgpu-shim.so\n"
 		 "NvmlLibrary=/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1\n"
 		 "CudaLibrary=libcuda.so\n"
+		 "cliquemap=/etc/slurm/vgpu-cliquemap.json\n"
 		 "GpuType=H100 Memory=81559M SMs=132 Model=\"NVIDIA H100 80GB HBM3 # not a comment\" MemoryReserve=1G\n"
 		 "gputype=a100\tmemory=80GB  sms=108 memoryreserve=0\n"
 		 "GpuType=l4 Memory=23034M SMs=58 Model=NVIDIA-L4");
@@ -88,6 +90,7 @@ START_TEST(every_key)
 	ck_assert_str_eq(conf.shim_path, "/opt/vgpu/lib/libvgpu-shim.so");
 	ck_assert_str_eq(conf.nvml_path, "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1");
 	ck_assert_str_eq(conf.cuda_path, "libcuda.so");
+	ck_assert_str_eq(conf.cliquemap_path, "/etc/slurm/vgpu-cliquemap.json");
 	ck_assert_uint_eq(conf.ntypes, 3);
 
 	t = vgpu_conf_find_type(&conf, "h100");
@@ -123,7 +126,7 @@ START_TEST(key_errors)
 	ck_assert_str_eq(ERR("ShardsPerGpu=100\nFoo=bar\n"),
 			 "vgpu.conf:2: Foo: unknown key (value 'bar'; expected AccountingMode, ShardsPerGpu, "
 			 "ShardMemory, DefaultCores, MemoryReserve, StateDir, ShimLibrary, NvmlLibrary, "
-			 "CudaLibrary or GpuType)");
+			 "CudaLibrary, CliqueMap or GpuType)");
 	ck_assert_str_eq(ERR("ShardsPerGpu=100\n# x\nshardspergpu=50\n"),
 			 "vgpu.conf:3: ShardsPerGpu: duplicate setting '50' (first on line 1)");
 	ck_assert_str_eq(ERR("ShardsPerGpu 100\n"),
@@ -132,6 +135,10 @@ START_TEST(key_errors)
 			 "vgpu.conf:1: ShardsPerGpu: missing '=' in 'ShardsPerGpu = 100' (expected Key=Value, no spaces around '=')");
 	ck_assert_str_eq(ERR("\n=5\n"), "vgpu.conf:2: missing key before '=' in '=5' (expected Key=Value)");
 	ck_assert_str_eq(ERR("StateDir=\n"), "vgpu.conf:1: StateDir: empty value");
+	ck_assert_str_eq(ERR("CliqueMap=map.json\n"),
+			 "vgpu.conf:1: CliqueMap: 'map.json' is not an absolute path");
+	ck_assert_str_eq(ERR("CliqueMap=/a.json\nCliqueMap=/b.json\n"),
+			 "vgpu.conf:2: CliqueMap: duplicate setting '/b.json' (first on line 1)");
 	ck_assert_str_eq(ERR("StateDir=\"\"\n"), "vgpu.conf:1: StateDir: empty value");
 	ck_assert_str_eq(ERR("ShardsPerGpu=100 DefaultCores=50\n"),
 			 "vgpu.conf:1: ShardsPerGpu: unexpected 'DefaultCores=50' after the value (one setting per line; only GpuType lines hold several)");
@@ -144,7 +151,7 @@ START_TEST(key_errors)
 	ck_assert_str_eq(ERR("StateDir=\"/run/\tx\"\n"), "vgpu.conf:1: StateDir: control character in '/run/\\x09x'");
 	ck_assert_str_eq(ERR("Fo\x01o=1\n"), "vgpu.conf:1: Fo\\x01o: unknown key (value '1'; expected AccountingMode, "
 			 "ShardsPerGpu, ShardMemory, DefaultCores, MemoryReserve, StateDir, ShimLibrary, NvmlLibrary, "
-			 "CudaLibrary or GpuType)");
+			 "CudaLibrary, CliqueMap or GpuType)");
 }
 END_TEST
 
