@@ -259,12 +259,107 @@ static int get_pci(const struct ctx *c, json_object *obj, const char *path, stru
 	return 0;
 }
 
+static const char *const clique_types[] = { "unicast_pointer", "multicast_pointer", "unicast_logical_endpoint",
+					     "multicast_logical_endpoint", NULL };
+
+/* Index of buf in names (NULL-terminated), or -1. */
+static int lookup(const char *const *names, const char *buf)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], buf) == 0)
+			return i;
+	return -1;
+}
+
+static int clique_cmp(const void *pa, const void *pb)
+{
+	const struct vgpu_sim_clique *a = pa, *b = pb;
+
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* "cliques": [{"type": "unicast_pointer" | 0..255, "id": N}, ...], kept
+ * sorted by type then id, as the driver reports them. */
+static int parse_cliques(const struct ctx *c, json_object *arr, const char *path, struct vgpu_sim_fabric *f)
+{
+	static const char *const keys[] = { "type", "id", NULL };
+	char sub[160], buf[48];
+	size_t n;
+
+	if (!json_object_is_type(arr, json_type_array))
+		return fail(c, path, "expected an array");
+	n = json_object_array_length(arr);
+	if (n > VGPU_SIM_MAX_CLIQUES)
+		return fail(c, path, "%zu entries; at most %d", n, VGPU_SIM_MAX_CLIQUES);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i), *t;
+		int64_t x;
+		int k;
+
+		if (snprintf(sub, sizeof(sub), "%s[%zu]", path, i) >= (int)sizeof(sub))
+			sub[sizeof(sub) - 1] = '\0';
+		if (!json_object_is_type(e, json_type_object))
+			return fail(c, sub, "expected an object");
+		if (check_keys(c, sub, e, keys) != 0 || get_int(c, e, sub, "id", true, 0, UINT32_MAX, &x) != 0)
+			return -1;
+		f->cliques[i].id = (unsigned int)x;
+		if (!json_object_object_get_ex(e, "type", &t))
+			return fail(c, sub, "type: missing");
+		if (json_object_is_type(t, json_type_int)) {
+			if (get_int(c, e, sub, "type", true, 0, 255, &x) != 0)
+				return -1;
+			f->cliques[i].type = (unsigned char)x;
+			continue;
+		}
+		if (get_str(c, e, sub, "type", true, buf, sizeof(buf)) != 0)
+			return -1;
+		if ((k = lookup(clique_types, buf)) < 0)
+			return fail(c, sub,
+				    "type: '%s' is not one of unicast_pointer, multicast_pointer, "
+				    "unicast_logical_endpoint, multicast_logical_endpoint or an integer 0..255",
+				    buf);
+		f->cliques[i].type = (unsigned char)k;
+	}
+	f->ncliques = (int)n;
+	qsort(f->cliques, n, sizeof(f->cliques[0]), clique_cmp);
+	return 0;
+}
+
+/* The legacy cliqueId and the v4 list must tell one story: clique_id is the
+ * first unicast pointer clique. Either may be given; the other follows. */
+static int fabric_cliques(const struct ctx *c, const char *path, bool have_id, struct vgpu_sim_fabric *f)
+{
+	int uc = -1;
+
+	for (int i = 0; i < f->ncliques && uc < 0; i++)
+		if (f->cliques[i].type == 0)
+			uc = i;
+	if (uc >= 0 && have_id && f->cliques[uc].id != f->clique_id)
+		return fail(c, path,
+			    "clique_id %u differs from the first unicast_pointer clique (%u): the legacy "
+			    "cliqueId is that clique",
+			    f->clique_id, f->cliques[uc].id);
+	if (uc >= 0)
+		f->clique_id = f->cliques[uc].id;
+	else if (f->ncliques == 0 && (have_id || f->state == 3)) {
+		f->cliques[0].type = 0;
+		f->cliques[0].id = f->clique_id;
+		f->ncliques = 1;
+	}
+	return 0;
+}
+
 static int parse_fabric(const struct ctx *c, json_object *obj, const char *path, struct vgpu_sim_fabric *f)
 {
-	static const char *const keys[] = { "cluster_uuid", "clique_id", "state", "status", "health_summary", NULL };
+	static const char *const keys[] = { "cluster_uuid", "clique_id",   "state", "status", "health_mask",
+					    "health_summary", "cliques", NULL };
 	static const char *const states[] = { "not_supported", "not_started", "in_progress", "completed", NULL };
 	static const char *const health[] = { "not_supported", "healthy", "unhealthy", "limited_capacity", NULL };
 	char buf[48], sub[160];
+	json_object *v;
+	bool have_cliques;
 	int64_t x;
 	int rc, i;
 
@@ -275,10 +370,9 @@ static int parse_fabric(const struct ctx *c, json_object *obj, const char *path,
 	f->present = true;
 	if (get_str(c, obj, path, "state", true, buf, sizeof(buf)) != 0)
 		return -1;
-	for (i = 0; states[i] && strcmp(states[i], buf) != 0; i++)
-		;
+	i = lookup(states, buf);
 	join(sub, sizeof(sub), path, "state");
-	if (!states[i])
+	if (i < 0)
 		return fail(c, sub, "'%s' is not one of not_supported, not_started, in_progress, completed", buf);
 	f->state = (unsigned char)i;
 	rc = get_str(c, obj, path, "cluster_uuid", f->state == 3, buf, sizeof(buf));
@@ -287,23 +381,34 @@ static int parse_fabric(const struct ctx *c, json_object *obj, const char *path,
 	join(sub, sizeof(sub), path, "cluster_uuid");
 	if (rc == 0 && vgpu_sim_uuid_parse(buf, f->cluster_uuid) != 0)
 		return fail(c, sub, "'%s' is not a UUID in 8-4-4-4-12 lowercase hex", buf);
-	rc = get_int(c, obj, path, "clique_id", f->state == 3, 0, UINT32_MAX, &x);
+	have_cliques = json_object_object_get_ex(obj, "cliques", &v);
+	if (have_cliques) {
+		join(sub, sizeof(sub), path, "cliques");
+		if (parse_cliques(c, v, sub, f) != 0)
+			return -1;
+	}
+	rc = get_int(c, obj, path, "clique_id", f->state == 3 && !have_cliques, 0, UINT32_MAX, &x);
 	if (rc < 0)
 		return -1;
 	f->clique_id = rc == 0 ? (unsigned int)x : 0;
+	if (fabric_cliques(c, path, rc == 0, f) != 0)
+		return -1;
 	rc = get_int(c, obj, path, "status", false, 0, 999, &x);
 	if (rc < 0)
 		return -1;
 	f->status = rc == 0 ? (unsigned int)x : 0;
+	rc = get_int(c, obj, path, "health_mask", false, 0, UINT32_MAX, &x);
+	if (rc < 0)
+		return -1;
+	f->health_mask = rc == 0 ? (unsigned int)x : 0;
 	f->health_summary = f->state == 3 ? 1 : 0;
 	rc = get_str(c, obj, path, "health_summary", false, buf, sizeof(buf));
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
-		for (i = 0; health[i] && strcmp(health[i], buf) != 0; i++)
-			;
+		i = lookup(health, buf);
 		join(sub, sizeof(sub), path, "health_summary");
-		if (!health[i])
+		if (i < 0)
 			return fail(c, sub, "'%s' is not one of not_supported, healthy, unhealthy, limited_capacity",
 				    buf);
 		f->health_summary = (unsigned char)i;
@@ -526,7 +631,7 @@ static int parse_top(const struct ctx *c, json_object *root, struct vgpu_sim_nod
 {
 	static const char *const keys[] = { "version",	"hostname",   "driver_version", "cuda_version",
 					    "nvml_version", "pcie_p2p", "nvswitches",	  "gpus",
-					    NULL };
+					    "fabric_api",   NULL };
 	json_object *v;
 	int64_t x;
 	size_t n;
@@ -566,6 +671,16 @@ static int parse_top(const struct ctx *c, json_object *root, struct vgpu_sim_nod
 	node->pcie_p2p = true;
 	if (get_bool(c, root, "", "pcie_p2p", &node->pcie_p2p) < 0)
 		return -1;
+	switch (get_int(c, root, "", "fabric_api", false, 1, 4, &x)) {
+	case 0:
+		node->fabric_api = (int)x;
+		break;
+	case 1:
+		node->fabric_api = VGPU_SIM_FABRIC_API_DEFAULT;
+		break;
+	default:
+		return -1;
+	}
 	if (json_object_object_get_ex(root, "nvswitches", &v) && parse_switches(c, v, node) != 0)
 		return -1;
 	if (!json_object_object_get_ex(root, "gpus", &v))

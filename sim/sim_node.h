@@ -45,14 +45,31 @@ struct vgpu_sim_switch {
 	unsigned int pci_device_id; /* 16-bit device id */
 };
 
+#define VGPU_SIM_MAX_CLIQUES 64  /* NVML_GPU_FABRIC_CLIQUE_MAX */
+
+/* One (type, id) clique entry of the v4 fabric query. */
+struct vgpu_sim_clique {
+	unsigned char type;              /* NVML_GPU_FABRIC_CLIQUE_TYPE_* */
+	unsigned int id;
+};
+
 struct vgpu_sim_fabric {
 	bool present;                    /* "fabric" given in the JSON */
 	unsigned char cluster_uuid[16];
-	unsigned int clique_id;
+	unsigned int clique_id;          /* legacy cliqueId (v1..v3) */
 	unsigned char state;             /* NVML_GPU_FABRIC_STATE_* */
 	unsigned int status;             /* an nvmlReturn_t value */
+	unsigned int health_mask;        /* NVML_GPU_FABRIC_HEALTH_MASK_* bits */
 	unsigned char health_summary;    /* NVML_GPU_FABRIC_HEALTH_SUMMARY_* */
+	int ncliques;                    /* v4 entries, sorted by type then id */
+	struct vgpu_sim_clique cliques[VGPU_SIM_MAX_CLIQUES];
 };
+
+/* The newest fabric query the node's driver offers ("fabric_api"):
+ * 1 nvmlDeviceGetGpuFabricInfo only (r535), 2 also the V call with the v2
+ * struct (r550), 3 also v3 (r555..r590, the default), 4 also
+ * nvmlDeviceGetGpuFabricInfo_v4 (r610). */
+#define VGPU_SIM_FABRIC_API_DEFAULT 3
 
 struct vgpu_sim_gpu {
 	char uuid[VGPU_SIM_UUID_LEN + 1];  /* "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
@@ -81,6 +98,7 @@ struct vgpu_sim_node {
 	char nvml_version[48];
 	int cuda_version;                  /* 1000 * major + 10 * minor */
 	bool pcie_p2p;                     /* P2P over PCIe between non-NVLink GPUs */
+	int fabric_api;                    /* 1..4, see VGPU_SIM_FABRIC_API_DEFAULT */
 	int nswitches;
 	struct vgpu_sim_switch switches[VGPU_SIM_MAX_SWITCHES];
 	int ngpus;

@@ -597,28 +597,84 @@ vgpu_nvmlReturn_t nvmlDeviceGetP2PStatus(vgpu_nvmlDevice_t device1, vgpu_nvmlDev
 	return VGPU_NVML_SUCCESS;
 }
 
-vgpu_nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfoV_t *info)
+/* The fabric queries answer as a driver of the node's "fabric_api" would:
+ * a query newer than it is FUNCTION_NOT_FOUND (the symbol a real library of
+ * that driver lacks), a version word it does not know is
+ * ARGUMENT_VERSION_MISMATCH, a GPU without "fabric" is NOT_SUPPORTED. Each
+ * fills only the fields its struct has. */
+static vgpu_nvmlReturn_t fabric_gpu(vgpu_nvmlDevice_t device, const void *info, int api,
+				    const struct vgpu_sim_gpu **g)
 {
-	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
-	unsigned int version;
+	vgpu_nvmlReturn_t rc = dev_arg(device, g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
-	if (!info)
-		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
-	version = info->version;
-	if (version != VGPU_NVML_GPU_FABRIC_INFO_V3 && version != VGPU_NVML_GPU_FABRIC_INFO_V2)
-		return VGPU_NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	if (node()->fabric_api < api)
+		return VGPU_NVML_ERROR_FUNCTION_NOT_FOUND;
+	return info ? VGPU_NVML_SUCCESS : VGPU_NVML_ERROR_INVALID_ARGUMENT;
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetGpuFabricInfo(vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfo_t *info)
+{
+	const struct vgpu_sim_gpu *g = NULL;
+	vgpu_nvmlReturn_t rc = fabric_gpu(device, info, 1, &g);
+
+	if (rc != VGPU_NVML_SUCCESS)
+		return rc;
 	if (!g->fabric.present)
 		return VGPU_NVML_ERROR_NOT_SUPPORTED;
-	/* Fill only the fields the caller's version has. */
 	memcpy(info->clusterUuid, g->fabric.cluster_uuid, sizeof(info->clusterUuid));
 	info->status = (vgpu_nvmlReturn_t)g->fabric.status;
 	info->cliqueId = g->fabric.clique_id;
 	info->state = g->fabric.state;
-	info->healthMask = 0;
+	return VGPU_NVML_SUCCESS;
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfoV_t *info)
+{
+	const struct vgpu_sim_gpu *g = NULL;
+	vgpu_nvmlReturn_t rc = fabric_gpu(device, info, 2, &g);
+	unsigned int version;
+
+	if (rc != VGPU_NVML_SUCCESS)
+		return rc;
+	version = info->version;
+	if (version != VGPU_NVML_GPU_FABRIC_INFO_V2 &&
+	    (version != VGPU_NVML_GPU_FABRIC_INFO_V3 || node()->fabric_api < 3))
+		return VGPU_NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	if (!g->fabric.present)
+		return VGPU_NVML_ERROR_NOT_SUPPORTED;
+	/* The v2 struct is the v3 one without its last byte: fill only what the
+	 * caller's version has. */
+	memcpy(info->clusterUuid, g->fabric.cluster_uuid, sizeof(info->clusterUuid));
+	info->status = (vgpu_nvmlReturn_t)g->fabric.status;
+	info->cliqueId = g->fabric.clique_id;
+	info->state = g->fabric.state;
+	info->healthMask = g->fabric.health_mask;
 	if (version == VGPU_NVML_GPU_FABRIC_INFO_V3)
 		info->healthSummary = g->fabric.health_summary;
+	return VGPU_NVML_SUCCESS;
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetGpuFabricInfo_v4(vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfo_v4_t *info)
+{
+	const struct vgpu_sim_gpu *g = NULL;
+	vgpu_nvmlReturn_t rc = fabric_gpu(device, info, 4, &g);
+
+	if (rc != VGPU_NVML_SUCCESS)
+		return rc;
+	if (!g->fabric.present)
+		return VGPU_NVML_ERROR_NOT_SUPPORTED;
+	memset(info, 0, sizeof(*info));
+	memcpy(info->clusterUuid, g->fabric.cluster_uuid, sizeof(info->clusterUuid));
+	info->status = (vgpu_nvmlReturn_t)g->fabric.status;
+	for (int i = 0; i < g->fabric.ncliques; i++) {
+		info->cliques[i].type = g->fabric.cliques[i].type;
+		info->cliques[i].id = g->fabric.cliques[i].id;
+	}
+	info->numCliques = (unsigned int)g->fabric.ncliques;
+	info->state = g->fabric.state;
+	info->healthMask = g->fabric.health_mask;
+	info->healthSummary = g->fabric.health_summary;
 	return VGPU_NVML_SUCCESS;
 }

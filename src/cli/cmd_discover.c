@@ -88,8 +88,11 @@ static void fabric_summary(const vgpu_fabric_t *f, char *buf, size_t len)
 	char uuid[40];
 
 	if (vgpu_inventory_fabric_attached(f))
-		snprintf(buf, len, "%s.%u", vgpu_inventory_uuid_format(f->cluster_uuid, uuid, sizeof(uuid)),
-			 (unsigned)f->clique_id);
+		snprintf(buf, len, "%s.%u%s", vgpu_inventory_uuid_format(f->cluster_uuid, uuid, sizeof(uuid)),
+			 (unsigned)f->clique_id,
+			 f->health_summary == VGPU_FABRIC_HEALTH_UNHEALTHY	   ? "(unhealthy)"
+			 : f->health_summary == VGPU_FABRIC_HEALTH_LIMITED_CAPACITY ? "(limited_capacity)"
+										     : "");
 	else if (f->state == VGPU_FABRIC_NONE)
 		snprintf(buf, len, "-");
 	else if (f->state == VGPU_FABRIC_COMPLETED)

@@ -199,6 +199,9 @@ int vgpu_discover_run(const vgpu_discover_opts_t *o, vgpu_inventory_t *inv, vgpu
 			goto out;
 		}
 		inv->hostname[0] = '\0';
+		for (size_t i = 0; i < inv->ngpus; i++)
+			if (inv->gpus[i].fabric.state != VGPU_FABRIC_NONE)
+				snprintf(inv->gpus[i].fabric.source, sizeof(inv->gpus[i].fabric.source), "hwloc-xml");
 	} else {
 		if (from_nvml(o, inv, &nvlink_known, err) != 0)
 			goto out;

@@ -28,7 +28,9 @@
 	X(nvmlDeviceGetMigMode, 0)                     \
 	X(nvmlDeviceGetNvLinkState, 0)                 \
 	X(nvmlDeviceGetNvLinkRemotePciInfo_v2, 0)      \
-	X(nvmlDeviceGetGpuFabricInfoV, 0)
+	X(nvmlDeviceGetGpuFabricInfo_v4, 0)            \
+	X(nvmlDeviceGetGpuFabricInfoV, 0)              \
+	X(nvmlDeviceGetGpuFabricInfo, 0)
 
 struct vgpu_nvmlprobe {
 	void *dl;
@@ -216,42 +218,152 @@ static int read_nvlink(vgpu_nvmlprobe_t *p, vgpu_nvmlDevice_t dev, vgpu_gpu_t *g
 	return known;
 }
 
+/* What one fabric query answered, whatever its struct. */
+struct fabric_answer {
+	unsigned char uuid[16];
+	vgpu_nvmlReturn_t status;
+	unsigned int clique_id;
+	vgpu_nvmlGpuFabricState_t state;
+	unsigned int health_mask;
+	unsigned char health_summary;
+	unsigned int ncliques;
+	vgpu_nvmlGpuFabricClique_v1_t cliques[VGPU_NVML_GPU_FABRIC_CLIQUE_MAX];
+};
+
+static vgpu_nvmlReturn_t query_v4(vgpu_nvmlprobe_t *p, vgpu_nvmlDevice_t dev, struct fabric_answer *a)
+{
+	vgpu_nvmlGpuFabricInfo_v4_t fi;
+	vgpu_nvmlReturn_t rc;
+
+	memset(&fi, 0, sizeof(fi));
+	if ((rc = p->nvmlDeviceGetGpuFabricInfo_v4(dev, &fi)) != VGPU_NVML_SUCCESS)
+		return rc;
+	memcpy(a->uuid, fi.clusterUuid, 16);
+	a->status = fi.status;
+	a->state = fi.state;
+	a->health_mask = fi.healthMask;
+	a->health_summary = fi.healthSummary;
+	a->ncliques = fi.numCliques < VGPU_NVML_GPU_FABRIC_CLIQUE_MAX ? fi.numCliques : VGPU_NVML_GPU_FABRIC_CLIQUE_MAX;
+	memcpy(a->cliques, fi.cliques, sizeof(a->cliques));
+	/* The legacy cliqueId: the first unicast pointer clique. */
+	for (unsigned i = 0; i < a->ncliques; i++)
+		if (a->cliques[i].type == VGPU_NVML_GPU_FABRIC_CLIQUE_TYPE_UNICAST_POINTER) {
+			a->clique_id = a->cliques[i].id;
+			break;
+		}
+	return VGPU_NVML_SUCCESS;
+}
+
+/* The V call with the v3 struct, else (a driver that does not know v3) v2. */
+static vgpu_nvmlReturn_t query_v(vgpu_nvmlprobe_t *p, vgpu_nvmlDevice_t dev, struct fabric_answer *a, int *ver)
+{
+	vgpu_nvmlGpuFabricInfo_v3_t fi;
+	vgpu_nvmlReturn_t rc;
+
+	memset(&fi, 0, sizeof(fi));
+	fi.version = VGPU_NVML_GPU_FABRIC_INFO_V3;
+	*ver = 3;
+	rc = p->nvmlDeviceGetGpuFabricInfoV(dev, &fi);
+	if (rc == VGPU_NVML_ERROR_ARGUMENT_VERSION_MISMATCH) {
+		vgpu_nvmlGpuFabricInfo_v2_t f2;
+
+		memset(&f2, 0, sizeof(f2));
+		f2.version = VGPU_NVML_GPU_FABRIC_INFO_V2;
+		*ver = 2;
+		rc = p->nvmlDeviceGetGpuFabricInfoV(dev, (vgpu_nvmlGpuFabricInfoV_t *)(void *)&f2);
+		memcpy(&fi, &f2, sizeof(f2));
+		fi.healthSummary = VGPU_NVML_GPU_FABRIC_HEALTH_SUMMARY_NOT_SUPPORTED;
+	}
+	if (rc != VGPU_NVML_SUCCESS)
+		return rc;
+	memcpy(a->uuid, fi.clusterUuid, 16);
+	a->status = fi.status;
+	a->clique_id = fi.cliqueId;
+	a->state = fi.state;
+	a->health_mask = fi.healthMask;
+	a->health_summary = fi.healthSummary;
+	return VGPU_NVML_SUCCESS;
+}
+
+static vgpu_nvmlReturn_t query_v1(vgpu_nvmlprobe_t *p, vgpu_nvmlDevice_t dev, struct fabric_answer *a)
+{
+	vgpu_nvmlGpuFabricInfo_t fi;
+	vgpu_nvmlReturn_t rc;
+
+	memset(&fi, 0, sizeof(fi));
+	if ((rc = p->nvmlDeviceGetGpuFabricInfo(dev, &fi)) != VGPU_NVML_SUCCESS)
+		return rc;
+	memcpy(a->uuid, fi.clusterUuid, 16);
+	a->status = fi.status;
+	a->clique_id = fi.cliqueId;
+	a->state = fi.state;
+	return VGPU_NVML_SUCCESS;
+}
+
+/* A query that says nothing about the fabric, so the next older one is asked:
+ * the function is missing from this driver, or knows no struct we have. */
+static int try_older(vgpu_nvmlReturn_t rc)
+{
+	return rc == VGPU_NVML_ERROR_FUNCTION_NOT_FOUND || rc == VGPU_NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+}
+
+/* Ask the newest query the driver has: _v4 (per-type cliques), else the V
+ * call (v3, else v2), else the v1 call. NOT_SUPPORTED from the newest query
+ * the driver has means no fabric (pre-Hopper, or no NVSwitch). */
 static void read_fabric(vgpu_nvmlprobe_t *p, vgpu_nvmlDevice_t dev, vgpu_gpu_t *g,
 			vgpu_discover_warn_fn warn, void *arg)
 {
-	vgpu_nvmlGpuFabricInfoV_t fi;
-	vgpu_nvmlReturn_t rc;
+	struct fabric_answer a;
+	vgpu_nvmlReturn_t rc = VGPU_NVML_ERROR_FUNCTION_NOT_FOUND;
+	const char *call = "nvmlDeviceGetGpuFabricInfo";
+	int ver = 0;
 	char e[128];
 
-	if (!p->nvmlDeviceGetGpuFabricInfoV)
-		return;
-	memset(&fi, 0, sizeof(fi));
-	fi.version = VGPU_NVML_GPU_FABRIC_INFO_V3;
-	rc = p->nvmlDeviceGetGpuFabricInfoV(dev, &fi);
-	if (rc == VGPU_NVML_ERROR_ARGUMENT_VERSION_MISMATCH) {
-		memset(&fi, 0, sizeof(fi));
-		fi.version = VGPU_NVML_GPU_FABRIC_INFO_V2;
-		rc = p->nvmlDeviceGetGpuFabricInfoV(dev, &fi);
+	memset(&a, 0, sizeof(a));
+	if (p->nvmlDeviceGetGpuFabricInfo_v4) {
+		rc = query_v4(p, dev, &a);
+		call = "nvmlDeviceGetGpuFabricInfo_v4";
+		ver = 4;
 	}
-	if (rc == VGPU_NVML_ERROR_NOT_SUPPORTED || rc == VGPU_NVML_ERROR_FUNCTION_NOT_FOUND)
+	if (try_older(rc) && p->nvmlDeviceGetGpuFabricInfoV) {
+		memset(&a, 0, sizeof(a));
+		rc = query_v(p, dev, &a, &ver);
+		call = "nvmlDeviceGetGpuFabricInfoV";
+	}
+	if (try_older(rc) && p->nvmlDeviceGetGpuFabricInfo) {
+		memset(&a, 0, sizeof(a));
+		rc = query_v1(p, dev, &a);
+		call = "nvmlDeviceGetGpuFabricInfo";
+		ver = 1;
+	}
+	if (rc == VGPU_NVML_ERROR_NOT_SUPPORTED || try_older(rc))
 		return;
 	if (rc != VGPU_NVML_SUCCESS) {
-		vgpu_discover_warnf(warn, arg, "GPU %u (%s): fabric unknown: nvmlDeviceGetGpuFabricInfoV: %s",
-				    g->index, g->bus_id, errstr(p, rc, e, sizeof(e)));
+		vgpu_discover_warnf(warn, arg, "GPU %u (%s): fabric unknown: %s: %s", g->index, g->bus_id, call,
+				    errstr(p, rc, e, sizeof(e)));
 		return;
 	}
-	if (fi.state == VGPU_NVML_GPU_FABRIC_STATE_NOT_SUPPORTED)
+	if (a.state == VGPU_NVML_GPU_FABRIC_STATE_NOT_SUPPORTED)
 		return;
-	if (fi.state > VGPU_NVML_GPU_FABRIC_STATE_COMPLETED) {
-		vgpu_discover_warnf(warn, arg, "GPU %u (%s): unknown fabric state %u: taken as none", g->index,
-				    g->bus_id, (unsigned)fi.state);
+	if (a.state > VGPU_NVML_GPU_FABRIC_STATE_COMPLETED) {
+		vgpu_discover_warnf(warn, arg, "GPU %u (%s): unknown fabric state %u from %s: taken as none",
+				    g->index, g->bus_id, (unsigned)a.state, call);
 		return;
 	}
-	memcpy(g->fabric.cluster_uuid, fi.clusterUuid, sizeof(g->fabric.cluster_uuid));
-	g->fabric.clique_id = fi.cliqueId;
-	g->fabric.state = (vgpu_fabric_state_t)fi.state;
-	g->fabric.status = (uint32_t)fi.status;
-	g->fabric.health_mask = fi.healthMask;
+	memcpy(g->fabric.cluster_uuid, a.uuid, sizeof(g->fabric.cluster_uuid));
+	g->fabric.clique_id = a.clique_id;
+	g->fabric.state = (vgpu_fabric_state_t)a.state;
+	g->fabric.status = (uint32_t)a.status;
+	g->fabric.health_mask = a.health_mask;
+	g->fabric.health_summary = a.health_summary <= VGPU_FABRIC_HEALTH_LIMITED_CAPACITY
+					   ? (vgpu_fabric_health_t)a.health_summary
+					   : VGPU_FABRIC_HEALTH_NOT_SUPPORTED;
+	snprintf(g->fabric.source, sizeof(g->fabric.source), "nvml-v%d", ver);
+	g->fabric.ncliques = a.ncliques;
+	for (unsigned i = 0; i < a.ncliques; i++) {
+		g->fabric.cliques[i].type = a.cliques[i].type;
+		g->fabric.cliques[i].id = a.cliques[i].id;
+	}
 }
 
 /* Everything about GPU i; returns 0, or -1 with err. */

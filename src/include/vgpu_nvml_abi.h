@@ -25,7 +25,7 @@
  *
  * Sizes on LP64 (checked by _Static_assert at the end): nvmlMemory_t 24,
  * nvmlMemory_v2_t 40, nvmlPciInfo_t 68, nvmlProcessInfo_t (v2/v3) 24,
- * nvmlGpuFabricInfo_v3_t 40, nvmlUtilization_t 8.
+ * nvmlGpuFabricInfo_t 28, _v2_t 36, _v3_t 40, _v4_t 548, nvmlUtilization_t 8.
  */
 #ifndef VGPU_NVML_ABI_H
 #define VGPU_NVML_ABI_H
@@ -197,9 +197,33 @@ typedef unsigned char vgpu_nvmlGpuFabricState_t;
 #define VGPU_NVML_GPU_FABRIC_HEALTH_SUMMARY_UNHEALTHY 2
 #define VGPU_NVML_GPU_FABRIC_HEALTH_SUMMARY_LIMITED_CAPACITY 3
 
-/* nvmlGpuFabricInfo_v3_t (== nvmlGpuFabricInfoV_t): set version =
- * VGPU_NVML_GPU_FABRIC_INFO_V3 before nvmlDeviceGetGpuFabricInfoV. status is
- * meaningful only when state is COMPLETED. */
+/* Four generations of the fabric query (NVIDIA's nvml.h, r535 .. r610):
+ *   v1  nvmlDeviceGetGpuFabricInfo(dev, nvmlGpuFabricInfo_t *)     no version word
+ *   v2  nvmlDeviceGetGpuFabricInfoV(dev, nvmlGpuFabricInfo_v2_t *) version 0x02000024
+ *   v3  nvmlDeviceGetGpuFabricInfoV(dev, nvmlGpuFabricInfo_v3_t *) version 0x03000028
+ *   v4  nvmlDeviceGetGpuFabricInfo_v4(dev, nvmlGpuFabricInfo_v4_t *) no version word:
+ *       a function of its own whose struct carries cliques[64] of (type, id)
+ *       in place of cliqueId (sorted by type, then id); the legacy cliqueId is
+ *       the id of the first UNICAST_POINTER entry.
+ * status is meaningful only when state is COMPLETED. A driver that does not
+ * know the version word of a V call answers ARGUMENT_VERSION_MISMATCH. */
+typedef struct vgpu_nvmlGpuFabricInfo_st {
+	unsigned char clusterUuid[VGPU_NVML_GPU_FABRIC_UUID_LEN];
+	vgpu_nvmlReturn_t status;
+	unsigned int cliqueId;
+	vgpu_nvmlGpuFabricState_t state;
+} vgpu_nvmlGpuFabricInfo_t;
+
+typedef struct vgpu_nvmlGpuFabricInfo_v2_st {
+	unsigned int version;
+	unsigned char clusterUuid[VGPU_NVML_GPU_FABRIC_UUID_LEN];
+	vgpu_nvmlReturn_t status;
+	unsigned int cliqueId;
+	vgpu_nvmlGpuFabricState_t state;
+	unsigned int healthMask;
+} vgpu_nvmlGpuFabricInfo_v2_t;
+#define VGPU_NVML_GPU_FABRIC_INFO_V2 VGPU_NVML_STRUCT_VERSION(vgpu_nvmlGpuFabricInfo_v2_t, 2)
+
 typedef struct vgpu_nvmlGpuFabricInfo_v3_st {
 	unsigned int version;
 	unsigned char clusterUuid[VGPU_NVML_GPU_FABRIC_UUID_LEN];
@@ -208,11 +232,37 @@ typedef struct vgpu_nvmlGpuFabricInfo_v3_st {
 	vgpu_nvmlGpuFabricState_t state;
 	unsigned int healthMask;
 	unsigned char healthSummary;
-} vgpu_nvmlGpuFabricInfoV_t;
-#define VGPU_NVML_GPU_FABRIC_INFO_V3 VGPU_NVML_STRUCT_VERSION(vgpu_nvmlGpuFabricInfoV_t, 3)
-/* The v2 layout is the v3 one without healthSummary (36 bytes); a driver
- * accepts either version and fills the fields that version has. */
-#define VGPU_NVML_GPU_FABRIC_INFO_V2 ((unsigned int)(36u | (2u << 24U)))
+} vgpu_nvmlGpuFabricInfo_v3_t;
+/* nvml.h's nvmlGpuFabricInfoV_t: what nvmlDeviceGetGpuFabricInfoV is declared
+ * with; a v2 caller passes a v2 struct through this pointer type. */
+typedef vgpu_nvmlGpuFabricInfo_v3_t vgpu_nvmlGpuFabricInfoV_t;
+#define VGPU_NVML_GPU_FABRIC_INFO_V3 VGPU_NVML_STRUCT_VERSION(vgpu_nvmlGpuFabricInfo_v3_t, 3)
+
+/* Clique types of the v4 query. NVML names them
+ * NVML_GPU_FABRIC_CLIQUE_TYPE_{UNICAST,MULTICAST}_{POINTER,LOGICAL_ENDPOINT};
+ * their numbers are those of the CUDA driver's CUcliqueType (0..3), which
+ * names the same four types (doc/simulator.md). Hopper reports the two
+ * pointer types; Blackwell and later add the logical-endpoint ones. */
+#define VGPU_NVML_GPU_FABRIC_CLIQUE_MAX 64
+#define VGPU_NVML_GPU_FABRIC_CLIQUE_TYPE_UNICAST_POINTER 0
+#define VGPU_NVML_GPU_FABRIC_CLIQUE_TYPE_MULTICAST_POINTER 1
+#define VGPU_NVML_GPU_FABRIC_CLIQUE_TYPE_UNICAST_LOGICAL_ENDPOINT 2
+#define VGPU_NVML_GPU_FABRIC_CLIQUE_TYPE_MULTICAST_LOGICAL_ENDPOINT 3
+
+typedef struct vgpu_nvmlGpuFabricClique_v1_st {
+	unsigned char type; /* VGPU_NVML_GPU_FABRIC_CLIQUE_TYPE_* */
+	unsigned int id;    /* assigned by the fabric manager */
+} vgpu_nvmlGpuFabricClique_v1_t;
+
+typedef struct vgpu_nvmlGpuFabricInfo_v4_st {
+	unsigned char clusterUuid[VGPU_NVML_GPU_FABRIC_UUID_LEN];
+	vgpu_nvmlReturn_t status;
+	vgpu_nvmlGpuFabricClique_v1_t cliques[VGPU_NVML_GPU_FABRIC_CLIQUE_MAX];
+	unsigned int numCliques;
+	vgpu_nvmlGpuFabricState_t state;
+	unsigned int healthMask;
+	unsigned char healthSummary;
+} vgpu_nvmlGpuFabricInfo_v4_t;
 
 /* ---- entry points ----------------------------------------------------- */
 /* X(return type, exported symbol, (parameters)). */
@@ -253,8 +303,12 @@ typedef struct vgpu_nvmlGpuFabricInfo_v3_st {
 	  (vgpu_nvmlDevice_t device, unsigned int link, vgpu_nvmlPciInfo_t *pci))                  \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetNvLinkRemoteDeviceType,                                  \
 	  (vgpu_nvmlDevice_t device, unsigned int link, vgpu_nvmlIntNvLinkDeviceType_t *pNvLinkDeviceType)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetGpuFabricInfo,                                           \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfo_t *gpuFabricInfo))                     \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetGpuFabricInfoV,                                          \
 	  (vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfoV_t *gpuFabricInfo))                    \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetGpuFabricInfo_v4,                                        \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlGpuFabricInfo_v4_t *gpuFabricInfo))                  \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetComputeRunningProcesses_v3,                              \
 	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_t *infos))     \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetUtilizationRates,                                        \
@@ -292,6 +346,22 @@ _Static_assert(offsetof(vgpu_nvmlGpuFabricInfoV_t, state) == 28, "fabric state o
 _Static_assert(offsetof(vgpu_nvmlGpuFabricInfoV_t, healthMask) == 32, "fabric healthMask offset");
 _Static_assert(offsetof(vgpu_nvmlGpuFabricInfoV_t, healthSummary) == 36, "healthSummary offset");
 _Static_assert(VGPU_NVML_GPU_FABRIC_INFO_V3 == 0x03000028u, "nvmlGpuFabricInfo_v3 version value");
+_Static_assert(sizeof(vgpu_nvmlGpuFabricInfo_t) == 28, "nvmlGpuFabricInfo_t layout");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_t, status) == 16, "v1 fabric status offset");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_t, cliqueId) == 20, "v1 fabric cliqueId offset");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_t, state) == 24, "v1 fabric state offset");
+_Static_assert(sizeof(vgpu_nvmlGpuFabricInfo_v2_t) == 36, "nvmlGpuFabricInfo_v2_t layout");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v2_t, healthMask) == 32, "v2 fabric healthMask offset");
+_Static_assert(VGPU_NVML_GPU_FABRIC_INFO_V2 == 0x02000024u, "nvmlGpuFabricInfo_v2 version value");
+_Static_assert(sizeof(vgpu_nvmlGpuFabricClique_v1_t) == 8, "nvmlGpuFabricClique_v1_t layout");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricClique_v1_t, id) == 4, "fabric clique id offset");
+_Static_assert(sizeof(vgpu_nvmlGpuFabricInfo_v4_t) == 548, "nvmlGpuFabricInfo_v4_t layout");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, status) == 16, "v4 fabric status offset");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, cliques) == 20, "v4 fabric cliques offset");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, numCliques) == 532, "v4 numCliques offset");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, state) == 536, "v4 fabric state offset");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, healthMask) == 540, "v4 healthMask offset");
+_Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, healthSummary) == 544, "v4 healthSummary offset");
 _Static_assert(sizeof(vgpu_nvmlUtilization_t) == 8, "nvmlUtilization_t layout");
 #endif
 

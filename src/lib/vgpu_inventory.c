@@ -215,6 +215,23 @@ const char *vgpu_inventory_fabric_state_name(vgpu_fabric_state_t state)
 	return "unknown";
 }
 
+static const char *const health_names[] = { "not_supported", "healthy", "unhealthy", "limited_capacity" };
+
+const char *vgpu_inventory_fabric_health_name(vgpu_fabric_health_t health)
+{
+	if ((unsigned)health < sizeof(health_names) / sizeof(health_names[0]))
+		return health_names[health];
+	return "unknown";
+}
+
+static const char *const clique_names[] = { "unicast_pointer", "multicast_pointer", "unicast_logical_endpoint",
+					    "multicast_logical_endpoint" };
+
+const char *vgpu_inventory_clique_type_name(unsigned type)
+{
+	return type < sizeof(clique_names) / sizeof(clique_names[0]) ? clique_names[type] : NULL;
+}
+
 int vgpu_inventory_fabric_attached(const vgpu_fabric_t *f)
 {
 	static const unsigned char zero[16];
@@ -260,7 +277,10 @@ static int compare_gpu(const vgpu_gpu_t *a, const vgpu_gpu_t *b, size_t i, char 
 			   memcmp(a->fabric.cluster_uuid, b->fabric.cluster_uuid, 16) != 0 ||
 				   a->fabric.clique_id != b->fabric.clique_id ||
 				   a->fabric.state != b->fabric.state || a->fabric.status != b->fabric.status ||
-				   a->fabric.health_mask != b->fabric.health_mask };
+				   a->fabric.health_mask != b->fabric.health_mask ||
+				   a->fabric.health_summary != b->fabric.health_summary ||
+				   STR_NE(a->fabric.source, b->fabric.source) ||
+				   a->fabric.ncliques != b->fabric.ncliques };
 
 	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
 		if (ne[k])
@@ -272,6 +292,10 @@ static int compare_gpu(const vgpu_gpu_t *a, const vgpu_gpu_t *b, size_t i, char 
 		    x->bw_mbps != y->bw_mbps)
 			return differ(what, len, "gpus[%zu].nvlink[%zu]", i, k);
 	}
+	for (size_t k = 0; k < a->fabric.ncliques && k < VGPU_FABRIC_CLIQUES_MAX; k++)
+		if (a->fabric.cliques[k].type != b->fabric.cliques[k].type ||
+		    a->fabric.cliques[k].id != b->fabric.cliques[k].id)
+			return differ(what, len, "gpus[%zu].fabric.cliques[%zu]", i, k);
 	return 0;
 }
 

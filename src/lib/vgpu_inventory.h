@@ -36,12 +36,36 @@ typedef enum vgpu_fabric_state {
 	VGPU_FABRIC_COMPLETED = 3,
 } vgpu_fabric_state_t;
 
+typedef enum vgpu_fabric_health {
+	VGPU_FABRIC_HEALTH_NOT_SUPPORTED = 0,   /* the source gave none (v1, v2) */
+	VGPU_FABRIC_HEALTH_HEALTHY = 1,
+	VGPU_FABRIC_HEALTH_UNHEALTHY = 2,
+	VGPU_FABRIC_HEALTH_LIMITED_CAPACITY = 3,
+} vgpu_fabric_health_t;
+
+#define VGPU_FABRIC_CLIQUES_MAX 64      /* NVML_GPU_FABRIC_CLIQUE_MAX */
+#define VGPU_FABRIC_SOURCE_MAX 16
+
+/* One clique of the v4 query: type 0 unicast pointer, 1 multicast pointer,
+ * 2 unicast logical endpoint, 3 multicast logical endpoint (others kept as
+ * numbers). */
+typedef struct vgpu_fabric_clique {
+	unsigned type;                  /* 0..255 */
+	uint32_t id;
+} vgpu_fabric_clique_t;
+
 typedef struct vgpu_fabric {
 	unsigned char cluster_uuid[16]; /* NVLink domain; all zero: none */
-	uint32_t clique_id;             /* NVLink partition within the domain */
+	uint32_t clique_id;             /* NVLink partition within the domain (the
+					 * first unicast pointer clique under v4) */
 	vgpu_fabric_state_t state;
 	uint32_t status;                /* NVML return code of the fabric probe, 0 = success */
 	uint32_t health_mask;
+	vgpu_fabric_health_t health_summary;
+	char source[VGPU_FABRIC_SOURCE_MAX]; /* the query that answered: "nvml-v4",
+					 * "nvml-v3", "nvml-v2", "nvml-v1", "hwloc-xml"; "" none */
+	size_t ncliques;                /* v4 only; 0 otherwise */
+	vgpu_fabric_clique_t cliques[VGPU_FABRIC_CLIQUES_MAX]; /* by type, then id */
 } vgpu_fabric_t;
 
 typedef struct vgpu_gpu {
@@ -108,6 +132,15 @@ const vgpu_gpu_t *vgpu_inventory_find_busid(const vgpu_inventory_t *inv, const c
  * "completed" ("unknown" for a value outside the enum). */
 const char *vgpu_inventory_fabric_state_name(vgpu_fabric_state_t state);
 
+/* Fabric health summary as written in JSON: "not_supported", "healthy",
+ * "unhealthy", "limited_capacity" ("unknown" outside the enum). */
+const char *vgpu_inventory_fabric_health_name(vgpu_fabric_health_t health);
+
+/* Clique type as written in JSON: "unicast_pointer", "multicast_pointer",
+ * "unicast_logical_endpoint", "multicast_logical_endpoint"; NULL for another
+ * number (written as the number). */
+const char *vgpu_inventory_clique_type_name(unsigned type);
+
 /* Format a 16-byte UUID as canonical 8-4-4-4-12 lower-case hex (buf at least
  * 37 bytes); returns buf. */
 const char *vgpu_inventory_uuid_format(const unsigned char uuid[16], char *buf, size_t len);
@@ -117,7 +150,9 @@ const char *vgpu_inventory_uuid_format(const unsigned char uuid[16], char *buf, 
 int vgpu_inventory_uuid_parse(const char *text, unsigned char uuid[16]);
 
 /* 1 when the GPU is usable in an NVLink partition: state COMPLETED, status 0
- * and a non-zero cluster UUID (see doc/inventory.md); else 0. */
+ * and a non-zero cluster UUID (see doc/inventory.md); else 0. Health is not
+ * looked at here: health_mask and health_summary are the caller's to judge
+ * (vgpu cliquemap build reports an unhealthy node). */
 int vgpu_inventory_fabric_attached(const vgpu_fabric_t *fabric);
 
 #endif

@@ -31,11 +31,13 @@ static void append_cut(char *out, size_t cap, size_t *used, const char *s)
 	out[*used] = '\0';
 }
 
+/* Add v to object o under key, or to array o when key is NULL; v is freed
+ * on failure. */
 static int put(json_object *o, const char *key, json_object *v)
 {
 	if (!v)
 		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
+	if ((key ? json_object_object_add(o, key, v) : json_object_array_add(o, v)) != 0) {
 		json_object_put(v);
 		return -1;
 	}
@@ -49,7 +51,7 @@ static json_object *new_u64(uint64_t v)
 
 static json_object *fabric_to_json(const vgpu_fabric_t *f)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *cliques;
 	char uuid[40];
 	int bad = 0;
 
@@ -61,6 +63,20 @@ static json_object *fabric_to_json(const vgpu_fabric_t *f)
 	bad |= put(o, "state", json_object_new_string(vgpu_inventory_fabric_state_name(f->state)));
 	bad |= put(o, "status", json_object_new_int64(f->status));
 	bad |= put(o, "health_mask", json_object_new_int64(f->health_mask));
+	bad |= put(o, "health_summary", json_object_new_string(vgpu_inventory_fabric_health_name(f->health_summary)));
+	bad |= put(o, "source", json_object_new_string(f->source));
+	bad |= put(o, "cliques", cliques = json_object_new_array());
+	for (size_t i = 0; !bad && i < f->ncliques && i < VGPU_FABRIC_CLIQUES_MAX; i++) {
+		const char *name = vgpu_inventory_clique_type_name(f->cliques[i].type);
+		json_object *co = json_object_new_object();
+
+		bad |= put(cliques, NULL, co);
+		if (!bad)
+			bad |= put(co, "type", name ? json_object_new_string(name)
+						    : json_object_new_int64(f->cliques[i].type));
+		if (!bad)
+			bad |= put(co, "id", json_object_new_int64(f->cliques[i].id));
+	}
 	if (bad) {
 		json_object_put(o);
 		o = NULL;
@@ -377,6 +393,57 @@ static int get_busid(const jctx_t *c, json_object *obj, const char *prefix, cons
 	return 0;
 }
 
+/* "cliques": [{"type": NAME | 0..255, "id": N}, ...] in the order of the
+ * source (by type, then id); absent: none. */
+static int parse_cliques(const jctx_t *c, json_object *arr, const char *prefix, vgpu_fabric_t *f)
+{
+	char path[PATH_LEN], buf[40], q[4 * QUOTE_MAX + 8];
+	size_t n;
+
+	if (!arr)
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return jerr(c, prefix, "expected an array");
+	n = json_object_array_length(arr);
+	if (n > VGPU_FABRIC_CLIQUES_MAX)
+		return jerr(c, prefix, "%zu cliques (at most %d)", n, VGPU_FABRIC_CLIQUES_MAX);
+	for (size_t i = 0; i < n; i++) {
+		json_object *co = json_object_array_get_idx(arr, i), *t;
+		int64_t v;
+		unsigned k;
+
+		if (snprintf(path, sizeof(path), "%s[%zu]", prefix, i) >= (int)sizeof(path))
+			path[sizeof(path) - 1] = '\0';
+		if (!json_object_is_type(co, json_type_object))
+			return jerr(c, path, "expected an object");
+		if (get_int(c, co, path, "id", REQUIRED, 0, UINT32_MAX, &v) < 0)
+			return -1;
+		f->cliques[i].id = (uint32_t)v;
+		t = member(co, "type");
+		if (t && json_object_is_type(t, json_type_int)) {
+			if (get_int(c, co, path, "type", REQUIRED, 0, 255, &v) < 0)
+				return -1;
+			f->cliques[i].type = (unsigned)v;
+			continue;
+		}
+		if (get_str(c, co, path, "type", REQUIRED, buf, sizeof(buf)) < 0)
+			return -1;
+		for (k = 0; vgpu_inventory_clique_type_name(k) && strcmp(buf, vgpu_inventory_clique_type_name(k)); k++)
+			;
+		if (!vgpu_inventory_clique_type_name(k)) {
+			char tpath[PATH_LEN];
+
+			join(tpath, sizeof(tpath), path, "type");
+			return jerr(c, tpath, "unknown clique type '%s' (expected unicast_pointer, multicast_pointer, "
+					     "unicast_logical_endpoint, multicast_logical_endpoint or 0..255)",
+				    vgpu_err_quote(q, sizeof(q), buf, QUOTE_MAX));
+		}
+		f->cliques[i].type = k;
+	}
+	f->ncliques = n;
+	return 0;
+}
+
 static int parse_fabric(const jctx_t *c, json_object *fo, const char *prefix, vgpu_fabric_t *f)
 {
 	char path[PATH_LEN], buf[40], q[4 * QUOTE_MAX + 8];
@@ -416,7 +483,24 @@ static int parse_fabric(const jctx_t *c, json_object *fo, const char *prefix, vg
 	if ((rc = get_int(c, fo, prefix, "health_mask", OPTIONAL, 0, UINT32_MAX, &v)) < 0)
 		return -1;
 	f->health_mask = rc ? (uint32_t)v : 0;
-	return 0;
+	if ((rc = get_str(c, fo, prefix, "health_summary", OPTIONAL, buf, sizeof(buf))) < 0)
+		return -1;
+	if (rc == 1) {
+		size_t i, n = VGPU_FABRIC_HEALTH_LIMITED_CAPACITY + 1;
+
+		for (i = 0; i < n && strcmp(buf, vgpu_inventory_fabric_health_name((vgpu_fabric_health_t)i)) != 0; i++)
+			;
+		if (i == n) {
+			join(path, sizeof(path), prefix, "health_summary");
+			return jerr(c, path, "unknown health summary '%s' (expected not_supported, healthy, "
+					     "unhealthy or limited_capacity)", vgpu_err_quote(q, sizeof(q), buf, QUOTE_MAX));
+		}
+		f->health_summary = (vgpu_fabric_health_t)i;
+	}
+	if (get_str(c, fo, prefix, "source", OPTIONAL, f->source, sizeof(f->source)) < 0)
+		return -1;
+	join(path, sizeof(path), prefix, "cliques");
+	return parse_cliques(c, member(fo, "cliques"), path, f);
 }
 
 static int parse_link(const jctx_t *c, json_object *lo, const char *prefix, vgpu_nvlink_t *l)

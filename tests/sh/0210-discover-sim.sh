@@ -74,7 +74,7 @@ PY
 other_warnings() { grep -v ': not in the hwloc topology: cores and NUMA node unknown$' "$1" || true; }
 
 set -- $(cd "$tmp" && ls *.json)
-plan $((4 * $# + 8))
+plan $((4 * $# + 8 + 4 * 2 + 1))
 for f in "$@"; do
 	name=${f%.json}
 	VGPU_SIM_NODE=$tmp/$f LD_LIBRARY_PATH=$simlib "$vgpu" discover --json --conf "$tmp/empty.conf" \
@@ -122,4 +122,48 @@ is "$?:$(python3 "$tmp/cmp.py" "$tmp/h100part.json" "$tmp/part.inv" 2>&1)" "0:" 
 is "$(other_warnings "$tmp/part.err")" \
 	"vgpu discover: warning: only 7 of 8 GPUs completed fabric registration: this node belongs to no clique" \
 	"fabric in_progress on GPU 7: the node belongs to no clique"
+# Every generation of the fabric query, as the node's driver offers it
+# ("fabric_api" 1..4): discovery asks the newest one and records which.
+cat >"$tmp/fab.py" <<'PY'
+import json, sys
+mode, api, node_in, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+if mode == "make":
+    h = json.load(open(node_in)); h["hostname"] = "sim-fab%d" % api; h["fabric_api"] = api
+    f = h["gpus"][0]["fabric"]
+    f["cliques"] = [{"type": "multicast_pointer", "id": 9}, {"type": "unicast_pointer", "id": f["clique_id"]}]
+    f["health_mask"] = 16; f["health_summary"] = "limited_capacity"
+    json.dump(h, open(out, "w"), indent=1)
+    sys.exit(0)
+node = json.load(open(node_in)); inv = json.load(open(out))
+f = node["gpus"][0]["fabric"]; g = inv["gpus"][0]["fabric"]
+want = {"source": "nvml-v%d" % api, "clique_id": f["clique_id"], "state": "completed",
+        "cluster_uuid": f["cluster_uuid"].lower(),
+        "health_mask": 16 if api >= 2 else 0,
+        "health_summary": "limited_capacity" if api >= 3 else "not_supported",
+        "cliques": [{"type": "unicast_pointer", "id": f["clique_id"]}, {"type": "multicast_pointer", "id": 9}]
+                   if api == 4 else []}
+bad = ["%s: got %r, want %r" % (k, g.get(k), v) for k, v in want.items() if g.get(k) != v]
+g1 = inv["gpus"][1]["fabric"]
+if g1.get("source") != "nvml-v%d" % api:
+    bad.append("gpus[1].source: got %r" % g1.get("source"))
+print("\n".join(bad))
+PY
+for api in 1 2 3 4; do
+	python3 "$tmp/fab.py" make "$api" "$tmp/h100x8.json" "$tmp/fab$api.json"
+	VGPU_SIM_NODE=$tmp/fab$api.json LD_LIBRARY_PATH=$simlib "$vgpu" discover --json --conf "$tmp/empty.conf" \
+		>"$tmp/fab$api.inv" 2>"$tmp/fab$api.err"
+	is "$?:$(other_warnings "$tmp/fab$api.err")" "0:" "fabric_api $api: exit 0, no warnings"
+	is "$(python3 "$tmp/fab.py" check "$api" "$tmp/fab$api.json" "$tmp/fab$api.inv" 2>&1)" "" \
+		"fabric_api $api: read through nvml-v$api with the fields that version has"
+done
+# The legacy clique id and the v4 list must agree in a node file.
+python3 - "$tmp/fab4.json" "$tmp/fabbad.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1])); h["gpus"][0]["fabric"]["clique_id"] = 12345
+json.dump(h, open(sys.argv[2], "w"), indent=1)
+PY
+VGPU_SIM_NODE=$tmp/fabbad.json LD_LIBRARY_PATH=$simlib "$vgpu" discover --json --conf "$tmp/empty.conf" \
+	>/dev/null 2>"$tmp/fabbad.err"
+is "$(grep -c 'gpus\[0\].fabric: clique_id 12345 differs from the first unicast_pointer clique' "$tmp/fabbad.err")" \
+	1 "a node file whose clique_id and cliques disagree is refused, naming the field"
 done_testing

@@ -55,6 +55,8 @@ static void nvml_discovery(void *arg)
 	LOAD(h, nvmlDeviceGetNvLinkRemotePciInfo_v2);
 	LOAD(h, nvmlDeviceGetNvLinkRemoteDeviceType);
 	LOAD(h, nvmlDeviceGetGpuFabricInfoV);
+	LOAD(h, nvmlDeviceGetGpuFabricInfo);
+	LOAD(h, nvmlDeviceGetGpuFabricInfo_v4);
 	LOAD(h, nvmlDeviceGetP2PStatus);
 
 	CHECK_EQ_INT(nvmlDeviceGetCount_v2(&n), VGPU_NVML_ERROR_UNINITIALIZED, "count before nvmlInit");
@@ -158,6 +160,34 @@ static void nvml_discovery(void *arg)
 	fab.version = 1;
 	CHECK_EQ_INT(nvmlDeviceGetGpuFabricInfoV(d[0], &fab), VGPU_NVML_ERROR_ARGUMENT_VERSION_MISMATCH,
 		     "fabric, bad version");
+	{
+		vgpu_nvmlGpuFabricInfo_v2_t f2;
+		vgpu_nvmlGpuFabricInfo_t f1;
+		vgpu_nvmlGpuFabricInfo_v4_t f4;
+
+		/* v2: the struct without healthSummary; the byte after it is left alone. */
+		unsigned char raw[sizeof(f2) + 4];
+
+		memset(raw, 0xa5, sizeof(raw));
+		memset(&f2, 0, sizeof(f2));
+		f2.version = VGPU_NVML_GPU_FABRIC_INFO_V2;
+		memcpy(raw, &f2, sizeof(f2));
+		CHECK_EQ_INT(nvmlDeviceGetGpuFabricInfoV(d[0], (vgpu_nvmlGpuFabricInfoV_t *)(void *)raw), 0,
+			     "fabric info v2");
+		memcpy(&f2, raw, sizeof(f2));
+		check(f2.cliqueId == 7 && f2.state == VGPU_NVML_GPU_FABRIC_STATE_COMPLETED && raw[sizeof(f2)] == 0xa5,
+		      "fabric v2: clique %u, byte past the struct 0x%x", f2.cliqueId, raw[sizeof(f2)]);
+		memset(&f1, 0, sizeof(f1));
+		CHECK_EQ_INT(nvmlDeviceGetGpuFabricInfo(d[0], &f1), 0, "fabric info v1");
+		check(f1.cliqueId == 7 && f1.state == VGPU_NVML_GPU_FABRIC_STATE_COMPLETED &&
+			      memcmp(f1.clusterUuid, cluster, 16) == 0,
+		      "fabric v1: clique %u state %u", f1.cliqueId, f1.state);
+		CHECK_EQ_INT(nvmlDeviceGetGpuFabricInfo(d[1], &f1), VGPU_NVML_ERROR_NOT_SUPPORTED, "v1: no fabric on GPU 1");
+		/* simtest-a's driver offers up to v3 (the default): no v4 query. */
+		CHECK_EQ_INT(nvmlDeviceGetGpuFabricInfo_v4(d[0], &f4), VGPU_NVML_ERROR_FUNCTION_NOT_FOUND,
+			     "v4 on a driver without it");
+		CHECK_EQ_INT(nvmlDeviceGetGpuFabricInfo(d[0], NULL), VGPU_NVML_ERROR_INVALID_ARGUMENT, "v1: NULL");
+	}
 
 	CHECK_EQ_INT(nvmlShutdown(), 0, "shutdown");
 	CHECK_EQ_INT(nvmlDeviceGetCount_v2(&n), VGPU_NVML_ERROR_UNINITIALIZED, "count after shutdown");
