@@ -53,6 +53,7 @@ typedef struct vgpu_cm_partition {
 typedef struct vgpu_cm_excluded {
 	char name[VGPU_HOST_MAX];
 	char reason[VGPU_CM_REASON_MAX];
+	unsigned line;                  /* where it was named in the file (0: built) */
 } vgpu_cm_excluded_t;
 
 typedef struct vgpu_cliquemap {
@@ -100,5 +101,34 @@ const vgpu_cm_partition_t *vgpu_cliquemap_find_node(const vgpu_cliquemap_t *map,
 
 /* Release what parse/load/build allocated; *map is left empty. NULL is fine. */
 void vgpu_cliquemap_free(vgpu_cliquemap_t *map);
+
+/* Where every error of the *_all functions goes: one sentence each, file
+ * and line first, no newline. */
+typedef void (*vgpu_cm_report_t)(void *arg, const char *msg);
+
+/* As vgpu_cliquemap_parse, but finds every error it can (a JSON syntax
+ * error stops at the first) and hands each to report. Returns the number
+ * of errors: 0 with *map filled, else *map left empty. */
+size_t vgpu_cliquemap_parse_all(const char *text, size_t len, const char *name,
+				vgpu_cliquemap_t *map, vgpu_cm_report_t report, void *arg);
+
+/* As vgpu_cliquemap_check_nodes, every unknown node reported; returns the
+ * number of errors. */
+size_t vgpu_cliquemap_check_nodes_all(const vgpu_cliquemap_t *map, const char *name,
+				      const char *const *known, size_t nknown,
+				      vgpu_cm_report_t report, void *arg);
+
+/* The node names a slurm.conf (text, len bytes; name for messages)
+ * defines: every NodeName= value but DEFAULT, hostlists expanded, in file
+ * order (keys in any case, '#' comments, '\' continuations). Returns 0 with
+ * *names (free with vgpu_hostlist_free), or -1 ("slurm.conf:4: NodeName=
+ * 'n[3-1]': ..."). */
+int vgpu_cliquemap_slurm_nodes(const char *text, size_t len, const char *name, char ***names,
+			       size_t *n, vgpu_err_t *err);
+
+/* The identity of a partition as NVIDIA writes it, "<cluster uuid>.<clique
+ * id>" (buf at least VGPU_CM_IDENTITY_MAX bytes). Returns buf. */
+#define VGPU_CM_IDENTITY_MAX 48
+const char *vgpu_cliquemap_identity(const vgpu_cm_partition_t *part, char *buf, size_t len);
 
 #endif
