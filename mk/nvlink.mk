@@ -25,3 +25,7 @@ tests_unit_test_jsonl_LDADD = $(UNIT_LDADD)
 tests_unit_test_cliquemap_SOURCES = tests/unit/test_cliquemap.c tests/unit/vgpu_test.h
 tests_unit_test_cliquemap_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cliquemap_LDADD = $(UNIT_LDADD)
+
+vgpu_SOURCES += src/cli/cmd_cliquemap.c
+TESTS += tests/sh/0300-cliquemap.sh
+EXTRA_DIST += tests/sh/0300-cliquemap.sh

@@ -19,6 +19,7 @@ static const command_t commands[] = {
 	{ "discover", vgpu_cmd_discover, "show this node's GPUs, their locality and NVLink fabric" },
 	{ "conf", vgpu_cmd_conf, "generate gres.conf, slurm.conf and vgpu.conf lines from inventories" },
 	{ "request", vgpu_cmd_request, "check a slice request and show the shards and limits it gets" },
+	{ "cliquemap", vgpu_cmd_cliquemap, "build, check or show the clique map of NVLink partitions" },
 	{ "show", vgpu_cmd_show, "show who holds which GPU slice, per node and GPU (reads slurmctld)" },
 };
 

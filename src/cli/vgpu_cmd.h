@@ -12,5 +12,6 @@ int vgpu_cmd_discover(int argc, char **argv);
 int vgpu_cmd_conf(int argc, char **argv);
 int vgpu_cmd_request(int argc, char **argv);
 int vgpu_cmd_show(int argc, char **argv);
+int vgpu_cmd_cliquemap(int argc, char **argv);
 
 #endif
