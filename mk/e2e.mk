@@ -23,7 +23,8 @@ E2E_TESTS = \
 	tests/e2e/0040-step-env.sh \
 	tests/e2e/0050-gpuinfo.sh \
 	tests/e2e/0230-second-user.sh \
-	tests/e2e/0240-slurmd-restart.sh
+	tests/e2e/0240-slurmd-restart.sh \
+	tests/e2e/0300-devcluster-partitions.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 
