@@ -8,16 +8,21 @@ libvgpucore_la_SOURCES += \
 	src/lib/vgpu_slurmgres.c \
 	src/lib/vgpu_slurmgres.h \
 	src/lib/vgpu_show.c \
-	src/lib/vgpu_show.h
+	src/lib/vgpu_show.h \
+	src/lib/vgpu_partview.c \
+	src/lib/vgpu_partview.h
 
-vgpu_SOURCES += src/cli/cmd_show.c
+vgpu_SOURCES += src/cli/cmd_show.c src/cli/cmd_show.h src/cli/cmd_show_parts.c
 vgpu_CPPFLAGS += $(JSONC_CFLAGS)
 vgpu_LDADD += $(SLURM_LIBS) $(JSONC_LIBS)
 
 dist_doc_DATA += doc/slurm-views.md
 
-check_PROGRAMS += tests/unit/test_slurmgres tests/unit/test_show
-TESTS += tests/unit/test_slurmgres tests/unit/test_show
+check_PROGRAMS += tests/unit/test_slurmgres tests/unit/test_show tests/unit/test_partview
+TESTS += tests/unit/test_slurmgres tests/unit/test_show tests/unit/test_partview
+tests_unit_test_partview_SOURCES = tests/unit/test_partview.c tests/unit/vgpu_test.h
+tests_unit_test_partview_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_partview_LDADD = $(UNIT_LDADD)
 tests_unit_test_slurmgres_SOURCES = tests/unit/test_slurmgres.c tests/unit/vgpu_test.h
 tests_unit_test_slurmgres_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_slurmgres_LDADD = $(UNIT_LDADD)

@@ -22,6 +22,7 @@
 #include <slurm/slurm_errno.h>
 
 #include "cli_util.h"
+#include "cmd_show.h"
 #include "vgpu_cmd.h"
 #include "vgpu_show.h"
 #include "vgpu_size.h"
@@ -60,7 +61,8 @@ typedef struct job_lines {
 static void show_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vgpu show [OPTIONS]\n\n"
+		"usage: vgpu show [OPTIONS]\n"
+		"       vgpu show partitions [OPTIONS]   (NVLink partitions: vgpu show partitions --help)\n\n"
 		"Show, per node and GPU, the shards, memory and SM share each running job\n"
 		"holds and what is free, then one line per job and GPU. Reads slurmctld\n"
 		"(SLURM_CONF) and vgpu.conf.\n\n"
@@ -73,7 +75,7 @@ static void show_usage(FILE *out)
 		VGPU_CONF_PATH);
 }
 
-static void user_name(uint32_t uid, char *buf, size_t len)
+void vgpu_show_cli_user(uint32_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[1024];
@@ -157,7 +159,7 @@ static void step_name(const job_step_info_t *st, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu32 ".%" PRIu32, st->step_id.job_id, st->step_id.step_id);
 }
 
-static int job_running(const slurm_job_info_t *job)
+int vgpu_show_cli_running(const slurm_job_info_t *job)
 {
 	uint32_t st = job->job_state & JOB_STATE_BASE;
 
@@ -464,9 +466,7 @@ static int parse_opts(int argc, char **argv, show_opts_t *o)
 	return -1;
 }
 
-/* The controller's view: nodes, jobs and (best effort) steps. Prints what
- * failed; 0 or -1. */
-static int load_slurm(node_info_msg_t **nodes, job_info_msg_t **jobs,
+int vgpu_show_cli_load(node_info_msg_t **nodes, job_info_msg_t **jobs,
 		      job_step_info_response_msg_t **steps)
 {
 	const char *sc = getenv("SLURM_CONF");
@@ -490,14 +490,12 @@ static int load_slurm(node_info_msg_t **nodes, job_info_msg_t **jobs,
 		return -1;
 	}
 	/* Steps only add detail: without them the view is still right. */
-	if (vgpu_slurm_load_all_steps(steps, SHOW_ALL) != 0)
+	if (steps && vgpu_slurm_load_all_steps(steps, SHOW_ALL) != 0)
 		*steps = NULL;
 	return 0;
 }
 
-/* Fill `model` with node `ni` and the running jobs holding GRES there.
- * 0, or -1 after printing why. */
-static int build_node(vgpu_show_node_t *model, const node_info_msg_t *nodes, uint32_t ni,
+int vgpu_show_cli_node(vgpu_show_node_t *model, const node_info_msg_t *nodes, uint32_t ni,
 		      const job_info_msg_t *jobs, const vgpu_conf_t *conf)
 {
 	const node_info_t *n = &nodes->node_array[ni];
@@ -513,9 +511,9 @@ static int build_node(vgpu_show_node_t *model, const node_info_msg_t *nodes, uin
 		const char *detail;
 		char user[VGPU_SHOW_USER_MAX];
 
-		if (!job_running(job) || !(detail = job_detail_for(job, (int)ni)))
+		if (!vgpu_show_cli_running(job) || !(detail = job_detail_for(job, (int)ni)))
 			continue;
-		user_name(job->user_id, user, sizeof(user));
+		vgpu_show_cli_user(job->user_id, user, sizeof(user));
 		if (vgpu_show_node_add_job(model, job->job_id, user, detail, &err) != 0) {
 			fprintf(stderr, "vgpu show: %s\n", err.msg);
 			return -1;
@@ -578,12 +576,14 @@ int vgpu_cmd_show(int argc, char **argv)
 	uint32_t i;
 	int rc = 1, shown = 0;
 
+	if (argc > 1 && strcmp(argv[1], "partitions") == 0)
+		return vgpu_cmd_show_partitions(argc - 1, argv + 1);
 	if ((rc = parse_opts(argc, argv, &o)) >= 0)
 		return rc;
 	rc = 1;
 	if (vgpu_cli_load_conf("show", o.conf_path, &conf, &source) != 0)
 		return 1;
-	if (load_slurm(&nodes, &jobs, &steps) != 0)
+	if (vgpu_show_cli_load(&nodes, &jobs, &steps) != 0)
 		goto out;
 	ctx.conf = &conf;
 	ctx.o = &o;
@@ -606,7 +606,7 @@ int vgpu_cmd_show(int argc, char **argv)
 			continue;
 		shown++;
 		ctx.ni = (int)i;
-		if (build_node(model, nodes, i, jobs, &conf) != 0)
+		if (vgpu_show_cli_node(model, nodes, i, jobs, &conf) != 0)
 			goto out;
 		if (add_lines(&jl, model, &o) != 0) {
 			fprintf(stderr, "vgpu show: out of memory\n");
