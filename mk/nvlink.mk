@@ -29,3 +29,35 @@ tests_unit_test_cliquemap_LDADD = $(UNIT_LDADD)
 vgpu_SOURCES += src/cli/cmd_cliquemap.c
 TESTS += tests/sh/0300-cliquemap.sh
 EXTRA_DIST += tests/sh/0300-cliquemap.sh
+
+## Fuzz targets of the hostlist, JSON-with-lines and clique map readers;
+## `make check` replays their seed corpora (tests/fuzz/corpus/NAME/).
+check_PROGRAMS += tests/fuzz/replay_hostlist tests/fuzz/replay_jsonl tests/fuzz/replay_cliquemap
+TESTS += tests/fuzz/replay_hostlist tests/fuzz/replay_jsonl tests/fuzz/replay_cliquemap
+tests_fuzz_replay_hostlist_SOURCES = tests/fuzz/fuzz_hostlist.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_hostlist_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"hostlist"'
+tests_fuzz_replay_hostlist_LDADD = libvgpucore.la
+tests_fuzz_replay_jsonl_SOURCES = tests/fuzz/fuzz_jsonl.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_jsonl_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"jsonl"'
+tests_fuzz_replay_jsonl_LDADD = libvgpucore.la
+tests_fuzz_replay_cliquemap_SOURCES = tests/fuzz/fuzz_cliquemap.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_cliquemap_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"cliquemap"'
+tests_fuzz_replay_cliquemap_LDADD = libvgpucore.la
+
+## Their libFuzzer binaries (mk/tests.mk's print-fuzz-bins lists them).
+NVLINK_FUZZ_BINS = fuzz/hostlist fuzz/jsonl fuzz/cliquemap
+if FUZZING
+noinst_PROGRAMS += $(NVLINK_FUZZ_BINS)
+fuzz_hostlist_SOURCES = tests/fuzz/fuzz_hostlist.c
+fuzz_hostlist_LDADD = libvgpucore.la
+fuzz_hostlist_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_jsonl_SOURCES = tests/fuzz/fuzz_jsonl.c
+fuzz_jsonl_LDADD = libvgpucore.la
+fuzz_jsonl_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+fuzz_cliquemap_SOURCES = tests/fuzz/fuzz_cliquemap.c
+fuzz_cliquemap_LDADD = libvgpucore.la
+fuzz_cliquemap_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+endif
+
+dist_man_MANS += doc/cliquemap.5
+dist_doc_DATA += doc/cliquemap.md

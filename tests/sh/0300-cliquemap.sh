@@ -30,7 +30,7 @@ for n in 5 6; do inv n$n 4 $U1 2 >"$t/n$n.json"; done
 inv n7 4 $U1 2 in_progress >"$t/n7.json"
 inv n8 4 $U2 1 >"$t/n8.json"                    # another domain, clique id 1 again
 inv n9 4 $U2 1 completed unhealthy >"$t/n9.json"
-plan 33
+plan 32
 
 # build
 out=$("$vgpu" cliquemap build "$t"/n*.json 2>"$t/err")
