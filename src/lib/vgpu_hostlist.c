@@ -5,8 +5,8 @@
  * do, and what is done here:
  *  - items are separated by ',' or blanks; empty items are skipped;
  *  - an item is a prefix then bracket groups "[a-b,c]", several giving their
- *    product ("n[1-2]x[3-4]": n1x3 n1x4 n2x3 n2x4); text after the last ']'
- *    is refused ("a1b[1-2]c" is invalid to Slurm too);
+ *    product ("n[1-2]x[3-4]": n1x3 n1x4 n2x3 n2x4), and a suffix
+ *    ("a1b[1-2]c": a1b1c a1b2c, as 26.05 expands it; 22.05 refuses it);
  *  - a range takes the width of its low bound ("[01-3]": n01..n03,
  *    "[1-03]": n1..n3); "[3-1]", "[]", "[1,,2]", "[a-b]" are refused;
  *  - compress merges only names next to each other with the same prefix
@@ -73,8 +73,8 @@ static int read_num(const char *s, size_t len, uint64_t *v)
 
 /* Expand one item: base (already built prefix) + the rest, recursively over
  * bracket groups. */
-static int expand_item(const char *text, const char *base, size_t blen, int after_group,
-		       const char *rest, size_t rlen, names_t *out, vgpu_err_t *err)
+static int expand_item(const char *text, const char *base, size_t blen, const char *rest,
+		       size_t rlen, names_t *out, vgpu_err_t *err)
 {
 	const char *open = memchr(rest, '[', rlen);
 	const char *close;
@@ -85,9 +85,6 @@ static int expand_item(const char *text, const char *base, size_t blen, int afte
 	if (!open) {
 		if (memchr(rest, ']', rlen))
 			return vgpu_err_set(err, "hostlist '%s': ']' without '['", text);
-		if (after_group && rlen > 0)
-			return vgpu_err_set(err, "hostlist '%s': text after ']' (write 'a[1-2]', not 'a[1-2]b')",
-					    text);
 		if (blen + rlen == 0)
 			return 0;
 		if (blen + rlen > NAME_LEN_MAX)
@@ -158,7 +155,7 @@ static int expand_item(const char *text, const char *base, size_t blen, int afte
 						  (unsigned long long)v);
 				break;
 			}
-			rc = expand_item(text, buf, blen + plen + (size_t)k, 1, close + 1, tail_len, out, err);
+			rc = expand_item(text, buf, blen + plen + (size_t)k, close + 1, tail_len, out, err);
 			if (v == hi)
 				break;
 		}
@@ -201,7 +198,7 @@ int vgpu_hostlist_expand(const char *text, char ***names, size_t *n, vgpu_err_t 
 			if (depth > 0 && (*q == ' ' || *q == '\t'))
 				break;
 		}
-		if (expand_item(text, "", 0, 0, start, (size_t)(q - start), &l, err) < 0) {
+		if (expand_item(text, "", 0, start, (size_t)(q - start), &l, err) < 0) {
 			vgpu_hostlist_free(l.v, l.n);
 			return -1;
 		}
