@@ -4,9 +4,11 @@
  * the views, which run where no libslurm is (admin hosts, tests, fuzzers).
  *
  * The syntax handled is the one slurm.conf NodeName= and `scontrol show
- * hostnames` use: comma-separated items, each a prefix, at most one bracketed
- * range list "[a-b,c]" (zero-padded bounds keep their width: "[01-10]"), and
- * a suffix.
+ * hostnames` use: items separated by commas or blanks (empty ones skipped),
+ * each a prefix, bracketed range lists "[a-b,c]" (a range takes the width of
+ * its low bound: "[01-10]"; several lists give their product:
+ * "r[1-2]n[1-4]"), and a suffix. Compared with scontrol of 22.05.8 and
+ * 26.05.5 in tests/unit/test_hostlist.c.
  */
 #ifndef VGPU_HOSTLIST_H
 #define VGPU_HOSTLIST_H
