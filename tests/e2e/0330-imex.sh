@@ -11,7 +11,8 @@
 #     checks are skipped there, with the reason);
 #  2. one ends normally, one is cancelled, then a failing job: afterwards no
 #     stand-in daemon runs, every nodes_config.cfg is the original again (or
-#     absent where there was none), no node is drained;
+#     absent where there was none), no node is drained; the failing job got
+#     a channel from a pool of two, so A's and B's were released (24.11+);
 #  3. a broken setting (bad value, unknown key) is reported with file:line,
 #     the job still gets its daemon, no node is drained;
 #  4. a node that truly cannot run IMEX (Daemon= names no program): the
@@ -28,7 +29,7 @@ ctl=$VGPU_BUILDDIR/sim/nvidia-imex-ctl
 channels=1
 e2e_slurm_before 23.11 && channels=0
 nochan="Slurm $(e2e_slurm) has no switch/nvidia_imex (24.05+): no IMEX channels (doc/imex.md)"
-plan 42
+plan 43
 
 {
 	echo "Prolog=$prolog"
@@ -37,8 +38,10 @@ plan 42
 	if [ $channels = 1 ]; then
 		# No nvidia-caps-imex-channels in /proc/devices here: the major is
 		# given, and the plugin makes channelN nodes with it in each step.
+		# Three channels, 0 never given: two jobs take them all, so a third
+		# has one only when they were released.
 		echo "SwitchType=switch/nvidia_imex"
-		echo "SwitchParameters=imex_channel_count=8,imex_dev_major=507"
+		echo "SwitchParameters=imex_channel_count=3,imex_dev_major=507"
 	fi
 } >"$e2e_tmp/extra.conf"
 cat >"$e2e_tmp/vgpu-imex.conf" <<EOF
@@ -166,6 +169,11 @@ c=$(EXIT=3 sbatch --parsable -N2 -w 'n[2-3]' -o "$e2e_tmp/out.%j" "$e2e_tmp/job.
 ok "job C (-N2 on n[2-3], exits 3) ran its step" wait_file "$e2e_tmp/steps.$c"
 is "$(cat "$imex/n2/nodes_config.cfg")" "n2
 n3" "job C's nodes_config.cfg on n2"
+if [ $channels = 1 ]; then
+	like "$(chan "$c")" '^channel[12]$' "job C has a channel: A's and B's, the pool's only two, were released"
+else
+	skip "job C has a channel released by A and B" "$nochan"
+fi
 e2e_release "$c"
 is_job "$c" FAILED "job C failed (exit 3)"
 ok "after C: no stand-in daemon left, every nodes_config.cfg restored" wait_gone
