@@ -13,7 +13,7 @@ vgpu_SOURCES = \
 	src/cli/cmd_conf.c \
 	src/cli/cmd_request.c \
 	src/cli/cmd_discover.c
-vgpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/discover
+vgpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/discover -DVGPU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 vgpu_LDADD = libvgpudiscover.la libvgpujson.la libvgpucore.la
 
 dist_man_MANS += doc/vgpu.1

@@ -8,6 +8,7 @@
 
 #include "vgpu_account.h"
 #include "vgpu_size.h"
+#include "vgpu_topoconf.h"
 
 /* One GPU type as the inventories show it: the weakest GPU of that type. */
 typedef struct seen_type {
@@ -244,7 +245,8 @@ static void gres_append(char *buf, size_t len, const char *piece)
 	snprintf(buf + used, len - used, "%s%s", used ? "," : "", piece);
 }
 
-static void write_nodes(FILE *out, const vgpu_conf_t *conf, const sorted_t *s)
+static void write_nodes(FILE *out, const vgpu_conf_t *conf, const sorted_t *s,
+			const vgpu_cliquemap_t *map)
 {
 	size_t i, g, k;
 
@@ -286,6 +288,9 @@ static void write_nodes(FILE *out, const vgpu_conf_t *conf, const sorted_t *s)
 				nsliced++;
 			}
 		}
+		/* The NVLink partition holding the node: its name is a Feature. */
+		if (vgpu_topoconf_feature(map, inv->hostname))
+			gres_append(feats, sizeof(feats), vgpu_topoconf_feature(map, inv->hostname));
 		if (shards) {
 			snprintf(piece, sizeof(piece), "shard:%lu", shards);
 			gres_append(gres, sizeof(gres), piece);
@@ -327,6 +332,8 @@ static void write_gres(FILE *out, const vgpu_conf_t *conf, const sorted_t *s, in
 		       const char *dev_dir_pattern)
 {
 	char dev_dir[VGPU_PATH_MAX];
+	char links[VGPU_GPUS_MAX * 12];
+	size_t order[VGPU_GPUS_MAX];
 	size_t i, g;
 
 	fprintf(out, "AutoDetect=off\n");
@@ -334,6 +341,9 @@ static void write_gres(FILE *out, const vgpu_conf_t *conf, const sorted_t *s, in
 		const vgpu_inventory_t *inv = s->invs[i];
 
 		node_dev_dir(dev_dir_pattern, inv->hostname, dev_dir, sizeof(dev_dir));
+		/* Links= lists the GPUs in the order of the lines below. */
+		for (g = 0; g < inv->ngpus; g++)
+			order[g] = (size_t)(s->gpus[i][g] - inv->gpus);
 		for (g = 0; g < inv->ngpus; g++) {
 			const vgpu_gpu_t *gpu = s->gpus[i][g];
 
@@ -341,6 +351,9 @@ static void write_gres(FILE *out, const vgpu_conf_t *conf, const sorted_t *s, in
 				gpu->type, dev_dir, gpu->minor);
 			if (gpu->cores[0] && !omit_cores)
 				fprintf(out, " Cores=%s", gpu->cores);
+			if (vgpu_topoconf_links(inv, order, inv->ngpus, order[g], links,
+						sizeof(links)) == 0 && links[0])
+				fprintf(out, " Links=%s", links);
 			fprintf(out, "\n");
 		}
 		for (g = 0; g < inv->ngpus; g++) {
@@ -425,7 +438,7 @@ int vgpu_slurmconf_write(FILE *out, const vgpu_conf_t *conf, const vgpu_inventor
 	if (opts->what & VGPU_SLURMCONF_NODES) {
 		if (opts->headers)
 			fprintf(mem, "# --- slurm.conf ---\n");
-		write_nodes(mem, conf, &s);
+		write_nodes(mem, conf, &s, opts->map);
 	}
 	if (opts->what & VGPU_SLURMCONF_GRES) {
 		if (opts->headers)

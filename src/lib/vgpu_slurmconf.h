@@ -3,13 +3,14 @@
  *
  * From the inventories of the nodes (vgpu discover --json) and vgpu.conf,
  * write:
- *   - gres.conf lines: every GPU with Type= (and Cores= when locality is
- *     known; Slurm 22.05 places whole-GPU jobs on GPUs holding shards when
+ *   - gres.conf lines: every GPU with Type= (Links= from the node's NVLink
+ *     matrix when its GPUs are linked; Cores= when locality is known; Slurm 22.05 places whole-GPU jobs on GPUs holding shards when
  *     gpu lines carry neither), and a shard line per GPU with its count;
  *   - slurm.conf fragments: GresTypes and a NodeName= Gres= Features= line
  *     per node; Features= names each GPU type the node has shards of as
  *     vgpu_TYPE (VGPU_SLURMCONF_FEATURE_PREFIX, type lower-cased), which
- *     the cli_filter turns type= requests into --constraint with;
+ *     the cli_filter turns type= requests into --constraint with; with a
+ *     clique map, the name of the node's NVLink partition too;
  *   - vgpu.conf GpuType= lines: per type the smallest memory (rounded down
  *     to MiB) and SM count seen, so the controller never promises more than
  *     the weakest GPU has.
@@ -20,6 +21,7 @@
 
 #include <stdio.h>
 
+#include "vgpu_cliquemap.h"
 #include "vgpu_conf.h"
 #include "vgpu_error.h"
 #include "vgpu_inventory.h"
@@ -40,6 +42,8 @@ typedef struct vgpu_slurmconf_opts {
 	int headers;                    /* print "# --- gres.conf ---" section headers */
 	const char *preamble;           /* a comment line written first, or NULL */
 	int omit_cores;                 /* leave Cores= out (nodes whose slurmd sees other CPUs) */
+	const vgpu_cliquemap_t *map;    /* NULL, or the clique map: each node's NodeName line
+					 * gains its NVLink partition's name as a Feature */
 } vgpu_slurmconf_opts_t;
 
 /* Check the inventories against each other and against conf: unique host
