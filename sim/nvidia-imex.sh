@@ -110,7 +110,7 @@ publish() {
 # daemon_loop: publish this node's view every 0.2 s; READY once every peer
 # runs with the same node list, MISMATCH while one runs with another.
 daemon_loop() {
-	local st peers p f h last= waited=0 said_timeout=0
+	local st peers p f h last='' waited=0 said_timeout=0
 	mystart=$(cat /proc/$$/stat)
 	mystart=${mystart##*) }
 	set -- $mystart
@@ -154,7 +154,7 @@ daemon_loop() {
 }
 
 run_daemon() {
-	local child= opt fg=0 t
+	local child='' opt fg=0 t
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-c) [ $# -ge 2 ] || die "-c needs a config file"; conf=$2; shift ;;
@@ -190,7 +190,7 @@ run_daemon() {
 }
 
 run_ctl() {
-	local q= json=0 st
+	local q='' json=0 st
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-c) [ $# -ge 2 ] || die "-c needs a config file"; conf=$2; shift ;;
