@@ -11,7 +11,7 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
-plan 25
+plan 36
 vgpu=$VGPU_BUILDDIR/vgpu
 simlib=$VGPU_BUILDDIR/sim/.libs
 have_map=0
@@ -63,7 +63,59 @@ fabric_up() {
 	fi
 }
 
-fabric_up parts --partitions 4,4,2 --gpus 2 --fabric-fault n10
+# show_partitions: `vgpu show partitions` (--json and text) on the running
+# cluster: a 1-node job held on n9 (the 1-node partition), a 2-node job
+# held wherever Slurm puts it. Its figures are checked against the map and
+# against squeue. $show_n results.
+show_n=10
+show_partitions() {
+	local j1 j2 out nodes2 pname
+	j1=$(e2e_hold -N1 -w n9 --gres=gpu:1)
+	j2=$(e2e_hold -N2 --gres=gpu:2)
+	e2e_wait_job "$j1" RUNNING && e2e_wait_job "$j2" RUNNING
+	is "$?" 0 "show partitions: a 1-node job ($j1) and a 2-node job ($j2) run"
+	nodes2=$(squeue -h -j "$j2" -o %N)
+	vgpu show partitions --json >"$e2e_tmp/parts.json" 2>"$e2e_tmp/parts.err"
+	is "$?:$(cat "$e2e_tmp/parts.err")" "0:" "vgpu show partitions --json finds the map through vgpu.conf and exits 0"
+	# facts.py JSON MAP J1 J2 "J2 NODES": one line per fact.
+	cat >"$e2e_tmp/facts.py" <<'PY'
+import json, re, subprocess, sys
+v, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+j1, j2 = int(sys.argv[3]), int(sys.argv[4])
+names = lambda hl: subprocess.run(["scontrol", "show", "hostnames", hl], capture_output=True, text=True).stdout.split()
+ps = v["partitions"]
+print("parts", [(p["name"], p["nodes"]) for p in ps if p["name"]] == [(p["name"], p["nodes"]) for p in m["partitions"]])
+print("gpus", " ".join("%s:%d" % (p["nodes"], p["gpus"]) for p in ps), v["gpus"])
+holders = [p for p in ps if j2 in p["jobs"]]
+print("j2in", len(holders), bool(holders) and set(names(sys.argv[5])) <= set(names(holders[0]["nodes"])))
+print("j1in", sum(j1 in p["jobs"] for p in ps), "spanning", v["spanning"])
+print("free", v["partitions_free"], v["gpus_free"], sum(p["gpus_free"] for p in ps))
+PY
+	out=$(python3 "$e2e_tmp/facts.py" "$e2e_tmp/parts.json" "$m" "$j1" "$j2" "$nodes2" 2>&1)
+	is "$(sed -n 's/^parts //p' <<<"$out")" True "show partitions --json: the map's partitions, names and nodes, in its order"
+	is "$(sed -n 's/^gpus //p' <<<"$out")" "n[1-4]:8 n[5-8]:8 n9:2 n10:2 20" \
+		"GPUs per partition (n10, in no partition, apart) and in all"
+	is "$(sed -n 's/^j2in //p' <<<"$out")" "1 True" "the 2-node job is listed in one partition, the one holding its nodes ($nodes2)"
+	is "$(sed -n 's/^j1in //p' <<<"$out")" "0 spanning []" "the 1-node job is in no partition's multi-node jobs; none spans partitions"
+	# Wholly free: only the 4-node partition the 2-node job is not in; GPUs
+	# free: 20 less the 2-node job's 4 and the 1-node job's 1.
+	is "$(sed -n 's/^free //p' <<<"$out")" "1 15 15" "one wholly free partition; 15 GPUs free in all and summed over partitions"
+	out=$(vgpu show partitions 2>&1)
+	like "$out" "3 partition\(s\); 1 wholly free; 0 waiting" "show partitions (text): its summary line"
+	pname=$(python3 -c 'import json, sys
+print(" ".join(p["name"] for p in json.load(open(sys.argv[1]))["partitions"] if int(sys.argv[2]) in p["jobs"]))' \
+		"$e2e_tmp/parts.json" "$j2")
+	like "$(awk -v p="$pname" '$1 == p' <<<"$out")" "^$pname +n\\[[0-9-]+\\] .* $j2\$" \
+		"show partitions (text): the 2-node job at the end of its partition's row"
+	e2e_release "$j1" "$j2"
+	e2e_wait_job "$j1" COMPLETED && e2e_wait_job "$j2" COMPLETED
+	is "$(vgpu show partitions --json | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["partitions_free"], v["gpus_free"], [p["jobs"] for p in v["partitions"]])')" \
+		"3 20 [[], [], [], []]" "after the jobs end: three wholly free partitions, all 20 GPUs free, no jobs"
+}
+
+js=
+[ "${VGPU_SANITIZED:-no}" = yes ] || js=--job-submit
+fabric_up parts --partitions 4,4,2 --gpus 2 --fabric-fault n10 $js
 g=$(python3 "$e2e_tmp/groups.py" "$fdir/inv" 10)
 u1=$(awk '$1 == "n1" { print $2 }' <<<"$g")
 is "$(awk '$5 != "" || $2 == "disagree" { print $1 }' <<<"$g")" "" "every node's GPUs agree on one fabric identity"
@@ -105,11 +157,14 @@ print("|".join(sorted(sets, key=lambda x: int(x.split()[0][1:]))))
 PY
 )
 	is "$parts" "n1 n2 n3 n4|n5 n6 n7 n8|n9" "the built clique map has the three partitions, n10 in none"
-	like "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])).get("excluded")))' "$m" 2>&1)" \
-		'"n10"' "n10 is among the map's excluded nodes"
+	like "$(python3 -c 'import json,sys; print(json.dumps([e["node"] for e in json.load(open(sys.argv[1])).get("excluded", [])]))' "$m" 2>&1)" \
+		'^\["n10"\]$' "n10 is the map's one excluded node"
+	is "$(grep -c "^CliqueMap=$m\$" "$e2e_dir/etc/vgpu.conf")" 1 "the cluster's vgpu.conf names the map (CliqueMap=)"
+	show_partitions
 	e2e_down
 else
-	for t in "a job on n6 reports its partition" "the map has three partitions" "n10 is left out of the map"; do
+	for t in "a job on n6 reports its partition" "the map has three partitions" "n10 is left out of the map" \
+		"vgpu.conf names the map" $(seq 1 $show_n); do
 		skip "$t" "no vgpu cliquemap: no cluster runs"
 	done
 	down_kept
