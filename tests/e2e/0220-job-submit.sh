@@ -62,12 +62,12 @@ like "$(scontrol -o show job "$id")" "TresPerNode=gres[:/]shard:10( |$)" "the jo
 scancel "$id"
 
 # (d) jobs within the limits run untouched.
-is "$(timeout 30 srun --gres=shard:100 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)" 100 "srun --gres=shard:100 runs with 100 shards"
+is "$(timeout 30 srun -Q --gres=shard:100 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)" 100 "srun --gres=shard:100 runs with 100 shards"
 id=$(sbatch --parsable -o "$e2e_tmp/b.out" --gres=shard:25 --wrap 'echo $SLURM_SHARDS_ON_NODE')
 is_job "$id" COMPLETED "sbatch --gres=shard:25 completed"
 is "$(cat "$e2e_tmp/b.out")" 25 "... with 25 shards"
-is "$(timeout 30 srun --gres=gpu:1 bash -c 'echo $SLURM_GPUS_ON_NODE' 2>&1)" 1 "srun --gres=gpu:1 runs with one GPU"
-is "$(timeout 30 srun true 2>&1; echo rc=$?)" "rc=0" "a job without GRES runs"
+is "$(timeout 30 srun -Q --gres=gpu:1 bash -c 'echo $SLURM_GPUS_ON_NODE' 2>&1)" 1 "srun --gres=gpu:1 runs with one GPU"
+is "$(timeout 30 srun -Q true 2>&1; echo rc=$?)" "rc=0" "a job without GRES runs"
 
 # (e) vgpu.conf changed while slurmctld runs: the next job reads it (no
 # restart; `scontrol reconfigure` would not re-init the plugin). A bad file
@@ -81,7 +81,7 @@ is "$(printf '%s\n' "$out" | head -n 1)" "sbatch: error: $big" "vgpu.conf broken
 like "$(grep 'the changed file is refused' "$log")" "job_submit/vgpu: $conf:[0-9]+: ShardsPerGpu.*the previous one stays in use" \
 	"... slurmctld's log names the bad line"
 is "$(grep -c 'the changed file is refused' "$log")" 1 "... logged once, not per job"
-is "$(timeout 30 srun --gres=shard:10 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)" 10 "... and shard:10 still runs"
+is "$(timeout 30 srun -Q --gres=shard:10 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)" 10 "... and shard:10 still runs"
 { grep -v '^ShardsPerGpu=lots$' "$e2e_tmp/vgpu.conf.orig"; echo "ShardsPerGpu=50"; } >"$conf"
 out=$(timeout 30 sbatch --gres=shard:60 --wrap true 2>&1)
 is "$out" "sbatch: error: vgpu: shard:60 is more than one GPU offers (50 shards per h100 GPU)

@@ -77,7 +77,7 @@ like "$(grep 'refused a change' "$log")" "refused a change of uid 0: ${gresre}sh
 scancel "$id"
 
 # what is not a slice runs
-is "$(timeout 30 srun --gres=gpu:1 bash -c 'echo $SLURM_GPUS_ON_NODE' 2>&1)" 1 "srun --gres=gpu:1 runs with one GPU"
+is "$(timeout 30 srun -Q --gres=gpu:1 bash -c 'echo $SLURM_GPUS_ON_NODE' 2>&1)" 1 "srun --gres=gpu:1 runs with one GPU"
 is "$(timeout 30 srun true 2>&1; echo rc=$?)" "rc=0" "a job without GRES runs"
 e2e_health
 e2e_down
@@ -96,7 +96,7 @@ is_job "$id" FAILED NonZeroExitCode "sbatch --gres=shard:150: the batch job fail
 like "$(cat "$e2e_tmp/b.out" 2>/dev/null)" "^vgpu: this step's GPU slice cannot be enforced, so it does not run: SLURM_JOB_GPUS='0,1': this step's shards are on 2 GPUs: $whyre\$" \
 	"... its output is the reason"
 ok "... its script did not run" test ! -e "$e2e_tmp/b.ran"
-is "$(timeout 30 srun --gres=gpu:1 bash -c 'echo $SLURM_GPUS_ON_NODE' 2>&1)" 1 "a whole-GPU job runs"
+is "$(timeout 30 srun -Q --gres=gpu:1 bash -c 'echo $SLURM_GPUS_ON_NODE' 2>&1)" 1 "a whole-GPU job runs"
 e2e_health
 e2e_down
 done_testing
