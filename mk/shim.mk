@@ -85,7 +85,7 @@ SHIM_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim -I$(top_srcdir)/tes
 # and nvml* references are weak and undefined, bound at run time to the
 # preloaded shim.
 check_PROGRAMS += tests/shim/shimprobe
-tests_shim_shimprobe_SOURCES = tests/shim/shimprobe.c
+tests_shim_shimprobe_SOURCES = tests/shim/shimprobe.c tests/shim/schedstat.h
 tests_shim_shimprobe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
 
 # The shared ledger, compiled into the test (multi-process, with fork).
@@ -148,7 +148,7 @@ EXTRA_tests_shim_test_shim_extra_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
 check_PROGRAMS += tests/shim/test_shim_graph
 TESTS += tests/shim/test_shim_graph
-tests_shim_test_shim_graph_SOURCES = tests/shim/test_shim_graph.c tests/shim/shimtest.h tests/shim/smtest.h
+tests_shim_test_shim_graph_SOURCES = tests/shim/test_shim_graph.c tests/shim/shimtest.h tests/shim/smtest.h tests/shim/schedstat.h
 tests_shim_test_shim_graph_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/sim
 tests_shim_test_shim_graph_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_graph_DEPENDENCIES = $(SHIM_TEST_DEPS)
@@ -170,7 +170,7 @@ EXTRA_PROGRAMS = bench/bench_shim
 bench_bench_shim_SOURCES = bench/bench_shim.c
 bench: $(SHIM_TEST_DEPS) bench/bench_shim$(EXEEXT)
 	VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(srcdir)/bench/run.sh
-	$(MAKE) $(AM_MAKEFLAGS) all && VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' bash $(srcdir)/bench/slurm.sh
+	$(MAKE) $(AM_MAKEFLAGS) all && VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' bash $(srcdir)/bench/slurm-releases.sh
 .PHONY: bench
 EXTRA_DIST += bench/run.sh
 CLEANFILES += bench/bench_shim$(EXEEXT)

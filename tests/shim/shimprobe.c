@@ -31,8 +31,9 @@
  *   getproc FILE         replay a cuGetProcAddress_v2 fixture (symbol version flags per line)
  *   dlopen NAME          dlopen(NAME) and say whether it is the shim
  *   spin MS KIND BLOCKS  launch kernels of BLOCKS blocks without synchronising for MS
- *                        milliseconds, then cuCtxSynchronize: "spin: rc LAUNCHES NS"
- *                        (NS: wall time from the first launch to the end of the sync).
+ *                        milliseconds, then cuCtxSynchronize: "spin: rc LAUNCHES NS WAIT"
+ *                        (NS: wall time from the first launch to the end of the sync;
+ *                        WAIT: ns of it spent waiting for a CPU, schedstat.h).
  *                        KIND: kernel kernel_ptsz ex ex_ptsz coop coop_ptsz, or mix
  *                        (all six in turn)
  *   threads N MS         N threads each allocating, freeing and launching for MS ms
@@ -65,6 +66,8 @@
 
 #define VGPU_CUDA_DECLARE_PROTOTYPES 1
 #include "vgpu_cuda_abi.h"
+
+#include "schedstat.h"
 #define VGPU_NVML_DECLARE_PROTOTYPES 1
 #include "vgpu_nvml_abi.h"
 #include "../sim/simptx.h"
@@ -285,7 +288,7 @@ static void spin(long ms, const char *kind, unsigned int blocks)
 	int k = -1;
 	long n = 0;
 	vgpu_CUresult rc = VGPU_CUDA_SUCCESS;
-	double t0, end;
+	double t0, end, d0;
 
 	load_launch();
 	for (int i = 0; i < 6; i++)
@@ -293,6 +296,7 @@ static void spin(long ms, const char *kind, unsigned int blocks)
 			k = i;
 	if (k < 0 && strcmp(kind, "mix") != 0)
 		die(kind);
+	d0 = schedstat_run_delay();
 	t0 = mono();
 	end = t0 + (double)ms * 1e6;
 	while (rc == VGPU_CUDA_SUCCESS && mono() < end && n < 100000000) {
@@ -301,7 +305,7 @@ static void spin(long ms, const char *kind, unsigned int blocks)
 	}
 	if (rc == VGPU_CUDA_SUCCESS)
 		rc = launch.sync();
-	printf("spin: %d %ld %.0f\n", rc, n, mono() - t0);
+	printf("spin: %d %ld %.0f %.0f\n", rc, n, mono() - t0, d0 >= 0 ? schedstat_run_delay() - d0 : 0);
 }
 
 static void load(const char *mode)

@@ -12,6 +12,7 @@ struct worker {
 	int fd;
 	long launches;
 	double wall_ns;
+	double wait_ns; /* of wall_ns, waiting for a CPU (schedstat.h); 0 unknown */
 	uint64_t sm_ns;
 	int ok, getproc_same;
 };
@@ -57,6 +58,46 @@ static inline void sm_times(const struct scen *s, struct worker *w, int n)
 		if ((var) < (lo) || (var) > (hi)) {                                             \
 			diag("%.2f is outside %.2f-%.2f: measured once more", (double)(var),    \
 			     (double)(lo), (double)(hi));                                       \
+			(var) = (expr);                                                         \
+		}                                                                               \
+	} while (0)
+
+/* The part of the worker's wall time it could run: less what it waited for
+ * a CPU, never below a tenth of it. */
+static inline double worker_ran_ns(const struct worker *w)
+{
+	double r = w->wall_ns - (w->wait_ns > 0 ? w->wait_ns : 0);
+
+	return r > w->wall_ns / 10 ? r : w->wall_ns / 10;
+}
+
+/* The first of two workers' share of their SM time together, each worker's
+ * SM time taken per ns it could run (worker_ran_ns): a worker kept off the
+ * CPU by the machine's load loses none of its share to the other. */
+static inline double pair_share(const struct worker *w)
+{
+	double a = (double)w[0].sm_ns / worker_ran_ns(&w[0]), b = (double)w[1].sm_ns / worker_ran_ns(&w[1]);
+
+	return a + b > 0 ? a / (a + b) : 0;
+}
+
+/* A share of the GPU (percent) two ways. raw: SM time over wall time, what
+ * the GPU saw: checked against caps (upper bounds), which a limiter must
+ * keep however busy the machine is. ran: SM time over the time the process
+ * could run (worker_ran_ns): checked against lower bounds and controls, as
+ * a process waiting for a CPU cannot keep the GPU busy, whatever the
+ * limiter does; on an idle machine the two are equal. */
+struct share {
+	double raw, ran;
+};
+
+/* As MEASURE, for a struct share: once more when ran < lo or raw > hi. */
+#define MEASURE_SHARE(var, expr, lo, hi)                                                        \
+	do {                                                                                    \
+		(var) = (expr);                                                                 \
+		if ((var).ran < (lo) || (var).raw > (hi)) {                                     \
+			diag("%.2f (ran) / %.2f (raw) is outside %.2f-%.2f: measured once more", \
+			     (var).ran, (var).raw, (double)(lo), (double)(hi));                 \
 			(var) = (expr);                                                         \
 		}                                                                               \
 	} while (0)
