@@ -1,32 +1,41 @@
 #!/bin/bash
 # bench/slurm.sh - what the Slurm plugins cost a job: three devclusters side
-# by side (1 node, 8 simulated H100, 256 CPUs each), one plain, two with the
-# SPANK plugin, job_submit/vgpu and a cli_filter: the C plugin
+# by side (2 nodes of 8 simulated H100 and 256 CPUs each), one plain, two
+# with the SPANK plugin, job_submit/vgpu and a cli_filter: the C plugin
 # cli_filter_vgpu.so (`up --spank --cli-filter=c --job-submit`, the
 # recommended set-up) and cli_filter/lua with etc/cli_filter.lua
-# (`--cli-filter`), measured in alternation (`make bench` calls it through
-# bench/slurm-releases.sh, from the build directory, for each Slurm release
-# at hand; needs root and Slurm's daemons like tests/e2e/). It measures the
+# (`--cli-filter`), measured in alternation. `make bench` calls it through
+# bench/slurm-releases.sh, for the host's Slurm and each release chroot at
+# hand; needs root and Slurm's daemons like tests/e2e/. It measures the
 # Slurm it finds on PATH: run inside a tools/vgpu-chroot chroot, against a
 # build made there, it measures that chroot's release.
 #   - `srun -n1 --gres=shard:10 true` latency, BENCH_SRUN runs (default 60,
 #     0: skip this part; the order of the cases rotated every round):
 #     median and p90; on the plugin clusters also `--gres=vgpu:mem=8G`
 #     (the cli_filter's translation);
-#   - sbatch throughput: BENCH_SBATCH (default 200) `sbatch --wrap true`
+#   - sbatch throughput: BENCH_SBATCH (default 300) `sbatch --wrap true`
 #     submitted back to back, jobs per second until all have completed, in
-#     BENCH_ROUNDS rounds (default 8; 0: skip this part). Every round
-#     measures each case once, back to back, the order rotated every round,
-#     and gives each case its ratio to that round's plain case: the figure
-#     is the median of those per-round ratios (both sides of each ratio ran
-#     within seconds of each other, under the same load). The control (the
-#     old --export carrier, ~5x slower) runs in BENCH_CONTROL_ROUNDS rounds
-#     of its own (default 3), paired with plain likewise.
-#   BENCH_LABEL (e.g. "host", "chroot") goes into the heading;
-#   BENCH_RAW=DIR keeps the raw measurements there (l-CASE: srun us;
-#   t-CASE: "ROUND submit_s total_s cpu_ms_per_job");
-#   BENCH_SUMMARY=FILE writes the ratios there, "KEY VALUE" lines
-#   (bench/slurm-releases.sh reads them).
+#     BENCH_ROUNDS rounds (default 6; 0: skip this part). Every round runs
+#     each case once and plain twice, back to back, the order rotated every
+#     round, and gives each case its ratio to the round's plain (the mean of
+#     its two runs): the figure is the median of those per-round ratios, so
+#     both sides of each ratio ran within seconds of each other, under the
+#     same load from whatever else runs on the machine. The control (the old
+#     --export carrier, ~8 jobs/s) runs BENCH_CONTROL_SBATCH jobs (default
+#     50) in BENCH_CONTROL_ROUNDS rounds of its own (default 3), paired with
+#     plain likewise.
+#   Why so: slurmctld starts batch jobs only in its scheduling passes, about
+#   one a second, so a run's end falls up to a second after its last sbatch
+#   at random (with 100 jobs, +-15% between runs); 300 jobs make that a few
+#   %, the median of rounds the rest. 2 x 8 GPUs give 160 jobs of shard:10
+#   room at once (1 x 4 gave 40: the jobs then waited for free shards and
+#   vgpu:mem=8G, shard:11, measured 36 slots against 40, not the plugins).
+#   BENCH_NODES, BENCH_GPUS, BENCH_CPUS change the clusters' size;
+#   BENCH_CPU_SHARES the bench's CPU weight (below); BENCH_LABEL (e.g.
+#   "host", "chroot") goes into the heading; BENCH_RAW=DIR keeps the raw
+#   measurements there (l-CASE: srun us; t-CASE: "ROUND submit_s total_s
+#   cpu_ms_per_job"); BENCH_SUMMARY=FILE writes the ratios there, "KEY
+#   VALUE" lines (bench/slurm-releases.sh reads them).
 # Ratios are plugins / plain; the targets are latency <= 1.10x and
 # throughput >= 0.9x (doc/slurm-integration.md, "Measured").
 set -u
@@ -34,15 +43,16 @@ b=$(cd "${VGPU_BUILDDIR:-.}" && pwd)
 src=${VGPU_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 dc=$src/tools/vgpu-devcluster
 nsrun=${BENCH_SRUN:-60}
-nbatch=${BENCH_SBATCH:-200}
-rounds=${BENCH_ROUNDS:-8}
+nbatch=${BENCH_SBATCH:-300}
+rounds=${BENCH_ROUNDS:-6}
 crounds=${BENCH_CONTROL_ROUNDS:-3}
-nnodes=${BENCH_NODES:-1}
+cbatch=${BENCH_CONTROL_SBATCH:-50}
+nnodes=${BENCH_NODES:-2}
 ngpus=${BENCH_GPUS:-8}
 ncpus=${BENCH_CPUS:-256}
 summary=${BENCH_SUMMARY:-}
-for v in "$nsrun" "$nbatch" "$rounds" "$crounds" "$nnodes" "$ngpus" "$ncpus"; do
-	case $v in '' | *[!0-9]*) echo "bench/slurm.sh: BENCH_SRUN, BENCH_SBATCH, BENCH_ROUNDS, BENCH_CONTROL_ROUNDS, BENCH_NODES, BENCH_GPUS, BENCH_CPUS: expected numbers" >&2; exit 2 ;; esac
+for v in "$nsrun" "$nbatch" "$rounds" "$crounds" "$cbatch" "$nnodes" "$ngpus" "$ncpus"; do
+	case $v in '' | *[!0-9]*) echo "bench/slurm.sh: BENCH_SRUN, BENCH_SBATCH, BENCH_ROUNDS, BENCH_CONTROL_ROUNDS, BENCH_CONTROL_SBATCH, BENCH_NODES, BENCH_GPUS, BENCH_CPUS: expected numbers" >&2; exit 2 ;; esac
 done
 [ "$nbatch" -gt 0 ] || rounds=0
 t_start=$(date +%s)
@@ -63,6 +73,14 @@ command -v munged >/dev/null 2>&1 || auth=none
 
 plain=bench-plain-$$ vg=bench-vgpu-$$ lua=bench-lua-$$
 tmp=$(mktemp -d)
+# The clusters' directories (slurmctld's state, the spool, logs) on a tmpfs
+# where there is one (/dev/shm), unless VGPU_DEVCLUSTER_BASE says where:
+# slurmctld writes each job's script and environment there, and a disk
+# shared with other work makes that a source of noise.
+base=
+if [ -z "${VGPU_DEVCLUSTER_BASE:-}" ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+	base=$(mktemp -d /dev/shm/vgpu-bench.XXXXXX) && chmod 0755 "$base" && export VGPU_DEVCLUSTER_BASE=$base || base=
+fi
 
 # CPU: everything the bench starts (clients, and the daemons, which inherit
 # it) runs in one cgroup whose CPU weight is BENCH_CPU_SHARES (default 8192,
@@ -130,6 +148,7 @@ cleanup() {
 	"$dc" down --name "$vg" >/dev/null 2>&1
 	"$dc" down --name "$lua" >/dev/null 2>&1
 	cg_remove
+	[ -z "$base" ] || rm -rf "$base"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -166,14 +185,16 @@ lat() {
 	echo $(((t1 - t0) / 1000)) >>"$1"
 }
 # thr GROUP ENV GRES [OPTION]: submit nbatch jobs, wait until none is left;
-# prints "submit_s total_s cpu_ms_per_job" (CPU: the cluster's group, "-"
-# without cgroups). The sbatch loop runs in the cluster's group, the squeue
-# polls (every 50 ms) outside it; the wait is bounded (1 s per job, at least
-# 60 s).
+# prints "submit_s total_s cpu_ms_per_job wait_s". CPU: the cluster's group
+# ("-" without cgroups). wait: from the last sbatch to slurmctld's next
+# scheduling pass (the first poll that sees fewer jobs pending than the
+# first poll after the last sbatch; 0 when none was pending). The sbatch
+# loop runs in the cluster's group, the squeue polls (every 50 ms) outside
+# it; the wait is bounded (1 s per job, at least 60 s).
 thr() {
 	(
 		eval "$2"
-		local t0 t1 t2 end u0 u1 lim=$((nbatch > 60 ? nbatch : 60))
+		local t0 t1 t2 tw= end u0 u1 st np p0=-1 lim=$((nbatch > 60 ? nbatch : 60))
 		u0=$(cg_usage "$1")
 		t0=$(now)
 		(
@@ -184,14 +205,24 @@ thr() {
 		) || exit 1
 		t1=$(now)
 		end=$((${EPOCHREALTIME%.*} + lim))
-		while [ -n "$(squeue -h -o %i)" ]; do
+		while st=$(squeue -h -o %t) && [ -n "$st" ]; do
+			if [ -z "$tw" ]; then
+				np=$(grep -c '^PD' <<<"$st")
+				if [ $p0 -lt 0 ]; then
+					p0=$np
+					[ "$np" -gt 0 ] || tw=$t1
+				elif [ "$np" -lt $p0 ]; then
+					tw=$(now)
+				fi
+			fi
 			[ "${EPOCHREALTIME%.*}" -lt $end ] || { echo "bench/slurm.sh: jobs still queued $lim s after the last sbatch" >&2; exit 1; }
 			sleep 0.05
 		done
 		t2=$(now)
+		[ -n "$tw" ] || tw=$t1
 		u1=$(cg_usage "$1")
-		awk -v a=$((t1 - t0)) -v c=$((t2 - t0)) -v u0="$u0" -v u1="$u1" -v j="$nbatch" \
-			'BEGIN { printf "%.3f %.3f %s\n", a / 1e9, c / 1e9, u0 == "" || u1 == "" ? "-" : sprintf("%.2f", (u1 - u0) / 1e6 / j) }'
+		awk -v a=$((t1 - t0)) -v c=$((t2 - t0)) -v w=$((tw - t1)) -v u0="$u0" -v u1="$u1" -v j="$nbatch" \
+			'BEGIN { printf "%.3f %.3f %s %.3f\n", a / 1e9, c / 1e9, u0 == "" || u1 == "" ? "-" : sprintf("%.2f", (u1 - u0) / 1e6 / j), w / 1e9 }'
 	)
 }
 # What the cli_filter makes of vgpu:mem=8G: shard:N (plus, for sbatch, the
@@ -211,8 +242,12 @@ for _ in 1 2; do
 	lat "$tmp/warm" "$env_lua" vgpu:mem=8G
 done
 # One run of each per round, the order rotated every round (a fixed order
-# gives each position the same neighbour: a systematic bias of a few %).
-cases=(plain vg vgm lua luam pex)
+# gives each position the same neighbour: a systematic bias of a few %),
+# and no case right after another one of its own cluster: the clusters
+# come plain, vgpu, lua, plain, vgpu, lua (a cluster's first job after the
+# others' ran is slower than its next: in the order plain vg vgm ..., vgm
+# and luam, always right after their own cluster, came out 5-10% faster).
+cases=(plain vg lua pex vgm luam)
 one() {
 	case $1 in
 	plain) lat "$tmp/l-plain" "$env_plain" shard:10 ;;
@@ -229,9 +264,14 @@ for r in $(seq "$nsrun"); do
 	done
 done
 t_srun=$(date +%s)
-# sbatch: every round runs each case once, back to back, the order rotated;
-# t-CASE gets "ROUND submit_s total_s cpu_ms_per_job" lines. A first, unrecorded round of
-# 20 jobs per cluster warms the daemons up (slurmd's first batch launches).
+# sbatch: every round runs each case once and plain twice, back to back, the
+# order rotated (plain vg lua plain vgm luam, starting one further each
+# round): each cluster runs as many jobs as the others (a slurmctld's work
+# grows with the jobs it still holds, MinJobAge), each case has a plain run
+# at most two places away, and no run follows one of its own cluster (as
+# above; also across rounds). t-CASE gets "ROUND submit_s total_s
+# cpu_ms_per_job wait_s" lines. A first, unrecorded round of 20 jobs per cluster
+# warms the daemons up (slurmd's first batch launches).
 tcase() { # CASE ROUND FILE
 	local o
 	case $1 in
@@ -247,20 +287,21 @@ tcase() { # CASE ROUND FILE
 if [ "$rounds" -gt 0 ]; then
 	(nbatch=20 && thr plain "$env_plain" shard:10 && thr vg "$env_vg" shard:10 && thr lua "$env_lua" shard:10) >/dev/null || exit 1
 fi
-tcases=(plain vg vgm lua luam)
+tcases=(plain vg lua plain vgm luam)
 for r in $(seq "$rounds"); do
-	for k in 0 1 2 3 4; do
-		c=${tcases[(r + k) % 5]}
+	for k in 0 1 2 3 4 5; do
+		c=${tcases[(r + k) % 6]}
 		tcase "$c" "$r" "$tmp/t-$c"
 	done
 done
-# The control, in rounds of its own: plain (t-cplain) and --export (t-pex).
+# The control, in rounds of its own, BENCH_CONTROL_SBATCH jobs (default 50:
+# it runs at ~8 jobs/s): plain (t-cplain) and --export (t-pex), alternated.
 [ "$rounds" -gt 0 ] || crounds=0
 for r in $(seq "$crounds"); do
 	if [ $((r % 2)) -eq 1 ]; then
-		tcase plain "$r" "$tmp/t-cplain" && tcase pex "$r" "$tmp/t-pex"
+		(nbatch=$cbatch && tcase plain "$r" "$tmp/t-cplain" && tcase pex "$r" "$tmp/t-pex") || exit 1
 	else
-		tcase pex "$r" "$tmp/t-pex" && tcase plain "$r" "$tmp/t-cplain"
+		(nbatch=$cbatch && tcase pex "$r" "$tmp/t-pex" && tcase plain "$r" "$tmp/t-cplain") || exit 1
 	fi
 done
 t_sbatch=$(date +%s)
@@ -273,7 +314,8 @@ pct() {
 # even count).
 med() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; printf "%.4f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # ratios PLAINFILE FILE: per round, plain's total / the case's total.
-ratios() { awk 'NR == FNR { p[$1] = $3; next } ($1 in p) && $3 > 0 { printf "%.4f\n", p[$1] / $3 }' "$1" "$2"; }
+# (plain's total: the mean of its runs in that round.)
+ratios() { awk 'NR == FNR { p[$1] += $3; n[$1]++; next } ($1 in p) && $3 > 0 { printf "%.4f\n", p[$1] / n[$1] / $3 }' "$1" "$2"; }
 say() { # KEY VALUE: into the summary file
 	[ -z "$summary" ] || echo "$1 $2" >>"$summary"
 }
@@ -309,10 +351,10 @@ if [ "$nsrun" -gt 0 ]; then
 fi
 if [ "$rounds" -gt 0 ]; then
 	echo
-	echo "sbatch throughput, $nbatch x 'sbatch --wrap true' per case and round, all submitted, then all completed;"
-	echo "  $rounds rounds, each case once per round, the order rotated; ratio: the median of the per-round"
-	echo "  ratios to that round's plain (min-max beside it); the control in $crounds rounds of its own with plain"
-	echo "  ($((t_sbatch - t_srun)) s)"
+	echo "sbatch throughput: $nbatch x 'sbatch --wrap true' per run, all submitted, then all completed (jobs/s);"
+	echo "  $rounds rounds, each runs every case once and plain twice, back to back, the order rotated; ratio: the"
+	echo "  median over the rounds of plain's mean total in the round / the case's total (min-max beside it);"
+	echo "  the control: $cbatch jobs, $crounds rounds of its own with plain; medians of the rounds ($((t_sbatch - t_srun)) s)"
 	printf '  %-36s %9s %9s %8s %8s %10s %11s\n' "" "submit s" "total s" "jobs/s" ratio "min-max" "CPU ms/job"
 	IFS='|' read -r -a rl <<<"$rows"
 	for k in "${rl[@]}"; do
@@ -326,7 +368,9 @@ if [ "$rounds" -gt 0 ]; then
 		hi=$(ratios "$p" "$tmp/t-$c" | sort -g | tail -1)
 		u=$(awk '$4 != "-" { print $4 }' "$tmp/t-$c" | med) || u=-
 		say "sbatch.$c" "$(printf '%.2f' "$x")"
-		awk -v n="${k#*:}" -v s="$s" -v t="$t" -v x="$x" -v j="$nbatch" -v lo="$lo" -v hi="$hi" -v u="$u" \
+		j=$nbatch
+		[ "$c" != pex ] || j=$cbatch
+		awk -v n="${k#*:}" -v s="$s" -v t="$t" -v x="$x" -v j="$j" -v lo="$lo" -v hi="$hi" -v u="$u" \
 			'BEGIN { printf "  %-36s %9.2f %9.2f %8.1f %7.2fx %4.2f-%.2f %11s\n", n, s, t, j / t, x, lo, hi, u == "-" ? u : sprintf("%.1f", u) }'
 	done
 fi

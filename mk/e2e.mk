@@ -9,7 +9,7 @@
 EXTRA_DIST += tools/vgpu-devcluster tools/vgpu-chroot tests/e2e/lib.sh
 # `make bench` (mk/shim.mk) runs it: srun latency and sbatch throughput of a
 # devcluster without and with the plugins.
-EXTRA_DIST += bench/slurm.sh
+EXTRA_DIST += bench/slurm.sh bench/slurm-releases.sh
 dist_doc_DATA += doc/devcluster.md
 
 check_PROGRAMS += tests/e2e/gpuinfo
