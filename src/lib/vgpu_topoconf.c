@@ -559,14 +559,18 @@ int vgpu_topoconf_write_slurmconf(FILE *out, const vgpu_cliquemap_t *map, unsign
 		if (rel < VGPU_TOPO_REL_IMEX) {
 			fprintf(m.mem, "# IMEX: Slurm %u.%02u has no switch/nvidia_imex (24.05+): no IMEX "
 				"channel per job.\n# The IMEX daemon per job (the prolog/epilog below) "
-				"still works; channels\n# are the site's (doc/nvlink.md).\n",
+				"still works; channels\n# are the site's (doc/imex.md).\n",
 				rel / 100, rel % 100);
 		} else {
 			fprintf(m.mem, "SwitchType=switch/nvidia_imex\n"
 				"SwitchParameters=imex_channel_count=%u\n", imex_channels);
 		}
-		fprintf(m.mem, "# The IMEX daemon of each job: its nodes_config.cfg, start and stop.\n"
-			"Prolog=%s/vgpu-imex-prolog\nEpilog=%s/vgpu-imex-epilog\n",
+		fprintf(m.mem, "# The IMEX daemon of each job: its nodes_config.cfg, start and stop\n"
+			"# (doc/imex.md). Alloc: the prolog runs on every node of the job when it\n"
+			"# starts, not only where a step starts; the timeout above the prolog's\n"
+			"# ReadyTimeout + StopTimeout (vgpu-imex.conf, 60 + 10 s by default).\n"
+			"Prolog=%s/vgpu-imex-prolog\nEpilog=%s/vgpu-imex-epilog\n"
+			"PrologFlags=Alloc\nPrologEpilogTimeout=120\n",
 			libexecdir, libexecdir);
 	}
 	return mem_close(&m, out, 1, err);
