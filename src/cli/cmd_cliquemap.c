@@ -46,56 +46,13 @@ static void cm_usage(FILE *out)
  * and renamed over it, so readers see the old map or the new one. */
 static int write_atomic(const char *path, const char *text)
 {
-	size_t len = strlen(text), off = 0, plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	int fd, rc = -1;
+	vgpu_err_t err;
 
-	if (!tmp) {
-		fprintf(stderr, "vgpu cliquemap: -o %s: out of memory\n", path);
+	if (vgpu_file_write_atomic(path, text, strlen(text), &err) != 0) {
+		fprintf(stderr, "vgpu cliquemap: -o %s\n", err.msg);
 		return -1;
 	}
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		fprintf(stderr, "vgpu cliquemap: -o %s: cannot create a temporary file beside it: %s\n", path,
-			strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "vgpu cliquemap: -o %s: cannot write: %s\n", path,
-				n < 0 ? strerror(errno) : "no progress");
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		fprintf(stderr, "vgpu cliquemap: -o %s: cannot sync: %s\n", path, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		fprintf(stderr, "vgpu cliquemap: -o %s: cannot close: %s\n", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		fprintf(stderr, "vgpu cliquemap: -o %s: cannot rename %s over it: %s\n", path, tmp,
-			strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return 0;
 }
 
 static int cm_build(int argc, char **argv, const char *output)

@@ -164,51 +164,15 @@ static char *section(const conf_run_t *r, unsigned sec, const vgpu_conf_t *conf,
 /* Write text to DIR/.NAME.tmp.XXXXXX, fsync'ed; the temporary name in *tmp. */
 static int write_tmp(const char *dir, const char *name, const char *text, char **tmp)
 {
-	size_t len = strlen(text), off = 0, plen = strlen(dir) + strlen(name) + 32;
-	int fd;
+	char path[VGPU_PATH_MAX];
+	vgpu_err_t err;
 
-	*tmp = malloc(plen);
-	if (!*tmp) {
-		fprintf(stderr, "vgpu conf: --out-dir %s: out of memory\n", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (vgpu_file_write_tmp(path, text, strlen(text), tmp, &err) != 0) {
+		fprintf(stderr, "vgpu conf: --out-dir %s: %s\n", dir, err.msg);
 		return -1;
-	}
-	snprintf(*tmp, plen, "%s/.%s.tmp.XXXXXX", dir, name);
-	if ((fd = mkstemp(*tmp)) < 0) {
-		fprintf(stderr, "vgpu conf: --out-dir %s: cannot create a file there: %s\n", dir,
-			strerror(errno));
-		free(*tmp);
-		*tmp = NULL;
-		return -1;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "vgpu conf: --out-dir %s: cannot write %s: %s\n", dir, name,
-				n < 0 ? strerror(errno) : "no progress");
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		fprintf(stderr, "vgpu conf: --out-dir %s: cannot sync %s: %s\n", dir, name, strerror(errno));
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		fprintf(stderr, "vgpu conf: --out-dir %s: cannot close %s: %s\n", dir, name, strerror(errno));
-		goto fail;
 	}
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(*tmp);
-	free(*tmp);
-	*tmp = NULL;
-	return -1;
 }
 
 #define OUT_FILES_MAX 5

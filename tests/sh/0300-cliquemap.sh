@@ -52,7 +52,7 @@ is "$("$vgpu" cliquemap build "$t"/n9.json "$t"/n3.json "$t"/n1.json "$t"/n8.jso
 echo old >"$t/out.json"
 ok "build -o FILE exits 0" "$vgpu" cliquemap build -o "$t/out.json" "$t"/n*.json
 is "$(cat "$t/out.json")" "$out" "-o writes the same map"
-is "$(ls "$t" | grep -c tmp)" 0 "and leaves no temporary file"
+is "$(ls -A "$t" | grep -c tmp)" 0 "and leaves no temporary file"
 echo '{' >"$t/bad-inv.json"
 "$vgpu" cliquemap build -o "$t/out.json" "$t/n1.json" "$t/bad-inv.json" 2>"$t/err"
 is "$?" 1 "a bad inventory exits 1"
