@@ -23,12 +23,14 @@
 
 #include "cli_util.h"
 #include "cmd_show.h"
+#include "cmd_show_links.h"
 #include "vgpu_cmd.h"
 #include "vgpu_show.h"
 #include "vgpu_size.h"
 
 typedef struct show_opts {
 	const char *conf_path;
+	const char *gres_conf;  /* NULL: gres.conf beside slurm.conf */
 	const char *node;
 	const char *user;
 	uint32_t job;           /* 0: all */
@@ -70,6 +72,8 @@ static void show_usage(FILE *out)
 		"  -n, --node NAME   only this node\n"
 		"  -j, --job ID      only GPUs this job holds, and its lines\n"
 		"  -u, --user NAME   only GPUs this user's jobs hold, and their lines\n"
+		"  -g, --gres-conf FILE  gres.conf whose Links= tell how a job's GPUs are\n"
+		"                    NVLink-connected (default: gres.conf beside slurm.conf)\n"
 		"      --json        print JSON\n"
 		"  -h, --help        this text\n",
 		VGPU_CONF_PATH);
@@ -425,6 +429,7 @@ static int parse_opts(int argc, char **argv, show_opts_t *o)
 		{ "node", required_argument, NULL, 'n' },
 		{ "job", required_argument, NULL, 'j' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "gres-conf", required_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -433,11 +438,12 @@ static int parse_opts(int argc, char **argv, show_opts_t *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:n:j:u:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:n:j:u:g:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->conf_path = optarg; break;
 		case 'n': o->node = optarg; break;
 		case 'u': o->user = optarg; break;
+		case 'g': o->gres_conf = optarg; break;
 		case 'J': o->json = 1; break;
 		case 'j': {
 			char *end;
@@ -570,6 +576,7 @@ int vgpu_cmd_show(int argc, char **argv)
 	show_ctx_t ctx;
 	vgpu_show_node_t *model = NULL;
 	job_lines_t jl = { 0 };
+	gpu_sets_t *gs = NULL;
 	json_object *root = NULL, *jnodes = NULL;
 	const char *source;
 	vgpu_conf_t conf;
@@ -589,10 +596,12 @@ int vgpu_cmd_show(int argc, char **argv)
 	ctx.o = &o;
 	ctx.steps = steps;
 	model = malloc(sizeof(*model));
-	if (!model) {
+	gs = vgpu_show_sets_new();
+	if (!model || !gs) {
 		fprintf(stderr, "vgpu show: out of memory\n");
 		goto out;
 	}
+	vgpu_show_sets_open(gs, o.gres_conf);
 	if (o.json) {
 		root = json_object_new_object();
 		jnodes = json_object_new_array();
@@ -608,7 +617,7 @@ int vgpu_cmd_show(int argc, char **argv)
 		ctx.ni = (int)i;
 		if (vgpu_show_cli_node(model, nodes, i, jobs, &conf) != 0)
 			goto out;
-		if (add_lines(&jl, model, &o) != 0) {
+		if (add_lines(&jl, model, &o) != 0 || vgpu_show_sets_add(gs, model, o.job, o.user) != 0) {
 			fprintf(stderr, "vgpu show: out of memory\n");
 			goto out;
 		}
@@ -627,10 +636,12 @@ int vgpu_cmd_show(int argc, char **argv)
 		json_object_object_add(root, "nodes", jnodes);
 		jnodes = NULL;
 		print_lines(&jl, root);
+		vgpu_show_sets_print(gs, root);
 		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		print_lines(&jl, NULL);
+		vgpu_show_sets_print(gs, NULL);
 	}
 	rc = 0;
 out:
@@ -639,6 +650,7 @@ out:
 	if (root)
 		json_object_put(root);
 	free(jl.v);
+	vgpu_show_sets_free(gs);
 	free(model);
 	if (steps)
 		slurm_free_job_step_info_response_msg(steps);

@@ -199,3 +199,176 @@ unsigned vgpu_show_sm_free(const vgpu_show_gpu_t *gpu)
 		return 0;
 	return VGPU_SHARE_FULL - gpu->sm_reserved;
 }
+
+unsigned vgpu_show_node_job_gpus(const vgpu_show_node_t *node, uint32_t job_id, unsigned *gpus)
+{
+	unsigned g, i, n = 0;
+
+	for (g = 0; g < node->ngpus; g++)
+		for (i = 0; i < node->gpus[g].nholders; i++)
+			if (node->gpus[g].holders[i].whole &&
+			    node->gpus[g].holders[i].job_id == job_id) {
+				gpus[n++] = node->gpus[g].index;
+				break;
+			}
+	return n;
+}
+
+/* Links between a and b (0: not joined). */
+static int pair_links(const vgpu_gresconf_links_t *l, unsigned a, unsigned b)
+{
+	int x = l->links[a][b], y = l->links[b][a];
+
+	return x > 0 && y > 0 ? (x < y ? x : y) : 0;
+}
+
+/* "0,1,3" into buf from the members of set with group[k] == grp (all when grp < 0). */
+static void list_gpus(const vgpu_show_gpuset_t *set, const unsigned *group, int grp, char *buf,
+		      size_t len)
+{
+	size_t o = 0;
+	unsigned k;
+
+	buf[0] = '\0';
+	for (k = 0; k < set->n; k++) {
+		int w;
+
+		if (grp >= 0 && group[k] != (unsigned)grp)
+			continue;
+		w = snprintf(buf + o, len - o, "%s%u", o ? "," : "", set->gpus[k]);
+		if (w < 0 || (size_t)w >= len - o)
+			return;
+		o += (size_t)w;
+	}
+}
+
+static void width(const vgpu_show_gpuset_t *set, char *buf, size_t len)
+{
+	if (set->min_links == set->max_links)
+		snprintf(buf, len, "x%d", set->min_links);
+	else
+		snprintf(buf, len, "x%d-x%d", set->min_links, set->max_links);
+}
+
+static void describe_text(vgpu_show_gpuset_t *set, const unsigned *group, const char *why)
+{
+	char all[VGPU_SHOW_GPUS_MAX * 4], w[32], part[VGPU_SHOW_SET_TEXT_MAX];
+	size_t o = 0;
+	unsigned g;
+
+	list_gpus(set, group, -1, all, sizeof(all));
+	width(set, w, sizeof(w));
+	switch (set->nvlink) {
+	case VGPU_SHOW_NVLINK_UNKNOWN:
+		snprintf(set->text, sizeof(set->text), "GPUs %.200s: links unknown (%.500s)", all, why);
+		return;
+	case VGPU_SHOW_NVLINK_NONE:
+		snprintf(set->text, sizeof(set->text), "GPUs %s: not NVLink-connected (PCIe)", all);
+		return;
+	case VGPU_SHOW_NVLINK_ALL:
+		snprintf(set->text, sizeof(set->text), "GPUs %s: NVLink %s (all pairs)", all, w);
+		return;
+	case VGPU_SHOW_NVLINK_PART:
+		break;
+	}
+	if (set->groups == 1) {
+		snprintf(set->text, sizeof(set->text),
+			 "GPUs %s: NVLink %s on %u of %u pairs (the others through a third GPU)",
+			 all, w, set->linked, set->pairs);
+		return;
+	}
+	part[0] = '\0';
+	for (g = 0; g < set->groups; g++) {
+		char members[VGPU_SHOW_GPUS_MAX * 4];
+		int n;
+
+		list_gpus(set, group, (int)g, members, sizeof(members));
+		n = snprintf(part + o, sizeof(part) - o, "%s%s", g ? " | " : "", members);
+		if (n < 0 || (size_t)n >= sizeof(part) - o)
+			break;
+		o += (size_t)n;
+	}
+	snprintf(set->text, sizeof(set->text),
+		 "GPUs %s: NVLink %s on %u of %u pairs, in %u groups (%s), PCIe between them",
+		 all, w, set->linked, set->pairs, set->groups, part);
+}
+
+void vgpu_show_gpuset_describe(const vgpu_gresconf_links_t *links, const char *why,
+			       unsigned ngpus, const unsigned *gpus, unsigned n,
+			       vgpu_show_gpuset_t *out)
+{
+	unsigned group[VGPU_SHOW_GPUS_MAX];
+	char reason[VGPU_GRESCONF_NOTE_MAX];
+	unsigned a, b, k;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < n && k < VGPU_SHOW_GPUS_MAX; k++)
+		out->gpus[out->n++] = gpus[k];
+	/* ascending (the sets are small) */
+	for (a = 1; a < out->n; a++)
+		for (b = a; b > 0 && out->gpus[b - 1] > out->gpus[b]; b--) {
+			unsigned t = out->gpus[b];
+
+			out->gpus[b] = out->gpus[b - 1];
+			out->gpus[b - 1] = t;
+		}
+	out->pairs = out->n * (out->n - (out->n > 0)) / 2;
+	snprintf(reason, sizeof(reason), "%s", why && why[0] ? why : "no links given");
+	if (links && links->known && links->ngpus != ngpus)
+		snprintf(reason, sizeof(reason), "gres.conf gives the node %u GPUs, Slurm %u",
+			 links->ngpus, ngpus);
+	else if (links && !links->known)
+		snprintf(reason, sizeof(reason), "%s", links->note);
+	for (k = 0; k < out->n; k++) {
+		group[k] = k;
+		if (out->gpus[k] >= ngpus && links && links->known && links->ngpus == ngpus)
+			snprintf(reason, sizeof(reason), "GPU %u: the node has %u", out->gpus[k], ngpus);
+	}
+	if (out->n < 2)
+		snprintf(reason, sizeof(reason), "fewer than two GPUs");
+	if (out->n < 2 || !links || !links->known || links->ngpus != ngpus ||
+	    out->gpus[out->n - 1] >= ngpus) {
+		out->nvlink = VGPU_SHOW_NVLINK_UNKNOWN;
+		describe_text(out, group, reason);
+		return;
+	}
+	for (a = 0; a < out->n; a++)
+		for (b = a + 1; b < out->n; b++) {
+			int l = pair_links(links, out->gpus[a], out->gpus[b]);
+
+			if (l <= 0)
+				continue;
+			out->linked++;
+			if (out->min_links == 0 || l < out->min_links)
+				out->min_links = l;
+			if (l > out->max_links)
+				out->max_links = l;
+			/* join the groups of a and b */
+			if (group[a] != group[b]) {
+				unsigned from = group[b], to = group[a];
+
+				for (k = 0; k < out->n; k++)
+					if (group[k] == from)
+						group[k] = to;
+			}
+		}
+	/* renumber groups 0.. in order of first member */
+	{
+		unsigned map[VGPU_SHOW_GPUS_MAX], used[VGPU_SHOW_GPUS_MAX] = { 0 };
+
+		for (k = 0; k < out->n; k++) {
+			if (!used[group[k]]) {
+				used[group[k]] = 1;
+				map[group[k]] = out->groups++;
+			}
+			group[k] = map[group[k]];
+		}
+	}
+	if (out->linked == 0)
+		out->nvlink = VGPU_SHOW_NVLINK_NONE;
+	else if (out->linked == out->pairs)
+		out->nvlink = VGPU_SHOW_NVLINK_ALL;
+	else
+		out->nvlink = VGPU_SHOW_NVLINK_PART;
+	describe_text(out, group, reason);
+}

@@ -21,6 +21,7 @@
 #include "vgpu_account.h"
 #include "vgpu_conf.h"
 #include "vgpu_error.h"
+#include "vgpu_gresconf.h"
 #include "vgpu_slurmgres.h"
 
 #define VGPU_SHOW_GPUS_MAX 64
@@ -28,6 +29,7 @@
 #define VGPU_SHOW_USER_MAX 32
 #define VGPU_SHOW_NODE_MAX 64
 #define VGPU_SHOW_NOTE_MAX 160
+#define VGPU_SHOW_SET_TEXT_MAX 768
 
 typedef struct vgpu_show_holder {
 	uint32_t job_id;
@@ -62,6 +64,27 @@ typedef struct vgpu_show_node {
 	vgpu_show_gpu_t gpus[VGPU_SHOW_GPUS_MAX];
 } vgpu_show_node_t;
 
+/* How the GPUs of one set (the whole GPUs a job holds on a node) are
+ * linked: every pair by NVLink, some pairs, none (PCIe only), or unknown
+ * (no gres.conf Links= for the node, or one that does not fit it). */
+typedef enum vgpu_show_nvlink {
+	VGPU_SHOW_NVLINK_UNKNOWN,
+	VGPU_SHOW_NVLINK_ALL,
+	VGPU_SHOW_NVLINK_PART,
+	VGPU_SHOW_NVLINK_NONE,
+} vgpu_show_nvlink_t;
+
+typedef struct vgpu_show_gpuset {
+	unsigned n;                     /* GPUs in the set, gpus[] ascending */
+	unsigned gpus[VGPU_SHOW_GPUS_MAX];
+	vgpu_show_nvlink_t nvlink;
+	unsigned pairs;                 /* n*(n-1)/2 */
+	unsigned linked;                /* pairs joined by NVLink (known only) */
+	int min_links, max_links;       /* over linked pairs; 0 when none */
+	unsigned groups;                /* NVLink-connected groups of the set */
+	char text[VGPU_SHOW_SET_TEXT_MAX]; /* "GPUs 0,1: NVLink x12 (all pairs)" */
+} vgpu_show_gpuset_t;
+
 /* Start a node from its name and Slurm `gres` string. Returns 0, or -1 when
  * the string does not parse or lists more than VGPU_SHOW_GPUS_MAX GPUs. */
 int vgpu_show_node_init(vgpu_show_node_t *node, const char *name, const char *gres,
@@ -83,6 +106,22 @@ int vgpu_show_node_add_job(vgpu_show_node_t *node, uint32_t job_id, const char *
  * last add_job). A GPU whose type has no GpuType, or whose shard count
  * differs from what vgpu.conf gives that type, gets known = 0 and a note. */
 void vgpu_show_node_finish(vgpu_show_node_t *node, const vgpu_conf_t *conf);
+
+/* The GPUs job `job_id` holds whole on this node, ascending, into gpus[]
+ * (room for VGPU_SHOW_GPUS_MAX); returns how many. */
+unsigned vgpu_show_node_job_gpus(const vgpu_show_node_t *node, uint32_t job_id, unsigned *gpus);
+
+/* Describe set gpus[0..n-1] (indexes as Slurm numbers the node's GPUs) of
+ * a node with `ngpus` GPUs, from `links` (gres.conf's Links= for the node;
+ * NULL when there is none, `why` then says why, e.g. "no gres.conf beside
+ * slurm.conf"). A pair is NVLink-joined when both directions give a count
+ * above 0 (the smaller is its width). Unknown when links is NULL, not
+ * known, or gives another GPU count than ngpus, or n < 2; text then
+ * says why.
+ * Groups: the set cut by NVLink reachability inside the set. */
+void vgpu_show_gpuset_describe(const vgpu_gresconf_links_t *links, const char *why,
+			       unsigned ngpus, const unsigned *gpus, unsigned n,
+			       vgpu_show_gpuset_t *out);
 
 /* Free amounts of a GPU (0 when over-reserved or unknown). */
 uint64_t vgpu_show_mem_free(const vgpu_show_gpu_t *gpu);

@@ -304,6 +304,102 @@ START_TEST(many_holders)
 }
 END_TEST
 
+/* Links of an 8-GPU node: islands 0-3 (all pairs, x4 between 0-1 and x2
+ * else), a chain 4-5-6, and 7 alone. */
+static void islands(vgpu_gresconf_links_t *l)
+{
+	unsigned a, b;
+
+	memset(l, 0, sizeof(*l));
+	l->ngpus = 8;
+	l->known = 1;
+	for (a = 0; a < 8; a++)
+		for (b = 0; b < 8; b++)
+			l->links[a][b] = a == b ? -1 : (a < 4 && b < 4) ? 2 : 0;
+	l->links[0][1] = l->links[1][0] = 4;
+	l->links[4][5] = l->links[5][4] = 6;
+	l->links[5][6] = l->links[6][5] = 6;
+}
+
+static void set_is(const vgpu_gresconf_links_t *l, unsigned ngpus, const unsigned *gpus,
+		   unsigned n, vgpu_show_nvlink_t want, const char *text)
+{
+	vgpu_show_gpuset_t set;
+
+	vgpu_show_gpuset_describe(l, "no gres.conf beside slurm.conf", ngpus, gpus, n, &set);
+	ck_assert_str_eq(set.text, text);
+	ck_assert_int_eq(set.nvlink, want);
+}
+
+START_TEST(gpu_sets)
+{
+	vgpu_gresconf_links_t l;
+	static const unsigned p01[] = { 1, 0 }, p12[] = { 1, 2 }, all4[] = { 3, 2, 1, 0 };
+	static const unsigned chain[] = { 4, 5, 6 }, split[] = { 0, 1, 5, 4, 7 };
+	static const unsigned far[] = { 3, 8 };
+	vgpu_show_gpuset_t set;
+
+	islands(&l);
+	set_is(&l, 8, p01, 2, VGPU_SHOW_NVLINK_ALL, "GPUs 0,1: NVLink x4 (all pairs)");
+	set_is(&l, 8, all4, 4, VGPU_SHOW_NVLINK_ALL, "GPUs 0,1,2,3: NVLink x2-x4 (all pairs)");
+	set_is(&l, 8, chain, 3, VGPU_SHOW_NVLINK_PART,
+	       "GPUs 4,5,6: NVLink x6 on 2 of 3 pairs (the others through a third GPU)");
+	set_is(&l, 8, split, 5, VGPU_SHOW_NVLINK_PART,
+	       "GPUs 0,1,4,5,7: NVLink x4-x6 on 2 of 10 pairs, in 3 groups (0,1 | 4,5 | 7), "
+	       "PCIe between them");
+	vgpu_show_gpuset_describe(&l, "", 8, split, 5, &set);
+	ck_assert_uint_eq(set.groups, 3);
+	ck_assert_uint_eq(set.linked, 2);
+	ck_assert_uint_eq(set.pairs, 10);
+	ck_assert_int_eq(set.min_links, 4);
+	ck_assert_int_eq(set.max_links, 6);
+	/* 3 and 4: in different islands. */
+	{
+		static const unsigned p34[] = { 4, 3 };
+
+		set_is(&l, 8, p34, 2, VGPU_SHOW_NVLINK_NONE, "GPUs 3,4: not NVLink-connected (PCIe)");
+	}
+	/* One direction only is not a link. */
+	l.links[1][2] = 12;
+	l.links[2][1] = 0;
+	set_is(&l, 8, p12, 2, VGPU_SHOW_NVLINK_NONE, "GPUs 1,2: not NVLink-connected (PCIe)");
+	/* Unknown: no file, a file that says nothing, another GPU count, a GPU
+	 * beyond the node, fewer than two GPUs. */
+	set_is(NULL, 8, p01, 2, VGPU_SHOW_NVLINK_UNKNOWN,
+	       "GPUs 0,1: links unknown (no gres.conf beside slurm.conf)");
+	set_is(&l, 4, p01, 2, VGPU_SHOW_NVLINK_UNKNOWN,
+	       "GPUs 0,1: links unknown (gres.conf gives the node 8 GPUs, Slurm 4)");
+	set_is(&l, 8, far, 2, VGPU_SHOW_NVLINK_UNKNOWN, "GPUs 3,8: links unknown (GPU 8: the node has 8)");
+	set_is(&l, 8, p01, 1, VGPU_SHOW_NVLINK_UNKNOWN, "GPUs 1: links unknown (fewer than two GPUs)");
+	l.known = 0;
+	snprintf(l.note, sizeof(l.note), "gres.conf:3: GPU line without Links=");
+	set_is(&l, 8, p01, 2, VGPU_SHOW_NVLINK_UNKNOWN,
+	       "GPUs 0,1: links unknown (gres.conf:3: GPU line without Links=)");
+}
+END_TEST
+
+/* The whole GPUs of a job, from what Slurm reports per node. */
+START_TEST(job_gpus)
+{
+	vgpu_conf_t conf;
+	unsigned g[VGPU_SHOW_GPUS_MAX];
+
+	conf_from(&conf, "GpuType=a100 Memory=80G SMs=108\n");
+	init_ok("gpu:a100:4,shard:a100:400");
+	add_ok(7, "alice", "gpu:a100:2(IDX:1-2),shard:0");
+	add_ok(8, "bob", "gpu:a100:1(IDX:0)");
+	add_ok(9, "carol", "shard:10(IDX:3)");
+	vgpu_show_node_finish(&node, &conf);
+	ck_assert_uint_eq(vgpu_show_node_job_gpus(&node, 7, g), 2);
+	ck_assert_uint_eq(g[0], 1);
+	ck_assert_uint_eq(g[1], 2);
+	ck_assert_uint_eq(vgpu_show_node_job_gpus(&node, 8, g), 1);
+	ck_assert_uint_eq(g[0], 0);
+	ck_assert_uint_eq(vgpu_show_node_job_gpus(&node, 9, g), 0);     /* slices are not whole GPUs */
+	ck_assert_uint_eq(vgpu_show_node_job_gpus(&node, 10, g), 0);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("show");
@@ -319,6 +415,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, per_gpu_counts_unplaced_and_bad);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, many_holders);
+	tcase_add_test(tc, gpu_sets);
+	tcase_add_test(tc, job_gpus);
 	suite_add_tcase(s, tc);
 	return s;
 }
