@@ -11,7 +11,7 @@
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
-plan 36
+plan 37
 vgpu=$VGPU_BUILDDIR/vgpu
 simlib=$VGPU_BUILDDIR/sim/.libs
 have_map=0
@@ -71,7 +71,9 @@ show_n=10
 show_partitions() {
 	local j1 j2 out nodes2 pname
 	j1=$(e2e_hold -N1 -w n9 --gres=gpu:1)
-	j2=$(e2e_hold -N2 --gres=gpu:2)
+	# The 2-node job opts out of job_submit/vgpu's placement: this test is
+	# about the view (placement is tests/e2e/0320's), and Slurm decides alone.
+	j2=$(e2e_hold -N2 --gres=gpu:2 --comment='[vgpu-place:span]')
 	e2e_wait_job "$j1" RUNNING && e2e_wait_job "$j2" RUNNING
 	is "$?" 0 "show partitions: a 1-node job ($j1) and a 2-node job ($j2) run"
 	nodes2=$(squeue -h -j "$j2" -o %N)
@@ -160,11 +162,20 @@ PY
 	like "$(python3 -c 'import json,sys; print(json.dumps([e["node"] for e in json.load(open(sys.argv[1])).get("excluded", [])]))' "$m" 2>&1)" \
 		'^\["n10"\]$' "n10 is the map's one excluded node"
 	is "$(grep -c "^CliqueMap=$m\$" "$e2e_dir/etc/vgpu.conf")" 1 "the cluster's vgpu.conf names the map (CliqueMap=)"
+	# job_submit/vgpu reads the map named there: a job larger than every
+	# partition is refused at submit with the largest one named.
+	if [ -n "$js" ]; then
+		like "$(sbatch -N5 --gres=gpu:1 -o /dev/null --wrap true 2>&1)" \
+			"5 nodes .*largest NVLink partition, nvl-[0-9a-f]+-1 \(n\[1-4\]\), has 4 nodes" \
+			"job_submit/vgpu places with the cluster's map: a 5-node job is refused, the largest partition named"
+	else
+		skip "job_submit/vgpu refuses a 5-node job" "sanitizer build: slurmctld cannot load the plugin"
+	fi
 	show_partitions
 	e2e_down
 else
 	for t in "a job on n6 reports its partition" "the map has three partitions" "n10 is left out of the map" \
-		"vgpu.conf names the map" $(seq 1 $show_n); do
+		"vgpu.conf names the map" "a 5-node job is refused" $(seq 1 $show_n); do
 		skip "$t" "no vgpu cliquemap: no cluster runs"
 	done
 	down_kept
