@@ -52,6 +52,8 @@ EXTRA_sim_libcuda_la_DEPENDENCIES = $(srcdir)/sim/libcuda.map
 
 sim_libnvidia_ml_la_SOURCES = \
 	sim/sim_nvml.c \
+	sim/sim_nvml.h \
+	sim/sim_nvml_telemetry.c \
 	src/include/vgpu_nvml_abi.h
 sim_libnvidia_ml_la_LDFLAGS = $(SIM_LIB_LDFLAGS) -Wl,--version-script=$(srcdir)/sim/libnvidia-ml.map
 sim_libnvidia_ml_la_LIBADD = sim/libvgpusim.la $(JSONC_LIBS) $(PTHREAD_LIBS)
@@ -98,6 +100,14 @@ TESTS += tests/sim/test_simexec
 tests_sim_test_simexec_SOURCES = tests/sim/test_simexec.c tests/sim/simtest.h
 tests_sim_test_simexec_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 tests_sim_test_simexec_LDADD = sim/libvgpusim.la
+
+## NVML as monitoring clients call it: unversioned names, process lists in
+## every struct version, per-process utilisation, telemetry (nvmlmon).
+check_PROGRAMS += tests/sim/test_simnvml
+TESTS += tests/sim/test_simnvml
+tests_sim_test_simnvml_SOURCES = tests/sim/test_simnvml.c tests/sim/simtest.h
+tests_sim_test_simnvml_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
+tests_sim_test_simnvml_LDADD = sim/libvgpusim.la
 
 ## Modules and libraries (cuModuleLoadData, cuLibraryLoadData, ...): PTX
 ## images, module memory, handle checks at launch.

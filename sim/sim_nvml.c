@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "sim_env.h"
+#include "sim_nvml.h"
 #include "sim_state.h"
 
 /* The opaque handle type: a handle points at one of these. */
@@ -85,6 +86,13 @@ vgpu_nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
 }
 
 vgpu_nvmlReturn_t nvmlInit_v2(void)
+{
+	return nvmlInitWithFlags(0);
+}
+
+/* The first nvmlInit failed when any GPU could not be attached; a simulated
+ * node attaches all of its GPUs, so both versions answer alike. */
+vgpu_nvmlReturn_t nvmlInit(void)
 {
 	return nvmlInitWithFlags(0);
 }
@@ -179,6 +187,17 @@ vgpu_nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount)
 	return VGPU_NVML_SUCCESS;
 }
 
+/* v1 counted only the GPUs the caller may use; all of a simulated node's are. */
+vgpu_nvmlReturn_t nvmlDeviceGetCount(unsigned int *deviceCount)
+{
+	return nvmlDeviceGetCount_v2(deviceCount);
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, vgpu_nvmlDevice_t *device)
+{
+	return nvmlDeviceGetHandleByIndex_v2(index, device);
+}
+
 vgpu_nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, vgpu_nvmlDevice_t *device)
 {
 	vgpu_nvmlReturn_t rc = ready();
@@ -229,8 +248,8 @@ vgpu_nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *pciBusId, vgpu_nv
 	return VGPU_NVML_ERROR_NOT_FOUND;
 }
 
-/* Checks shared by the device queries. */
-static vgpu_nvmlReturn_t dev_arg(vgpu_nvmlDevice_t device, const struct vgpu_sim_gpu **gpu)
+/* Checks shared by the device queries (sim_nvml.h). */
+vgpu_nvmlReturn_t vgpu_sim_nvml_dev(vgpu_nvmlDevice_t device, const struct vgpu_sim_gpu **gpu)
 {
 	vgpu_nvmlReturn_t rc = ready();
 	ptrdiff_t i;
@@ -247,7 +266,7 @@ static vgpu_nvmlReturn_t dev_arg(vgpu_nvmlDevice_t device, const struct vgpu_sim
 vgpu_nvmlReturn_t nvmlDeviceGetIndex(vgpu_nvmlDevice_t device, unsigned int *index)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
@@ -260,7 +279,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetIndex(vgpu_nvmlDevice_t device, unsigned int *ind
 vgpu_nvmlReturn_t nvmlDeviceGetName(vgpu_nvmlDevice_t device, char *name, unsigned int length)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	return rc != VGPU_NVML_SUCCESS ? rc : put(name, length, g->name);
 }
@@ -268,7 +287,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetName(vgpu_nvmlDevice_t device, char *name, unsign
 vgpu_nvmlReturn_t nvmlDeviceGetUUID(vgpu_nvmlDevice_t device, char *uuid, unsigned int length)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	return rc != VGPU_NVML_SUCCESS ? rc : put(uuid, length, g->uuid);
 }
@@ -290,7 +309,7 @@ static void fill_pci(vgpu_nvmlPciInfo_t *out, const struct vgpu_sim_pci *pci, un
 vgpu_nvmlReturn_t nvmlDeviceGetPciInfo_v3(vgpu_nvmlDevice_t device, vgpu_nvmlPciInfo_t *pci)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
@@ -303,7 +322,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetPciInfo_v3(vgpu_nvmlDevice_t device, vgpu_nvmlPci
 vgpu_nvmlReturn_t nvmlDeviceGetMinorNumber(vgpu_nvmlDevice_t device, unsigned int *minorNumber)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
@@ -316,7 +335,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetMinorNumber(vgpu_nvmlDevice_t device, unsigned in
 vgpu_nvmlReturn_t nvmlDeviceGetCudaComputeCapability(vgpu_nvmlDevice_t device, int *major, int *minor)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
@@ -331,7 +350,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetMigMode(vgpu_nvmlDevice_t device, unsigned int *c
 				       unsigned int *pendingMode)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
@@ -345,9 +364,15 @@ vgpu_nvmlReturn_t nvmlDeviceGetMigMode(vgpu_nvmlDevice_t device, unsigned int *c
 
 /* ---- memory and processes (shared state) -------------------------------- */
 
-/* Used bytes and processes of a GPU, reaping dead processes first. */
-static vgpu_nvmlReturn_t gpu_usage(const struct vgpu_sim_gpu *g, uint64_t *used, struct vgpu_sim_proc_info *procs,
-				   int max, int *n)
+/* Index of g among the node's GPUs (sim_nvml.h). */
+int vgpu_sim_nvml_index(const struct vgpu_sim_gpu *g)
+{
+	return (int)(g - node()->gpus);
+}
+
+/* Used bytes and processes of a GPU, reaping dead processes first (sim_nvml.h). */
+vgpu_nvmlReturn_t vgpu_sim_nvml_usage(const struct vgpu_sim_gpu *g, uint64_t *used, struct vgpu_sim_proc_info *procs,
+				      int max, int *n)
 {
 	static int warned;
 	int i = (int)(g - node()->gpus), rc;
@@ -365,6 +390,20 @@ static vgpu_nvmlReturn_t gpu_usage(const struct vgpu_sim_gpu *g, uint64_t *used,
 	return rc == 0 ? VGPU_NVML_SUCCESS : VGPU_NVML_ERROR_UNKNOWN;
 }
 
+/* The GPU's completed SM work and the end of its queue at now (sim_nvml.h). */
+vgpu_nvmlReturn_t vgpu_sim_nvml_busy(const struct vgpu_sim_gpu *g, uint64_t now, uint64_t *done, uint64_t *until)
+{
+	uint64_t used;
+	int n, rc, i = (int)(g - node()->gpus);
+
+	if (vgpu_sim_nvml_usage(g, &used, NULL, 0, &n) != VGPU_NVML_SUCCESS) /* opens the state */
+		return VGPU_NVML_ERROR_UNKNOWN;
+	pthread_mutex_lock(&nv.lock);
+	rc = vgpu_sim_state_busy(nv.state[i], now, done, until);
+	pthread_mutex_unlock(&nv.lock);
+	return rc == 0 ? VGPU_NVML_SUCCESS : VGPU_NVML_ERROR_UNKNOWN;
+}
+
 /* GPU utilisation: the share of time the GPU ran work (all processes)
  * since this process last asked (as NVML averages over its sample period);
  * the first time, 100 while work is queued, else 0. */
@@ -373,7 +412,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetUtilizationRates(vgpu_nvmlDevice_t device, vgpu_n
 	static uint64_t last_t[VGPU_SIM_MAX_GPUS], last_done[VGPU_SIM_MAX_GPUS];
 	static unsigned int last_pct[VGPU_SIM_MAX_GPUS];
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 	uint64_t used, done = 0, until = 0, now;
 	struct timespec ts;
 	int n, i;
@@ -382,7 +421,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetUtilizationRates(vgpu_nvmlDevice_t device, vgpu_n
 		return rc;
 	if (!utilization)
 		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
-	rc = gpu_usage(g, &used, NULL, 0, &n); /* opens the state */
+	rc = vgpu_sim_nvml_usage(g, &used, NULL, 0, &n); /* opens the state */
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
 	i = (int)(g - node()->gpus);
@@ -411,7 +450,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetUtilizationRates(vgpu_nvmlDevice_t device, vgpu_n
 vgpu_nvmlReturn_t nvmlDeviceGetMemoryInfo(vgpu_nvmlDevice_t device, vgpu_nvmlMemory_t *memory)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 	uint64_t used = 0;
 	int n;
 
@@ -419,7 +458,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetMemoryInfo(vgpu_nvmlDevice_t device, vgpu_nvmlMem
 		return rc;
 	if (!memory)
 		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
-	rc = gpu_usage(g, &used, NULL, 0, &n);
+	rc = vgpu_sim_nvml_usage(g, &used, NULL, 0, &n);
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
 	used += g->reserved_bytes; /* v1 counts the driver's reservation as used */
@@ -432,7 +471,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetMemoryInfo(vgpu_nvmlDevice_t device, vgpu_nvmlMem
 vgpu_nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(vgpu_nvmlDevice_t device, vgpu_nvmlMemory_v2_t *memory)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 	uint64_t used = 0, cap;
 	int n;
 
@@ -442,7 +481,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(vgpu_nvmlDevice_t device, vgpu_nvml
 		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
 	if (memory->version != VGPU_NVML_MEMORY_V2)
 		return VGPU_NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
-	rc = gpu_usage(g, &used, NULL, 0, &n);
+	rc = vgpu_sim_nvml_usage(g, &used, NULL, 0, &n);
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
 	cap = g->memory_bytes - g->reserved_bytes;
@@ -450,36 +489,6 @@ vgpu_nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(vgpu_nvmlDevice_t device, vgpu_nvml
 	memory->reserved = g->reserved_bytes;
 	memory->used = used < cap ? used : cap;
 	memory->free = cap - memory->used;
-	return VGPU_NVML_SUCCESS;
-}
-
-vgpu_nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(vgpu_nvmlDevice_t device, unsigned int *infoCount,
-							  vgpu_nvmlProcessInfo_t *infos)
-{
-	struct vgpu_sim_proc_info procs[VGPU_SIM_MAX_PROCS];
-	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
-	uint64_t used;
-	int n = 0;
-
-	if (rc != VGPU_NVML_SUCCESS)
-		return rc;
-	if (!infoCount || (*infoCount > 0 && !infos))
-		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
-	rc = gpu_usage(g, &used, procs, VGPU_SIM_MAX_PROCS, &n);
-	if (rc != VGPU_NVML_SUCCESS)
-		return rc;
-	if ((unsigned int)n > *infoCount) {
-		*infoCount = (unsigned int)n;
-		return VGPU_NVML_ERROR_INSUFFICIENT_SIZE;
-	}
-	for (int i = 0; i < n; i++) {
-		infos[i].pid = (unsigned int)procs[i].pid;
-		infos[i].usedGpuMemory = procs[i].bytes;
-		infos[i].gpuInstanceId = 0xFFFFFFFFu;
-		infos[i].computeInstanceId = 0xFFFFFFFFu;
-	}
-	*infoCount = (unsigned int)n;
 	return VGPU_NVML_SUCCESS;
 }
 
@@ -491,7 +500,7 @@ static vgpu_nvmlReturn_t link_arg(vgpu_nvmlDevice_t device, unsigned int link, c
 				  int need_active)
 {
 	const struct vgpu_sim_gpu *g = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device, &g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, &g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
@@ -572,11 +581,11 @@ vgpu_nvmlReturn_t nvmlDeviceGetP2PStatus(vgpu_nvmlDevice_t device1, vgpu_nvmlDev
 					 vgpu_nvmlGpuP2PCapsIndex_t p2pIndex, vgpu_nvmlGpuP2PStatus_t *p2pStatus)
 {
 	const struct vgpu_sim_gpu *a = NULL, *b = NULL;
-	vgpu_nvmlReturn_t rc = dev_arg(device1, &a);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device1, &a);
 	int linked;
 
 	if (rc == VGPU_NVML_SUCCESS)
-		rc = dev_arg(device2, &b);
+		rc = vgpu_sim_nvml_dev(device2, &b);
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;
 	if (!p2pStatus || a == b || (unsigned int)p2pIndex >= VGPU_NVML_P2P_CAPS_INDEX_UNKNOWN)
@@ -605,7 +614,7 @@ vgpu_nvmlReturn_t nvmlDeviceGetP2PStatus(vgpu_nvmlDevice_t device1, vgpu_nvmlDev
 static vgpu_nvmlReturn_t fabric_gpu(vgpu_nvmlDevice_t device, const void *info, int api,
 				    const struct vgpu_sim_gpu **g)
 {
-	vgpu_nvmlReturn_t rc = dev_arg(device, g);
+	vgpu_nvmlReturn_t rc = vgpu_sim_nvml_dev(device, g);
 
 	if (rc != VGPU_NVML_SUCCESS)
 		return rc;

@@ -25,7 +25,15 @@
  *
  * Sizes on LP64 (checked by _Static_assert at the end): nvmlMemory_t 24,
  * nvmlMemory_v2_t 40, nvmlPciInfo_t 68, nvmlProcessInfo_t (v2/v3) 24,
- * nvmlGpuFabricInfo_t 28, _v2_t 36, _v3_t 40, _v4_t 548, nvmlUtilization_t 8.
+ * nvmlGpuFabricInfo_t 28, _v2_t 36, _v3_t 40, _v4_t 548, nvmlUtilization_t 8,
+ * nvmlProcessInfo_v1_t 16, nvmlProcessUtilizationSample_t 32.
+ *
+ * Unversioned names: a real libnvidia-ml.so.1 still exports the first
+ * version of each call under its bare name (nvmlInit, nvmlDeviceGetCount,
+ * nvmlDeviceGetHandleByIndex, nvmlDeviceGetComputeRunningProcesses with
+ * the 16-byte v1 struct, ...) for binaries built against old headers and for
+ * clients that dlsym by the bare name (nvtop's first try); they are listed
+ * here with the signatures of that first version.
  */
 #ifndef VGPU_NVML_ABI_H
 #define VGPU_NVML_ABI_H
@@ -184,6 +192,61 @@ typedef struct vgpu_nvmlUtilization_st {
 	unsigned int memory; /* % of the period device memory was read/written */
 } vgpu_nvmlUtilization_t;
 
+/* nvmlDeviceGetComputeRunningProcesses (unversioned, v1): the two fields
+ * NVML had before MIG; 16 bytes per entry. */
+typedef struct vgpu_nvmlProcessInfo_v1_st {
+	unsigned int pid;
+	unsigned long long usedGpuMemory;
+} vgpu_nvmlProcessInfo_v1_t;
+/* The _v2 calls take nvml.h's nvmlProcessInfo_v2_t: the layout of
+ * nvmlProcessInfo_t (24 bytes). */
+typedef vgpu_nvmlProcessInfo_t vgpu_nvmlProcessInfo_v2_t;
+
+/* One sample of nvmlDeviceGetProcessUtilization: timeStamp in microseconds
+ * (CPU time, since the epoch), the utilisations in percent of the GPU over
+ * the sample's period. 32 bytes (4 bytes of padding after pid). */
+typedef struct vgpu_nvmlProcessUtilizationSample_st {
+	unsigned int pid;
+	unsigned long long timeStamp;
+	unsigned int smUtil;
+	unsigned int memUtil;
+	unsigned int encUtil;
+	unsigned int decUtil;
+} vgpu_nvmlProcessUtilizationSample_t;
+
+typedef enum vgpu_nvmlTemperatureSensors_enum {
+	VGPU_NVML_TEMPERATURE_GPU = 0,
+	VGPU_NVML_TEMPERATURE_COUNT
+} vgpu_nvmlTemperatureSensors_t;
+
+typedef enum vgpu_nvmlTemperatureThresholds_enum {
+	VGPU_NVML_TEMPERATURE_THRESHOLD_SHUTDOWN = 0,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_SLOWDOWN = 1,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_MEM_MAX = 2,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_GPU_MAX = 3,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_ACOUSTIC_MIN = 4,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_ACOUSTIC_CURR = 5,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_ACOUSTIC_MAX = 6,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_GPS_CURR = 7,
+	VGPU_NVML_TEMPERATURE_THRESHOLD_COUNT
+} vgpu_nvmlTemperatureThresholds_t;
+
+typedef enum vgpu_nvmlClockType_enum {
+	VGPU_NVML_CLOCK_GRAPHICS = 0,
+	VGPU_NVML_CLOCK_SM = 1,
+	VGPU_NVML_CLOCK_MEM = 2,
+	VGPU_NVML_CLOCK_VIDEO = 3,
+	VGPU_NVML_CLOCK_COUNT
+} vgpu_nvmlClockType_t;
+
+/* Performance states: P0 (most) to P15 (least); 32 when unknown. */
+typedef enum vgpu_nvmlPStates_enum {
+	VGPU_NVML_PSTATE_0 = 0,
+	VGPU_NVML_PSTATE_8 = 8,
+	VGPU_NVML_PSTATE_15 = 15,
+	VGPU_NVML_PSTATE_UNKNOWN = 32
+} vgpu_nvmlPstates_t;
+
 /* GPU fabric (NVLink multi-node / IMEX) registration. */
 #define VGPU_NVML_GPU_FABRIC_UUID_LEN 16
 typedef unsigned char vgpu_nvmlGpuFabricState_t;
@@ -313,6 +376,54 @@ typedef struct vgpu_nvmlGpuFabricInfo_v4_st {
 	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_t *infos))     \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetUtilizationRates,                                        \
 	  (vgpu_nvmlDevice_t device, vgpu_nvmlUtilization_t *utilization))                         \
+	X(vgpu_nvmlReturn_t, nvmlInit, (void))                                                     \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetCount, (unsigned int *deviceCount))                      \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetHandleByIndex, (unsigned int index, vgpu_nvmlDevice_t *device)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetComputeRunningProcesses,                                 \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_v1_t *infos))  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetComputeRunningProcesses_v2,                              \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_v2_t *infos))  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetGraphicsRunningProcesses,                                \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_v1_t *infos))  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetGraphicsRunningProcesses_v2,                             \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_v2_t *infos))  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetGraphicsRunningProcesses_v3,                             \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_t *infos))     \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetMPSComputeRunningProcesses,                              \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_v1_t *infos))  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetMPSComputeRunningProcesses_v2,                           \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_v2_t *infos))  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetMPSComputeRunningProcesses_v3,                           \
+	  (vgpu_nvmlDevice_t device, unsigned int *infoCount, vgpu_nvmlProcessInfo_t *infos))     \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetProcessUtilization,                                      \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlProcessUtilizationSample_t *utilization,             \
+	   unsigned int *processSamplesCount, unsigned long long lastSeenTimeStamp))               \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetTemperature,                                             \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlTemperatureSensors_t sensorType, unsigned int *temp)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetTemperatureThreshold,                                    \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlTemperatureThresholds_t thresholdType, unsigned int *temp)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetPowerUsage, (vgpu_nvmlDevice_t device, unsigned int *power)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetPowerManagementLimit,                                    \
+	  (vgpu_nvmlDevice_t device, unsigned int *limit))                                         \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetPowerManagementDefaultLimit,                             \
+	  (vgpu_nvmlDevice_t device, unsigned int *defaultLimit))                                  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetPowerManagementLimitConstraints,                         \
+	  (vgpu_nvmlDevice_t device, unsigned int *minLimit, unsigned int *maxLimit))              \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetEnforcedPowerLimit, (vgpu_nvmlDevice_t device, unsigned int *limit)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetClockInfo,                                               \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlClockType_t type, unsigned int *clock))              \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetMaxClockInfo,                                            \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlClockType_t type, unsigned int *clock))              \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetFanSpeed, (vgpu_nvmlDevice_t device, unsigned int *speed)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetFanSpeed_v2,                                             \
+	  (vgpu_nvmlDevice_t device, unsigned int fan, unsigned int *speed))                       \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetNumFans, (vgpu_nvmlDevice_t device, unsigned int *numFans)) \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetPerformanceState,                                        \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlPstates_t *pState))                                  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetEncoderUtilization,                                      \
+	  (vgpu_nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs))   \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetDecoderUtilization,                                      \
+	  (vgpu_nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs))   \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetP2PStatus,                                               \
 	  (vgpu_nvmlDevice_t device1, vgpu_nvmlDevice_t device2, vgpu_nvmlGpuP2PCapsIndex_t p2pIndex, \
 	   vgpu_nvmlGpuP2PStatus_t *p2pStatus))
@@ -363,6 +474,12 @@ _Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, state) == 536, "v4 fabric s
 _Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, healthMask) == 540, "v4 healthMask offset");
 _Static_assert(offsetof(vgpu_nvmlGpuFabricInfo_v4_t, healthSummary) == 544, "v4 healthSummary offset");
 _Static_assert(sizeof(vgpu_nvmlUtilization_t) == 8, "nvmlUtilization_t layout");
+_Static_assert(sizeof(vgpu_nvmlProcessInfo_v1_t) == 16, "nvmlProcessInfo_v1_t layout");
+_Static_assert(sizeof(vgpu_nvmlProcessUtilizationSample_t) == 32, "nvmlProcessUtilizationSample_t layout");
+_Static_assert(offsetof(vgpu_nvmlProcessUtilizationSample_t, timeStamp) == 8, "sample timeStamp offset");
+_Static_assert(offsetof(vgpu_nvmlProcessUtilizationSample_t, smUtil) == 16, "sample smUtil offset");
+_Static_assert(offsetof(vgpu_nvmlProcessUtilizationSample_t, decUtil) == 28, "sample decUtil offset");
+_Static_assert(sizeof(vgpu_nvmlPstates_t) == 4, "nvmlPstates_t is 4 bytes");
 #endif
 
 #endif
