@@ -29,6 +29,7 @@
 #include "spank_state.h"
 #include "vgpu_account.h"
 #include "vgpu_conf.h"
+#include "vgpu_metrics.h"
 #include "vgpu_request.h"
 #include "vgpu_slurmcheck.h"
 #include "vgpu_stepdesc.h"
@@ -542,6 +543,7 @@ int vgpu_spank_remote_setup(spank_t sp, const vgpu_spank_config_t *cfg, const ch
 		step.failed = 1;
 		snprintf(step.why, sizeof(step.why), "%s", err.msg);
 	}
+	vgpu_metrics_note_step(cfg->conf_path, host(), step.active, step.failed, step.refused);
 	return 0;
 }
 

@@ -21,6 +21,7 @@ static const command_t commands[] = {
 	{ "request", vgpu_cmd_request, "check a slice request and show the shards and limits it gets" },
 	{ "cliquemap", vgpu_cmd_cliquemap, "build, check or show the clique map of NVLink partitions" },
 	{ "show", vgpu_cmd_show, "show who holds which GPU slice, per node and GPU (reads slurmctld)" },
+	{ "metrics", vgpu_cmd_metrics, "print OpenMetrics for Prometheus (per GPU, slice, step; counters)" },
 };
 
 static void usage(FILE *out)

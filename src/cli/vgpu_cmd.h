@@ -13,5 +13,6 @@ int vgpu_cmd_conf(int argc, char **argv);
 int vgpu_cmd_request(int argc, char **argv);
 int vgpu_cmd_show(int argc, char **argv);
 int vgpu_cmd_cliquemap(int argc, char **argv);
+int vgpu_cmd_metrics(int argc, char **argv);
 
 #endif
