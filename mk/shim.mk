@@ -118,6 +118,15 @@ tests_shim_test_shim_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
+# NVML monitoring clients in a slice: process lists, samples, utilisation
+# (nvmlmon); the test is its own probe.
+check_PROGRAMS += tests/shim/test_shim_nvml
+TESTS += tests/shim/test_shim_nvml
+tests_shim_test_shim_nvml_SOURCES = tests/shim/test_shim_nvml.c tests/shim/shimtest.h
+tests_shim_test_shim_nvml_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_nvml_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_nvml_DEPENDENCIES = $(SHIM_TEST_DEPS)
+
 check_PROGRAMS += tests/shim/test_shim_access
 TESTS += tests/shim/test_shim_access
 tests_shim_test_shim_access_SOURCES = tests/shim/test_shim_access.c tests/shim/shimtest.h
@@ -172,5 +181,11 @@ bench: $(SHIM_TEST_DEPS) bench/bench_shim$(EXEEXT)
 	VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(srcdir)/bench/run.sh
 	$(MAKE) $(AM_MAKEFLAGS) all && VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' bash $(srcdir)/bench/slurm-releases.sh
 .PHONY: bench
+# `make bench-placement`: the NVLink placement benchmark (bench/placement.sh;
+# doc/nvlink-bench.md): the project's placement against stock Slurm, one job
+# mix replayed to two NVL72-shaped devclusters. Root and Slurm's daemons.
+bench-placement:
+	$(MAKE) $(AM_MAKEFLAGS) all && VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' bash $(srcdir)/bench/placement.sh
+.PHONY: bench-placement
 EXTRA_DIST += bench/run.sh
 CLEANFILES += bench/bench_shim$(EXEEXT)
