@@ -106,9 +106,14 @@ VGPU_SHIM_EXTRA_ENTRY_POINTS(X)
 	X(cuGraphExecDestroy) X(cuDeviceGraphMemTrim)                                               \
 	X(cuModuleLoad) X(cuModuleLoadData) X(cuModuleLoadDataEx) X(cuModuleLoadFatBinary)           \
 	X(cuModuleUnload) X(cuLibraryLoadData) X(cuLibraryLoadFromFile) X(cuLibraryUnload)
-#define VGPU_SHIM_NVML_HOOKS(X)                                                 \
-	X(nvmlErrorString) X(nvmlDeviceGetMemoryInfo) X(nvmlDeviceGetMemoryInfo_v2) \
-	X(nvmlDeviceGetComputeRunningProcesses_v3)
+#define VGPU_SHIM_NVML_HOOKS(X)                                                                   \
+	X(nvmlErrorString) X(nvmlDeviceGetMemoryInfo) X(nvmlDeviceGetMemoryInfo_v2)                   \
+	X(nvmlDeviceGetComputeRunningProcesses) X(nvmlDeviceGetComputeRunningProcesses_v2)            \
+	X(nvmlDeviceGetComputeRunningProcesses_v3) X(nvmlDeviceGetGraphicsRunningProcesses)           \
+	X(nvmlDeviceGetGraphicsRunningProcesses_v2) X(nvmlDeviceGetGraphicsRunningProcesses_v3)       \
+	X(nvmlDeviceGetMPSComputeRunningProcesses) X(nvmlDeviceGetMPSComputeRunningProcesses_v2)      \
+	X(nvmlDeviceGetMPSComputeRunningProcesses_v3) X(nvmlDeviceGetProcessUtilization)              \
+	X(nvmlDeviceGetUtilizationRates)
 
 /* Also defines vgpu_shim_self_<name>, a hidden alias of the hook, for the
  * shim's table of its own exports (shim_stubs.c): a reference to a hidden
