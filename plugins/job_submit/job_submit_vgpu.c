@@ -38,6 +38,22 @@
  * and changes naming shard or vgpu are refused with a message that names
  * the setting. job_modify gives its reason to the user through err_msg
  * where Slurm has it (23.02+), to slurmctld's log only in 22.05.
+ *
+ * NVLink placement (doc/nvlink.md, "Placement at submit"): with CliqueMap=
+ * in vgpu.conf, every job that asks for GPUs or shards on more than one
+ * node is kept inside one NVLink partition of the map, best fit, by what
+ * the topology plugin in force needs (vgpu_place.h decides: --switches=1
+ * with a long wait on topology/tree; nothing on topology/block up to the
+ * job size vgpu conf's layout contains, a matching-OR constraint over the
+ * partitions' node Features above it and without topology); a job larger
+ * than every partition, or with --segment sizes no partition holds, is
+ * refused with a message naming the largest partition. The opt-out is
+ * --comment='[vgpu-place:span]'. The map is read in init() and again by the
+ * first job after the file changed (a stat per job); a map that cannot be
+ * read is logged with file:line and the previous one stays in use (at
+ * init(), none: jobs are then not placed, and slurmctld still starts, since
+ * 23.11+ `scontrol reconfigure` restarts it and must not stop it).
+ * Changes of a job (job_modify) are not placed.
  */
 #include "config.h"
 
@@ -55,9 +71,32 @@
 #include "vgpu_slurm_compat.h"
 
 #include "vgpu_admit.h"
+#include "vgpu_cliquemap.h"
 #include "vgpu_conf.h"
+#include "vgpu_place.h"
+#include "vgpu_topoconf.h"
 #include "vgpu_request.h"
 #include "vgpu_slurmcheck.h"
+
+/* --segment (job_desc segment_size, 24.05+). For src/include/vgpu_slurm_compat.h
+ * (the lead moves it there); a value of 0 or NO_VAL16 means none. */
+#ifndef VGPU_SLURM_HAS_SEGMENT
+#if VGPU_SLURM_AT_LEAST(24, 5, 0)
+#define VGPU_SLURM_HAS_SEGMENT 1
+#else
+#define VGPU_SLURM_HAS_SEGMENT 0
+#endif
+#endif
+
+static uint32_t job_segment(const job_desc_msg_t *j)
+{
+#if VGPU_SLURM_HAS_SEGMENT
+	return j->segment_size == NO_VAL16 ? 0 : j->segment_size;
+#else
+	(void)j;
+	return 0;
+#endif
+}
 
 /* From libslurmfull (resolved in slurmctld): 22.05's src/common/xmalloc.h,
  * where xrecalloc(p, n, size) is slurm_xrecalloc(&p, n, size, true, false,
@@ -70,7 +109,7 @@ extern void slurm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 extern void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void slurm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-const char plugin_name[] = "slurm-vgpu admission (shard sizes, untranslated --gres=vgpu)";
+const char plugin_name[] = "slurm-vgpu admission (shard sizes, untranslated --gres=vgpu, NVLink placement)";
 const char plugin_type[] = "job_submit/vgpu";
 const uint32_t plugin_version = SLURM_VERSION_NUMBER;
 
@@ -98,6 +137,10 @@ static char max_type[VGPU_NAME_MAX];
 static char conf_path[VGPU_PATH_MAX];
 static struct stat conf_seen;   /* the file as last read, or last refused */
 static const slurm_conf_t *site_conf; /* slurmctld's slurm_conf; NULL: not found */
+static char map_path[VGPU_PATH_MAX];   /* CliqueMap= of vgpu.conf; "": none */
+static struct stat map_seen;           /* the map as last read, or last refused */
+static vgpu_cliquemap_t map;           /* the last good map (empty: none) */
+static vgpu_place_block_t block;       /* topology/block's layout of it (vgpu conf's) */
 
 static int same_file(const struct stat *a, const struct stat *b)
 {
@@ -118,6 +161,7 @@ static int load(vgpu_err_t *err)
 		memset(&conf_seen, 0, sizeof(conf_seen));
 	if (vgpu_conf_load(conf_path, &conf, err) != 0)
 		return -1;
+	snprintf(map_path, sizeof(map_path), "%s", conf.cliquemap_path);
 	n = vgpu_admit_max_shards(&conf, &type, err);
 	max_shards = n;
 	max_type[0] = '\0';
@@ -131,6 +175,52 @@ static int load(vgpu_err_t *err)
 	return 0;
 }
 
+/* Read the clique map at map_path when it changed since it was last read
+ * (or refused), or when the path changed; on failure keep the map in use. */
+static void refresh_map(void)
+{
+	static char seen_path[VGPU_PATH_MAX];
+	vgpu_topo_block_plan_t plan;
+	vgpu_cliquemap_t fresh;
+	struct stat now;
+	vgpu_err_t err;
+
+	if (map_path[0] == '\0') {
+		if (map.nparts || seen_path[0])
+			slurm_info("job_submit/vgpu: no CliqueMap in vgpu.conf: jobs are not "
+				   "placed in NVLink partitions");
+		vgpu_cliquemap_free(&map);
+		memset(&block, 0, sizeof(block));
+		seen_path[0] = '\0';
+		return;
+	}
+	if (stat(map_path, &now) != 0)
+		memset(&now, 0, sizeof(now));
+	if (strcmp(seen_path, map_path) == 0 && same_file(&now, &map_seen))
+		return;
+	snprintf(seen_path, sizeof(seen_path), "%s", map_path);
+	map_seen = now;
+	if (vgpu_cliquemap_load(map_path, &fresh, &err) != 0) {
+		slurm_error("job_submit/vgpu: %s; the clique map is refused, %s", err.msg,
+			    map.nparts ? "the previous one stays in use" :
+			    "jobs are not placed in NVLink partitions until it is fixed");
+		return;
+	}
+	vgpu_cliquemap_free(&map);
+	map = fresh;
+	memset(&block, 0, sizeof(block));
+	if (map.nparts && vgpu_topoconf_block_plan(&map, &plan, &err) == 0) {
+		block.base = plan.base;
+		block.contained = plan.contained;
+		vgpu_topoconf_block_plan_free(&plan);
+	}
+	slurm_info("job_submit/vgpu: %s: %zu NVLink partitions; the largest has %zu nodes "
+		   "(topology/block as vgpu conf lays it out: base blocks of %u nodes, jobs of up "
+		   "to %u nodes contained by Slurm)", map_path, map.nparts,
+		   vgpu_place_largest(&map) ? vgpu_place_largest(&map)->nnodes : (size_t)0,
+		   (unsigned)block.base, (unsigned)block.contained);
+}
+
 /* Re-read vgpu.conf when it changed since it was last read (or refused). */
 static void refresh(void)
 {
@@ -139,11 +229,10 @@ static void refresh(void)
 
 	if (stat(conf_path, &now) != 0)
 		memset(&now, 0, sizeof(now));
-	if (same_file(&now, &conf_seen))
-		return;
-	if (load(&err) != 0)
+	if (!same_file(&now, &conf_seen) && load(&err) != 0)
 		slurm_error("job_submit/vgpu: %s: the changed file is refused, the previous one "
 			    "stays in use", err.msg);
+	refresh_map();
 }
 
 int init(void)
@@ -170,6 +259,14 @@ int init(void)
 		return SLURM_ERROR;
 	}
 	site_conf = dlsym(RTLD_DEFAULT, "slurm_conf");
+	refresh_map();
+	if (map.nparts && site_conf &&
+	    vgpu_place_topo_from_name(site_conf->topology_plugin) == VGPU_PLACE_TOPO_TREE &&
+	    vgpu_place_max_switch_wait(site_conf->sched_params) < VGPU_PLACE_SWITCH_WAIT)
+		slurm_error("job_submit/vgpu: SchedulerParameters: max_switch_wait=%u: a multi-node "
+			    "GPU job waits at most that long for one NVLink partition, then may "
+			    "span two; set max_switch_wait=%u", (unsigned)vgpu_place_max_switch_wait(
+			    site_conf->sched_params), VGPU_PLACE_SWITCH_WAIT);
 	if (!site_conf && VGPU_SLURM_MULTI_SHARING_BIT)
 		slurm_error("job_submit/vgpu: slurm_conf is not in this process: "
 			    "SelectTypeParameters=" VGPU_SLURMCHECK_MULTI_SHARING " is not checked");
@@ -180,6 +277,63 @@ int init(void)
 
 int fini(void)
 {
+	vgpu_cliquemap_free(&map);
+	return SLURM_SUCCESS;
+}
+
+static uint32_t count(uint32_t v)
+{
+	return v == NO_VAL || v == INFINITE ? 0 : v;
+}
+
+/* Keep a multi-node GPU job inside one NVLink partition (vgpu_place).
+ * Returns SLURM_SUCCESS, or ESLURM_INVALID_NODE_COUNT with err filled. */
+static int place(job_desc_msg_t *job_desc, const vgpu_admit_info_t *info, uint32_t submit_uid,
+		 vgpu_err_t *err)
+{
+	vgpu_place_job_t job;
+	vgpu_place_answer_t ans;
+	vgpu_place_topo_t topo;
+	uint32_t wait;
+
+	if (map.nparts == 0)
+		return SLURM_SUCCESS;
+	memset(&job, 0, sizeof(job));
+	job.gpus = info->has_gpu || info->has_shard;
+	job.min_nodes = count(job_desc->min_nodes);
+	job.max_nodes = count(job_desc->max_nodes);
+	job.num_tasks = count(job_desc->num_tasks);
+	job.tasks_per_node = job_desc->ntasks_per_node == NO_VAL16 ? 0 : job_desc->ntasks_per_node;
+	job.segment = job_segment(job_desc);
+	job.switches = count(job_desc->req_switch);
+	job.comment = job_desc->comment;
+	job.features = job_desc->features;
+	job.can_segment = VGPU_SLURM_HAS_SEGMENT;
+	topo = vgpu_place_topo_from_name(site_conf ? site_conf->topology_plugin : NULL);
+	switch (vgpu_place_decide(&job, &map, topo, &block, &ans, err)) {
+	case VGPU_PLACE_REFUSE:
+		return ESLURM_INVALID_NODE_COUNT;
+	case VGPU_PLACE_PASS:
+		if (job.gpus && ans.nodes > 1)
+			slurm_info("job_submit/vgpu: uid %u: NVLink placement: %s",
+				   (unsigned)submit_uid, ans.why);
+		return SLURM_SUCCESS;
+	case VGPU_PLACE_CHANGE:
+	default:
+		break;
+	}
+	if (ans.switches) {
+		wait = vgpu_place_max_switch_wait(site_conf ? site_conf->sched_params : NULL);
+		job_desc->req_switch = ans.switches;
+		job_desc->wait4switch = ans.switch_wait < wait ? ans.switch_wait : wait;
+	}
+	if (ans.max_nodes)
+		job_desc->max_nodes = ans.max_nodes;
+	if (ans.features[0]) {
+		slurm_xfree((void **)&job_desc->features);
+		job_desc->features = slurm_xstrdup(ans.features);
+	}
+	slurm_info("job_submit/vgpu: uid %u: NVLink placement: %s", (unsigned)submit_uid, ans.why);
 	return SLURM_SUCCESS;
 }
 
@@ -262,6 +416,8 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 
 	refresh();
 	rc = check(job_desc, &info, &err);
+	if (rc == SLURM_SUCCESS && job_desc)
+		rc = place(job_desc, &info, submit_uid, &err);
 	if (rc == SLURM_SUCCESS && job_desc)
 		take_request(job_desc, submit_uid);
 	if (rc == SLURM_SUCCESS && info.has_shard) {

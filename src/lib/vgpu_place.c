@@ -5,10 +5,12 @@
  * then what the topology plugin in force needs to keep it inside one.
  */
 #include "vgpu_place.h"
+#include "vgpu_hostlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int vgpu_place_optout(const char *comment)
 {
@@ -30,6 +32,30 @@ const vgpu_cm_partition_t *vgpu_place_largest(const vgpu_cliquemap_t *map)
 	return best;
 }
 
+uint32_t vgpu_place_max_switch_wait(const char *params)
+{
+	static const char key[] = "max_switch_wait=";
+	const char *p = params;
+	uint32_t found = VGPU_PLACE_SLURM_SWITCH_WAIT;
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n > sizeof(key) - 1 && strncasecmp(p, key, sizeof(key) - 1) == 0) {
+			uint64_t v = 0;
+			size_t i = sizeof(key) - 1;
+
+			for (; i < n && p[i] >= '0' && p[i] <= '9' && v <= UINT32_MAX; i++)
+				v = v * 10 + (uint64_t)(p[i] - '0');
+			if (i == n && v <= UINT32_MAX)
+				found = (uint32_t)v;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
 vgpu_place_topo_t vgpu_place_topo_from_name(const char *plugin)
 {
 	if (!plugin)
@@ -41,13 +67,28 @@ vgpu_place_topo_t vgpu_place_topo_from_name(const char *plugin)
 	return VGPU_PLACE_TOPO_NONE;
 }
 
-/* "n1..n4" (or "n1"): where a partition's nodes start and end, for messages. */
+/* A partition's nodes for messages: its hostlist ("n[1-4]"), cut at len;
+ * without memory, where they start and end ("n1..n4"). */
 static void span_text(const vgpu_cm_partition_t *p, char *buf, size_t len)
 {
-	if (p->nnodes == 1)
-		snprintf(buf, len, "%s", p->nodes[0].name);
+	const char **names = calloc(p->nnodes, sizeof(*names));
+	char *hl = NULL;
+
+	if (names) {
+		for (size_t i = 0; i < p->nnodes; i++)
+			names[i] = p->nodes[i].name;
+		hl = vgpu_hostlist_compress(names, p->nnodes);
+	}
+	if (hl && strlen(hl) < len)
+		snprintf(buf, len, "%s", hl);
+	else if (hl)
+		snprintf(buf, len, "%.*s...", (int)(len > 4 ? len - 4 : 0), hl);
+	else if (p->nnodes == 1)
+		snprintf(buf, len, "%.60s", p->nodes[0].name);
 	else
-		snprintf(buf, len, "%s..%s", p->nodes[0].name, p->nodes[p->nnodes - 1].name);
+		snprintf(buf, len, "%.60s..%.60s", p->nodes[0].name, p->nodes[p->nnodes - 1].name);
+	free(hl);
+	free(names);
 }
 
 /* Nodes the job asks for at least and at most (0 counts mean "not given":
@@ -125,6 +166,20 @@ out:
 	return rc;
 }
 
+/* topology/block's base block size: given, else the smallest partition's
+ * (no base block can be larger). */
+static uint32_t block_base(const vgpu_place_block_t *block, const vgpu_cliquemap_t *map)
+{
+	size_t small = 0;
+
+	if (block && block->base)
+		return block->base;
+	for (size_t i = 0; i < map->nparts; i++)
+		if (map->parts[i].nnodes > 0 && (small == 0 || map->parts[i].nnodes < small))
+			small = map->parts[i].nnodes;
+	return small > UINT32_MAX ? UINT32_MAX : (uint32_t)small;
+}
+
 static int has_text(const char *s)
 {
 	return s && *s && strcmp(s, "(null)") != 0;
@@ -133,21 +188,19 @@ static int has_text(const char *s)
 /* The segment rules: S fits the largest partition, divides the node count,
  * and needs topology/block. 0 or -1 with err. */
 static int check_segment(const vgpu_place_job_t *job, uint32_t lo, uint32_t hi,
-			 const vgpu_cm_partition_t *big, vgpu_place_topo_t topo, vgpu_err_t *err)
+			 uint32_t base, vgpu_place_topo_t topo, vgpu_err_t *err)
 {
-	char span[2 * VGPU_HOST_MAX + 4];
-
-	span_text(big, span, sizeof(span));
 	if (topo != VGPU_PLACE_TOPO_BLOCK)
 		return vgpu_err_set(err, "--segment=%u: segments are placed by topology/block, and "
 				    "this cluster runs %s: drop --segment (the job is kept inside "
 				    "one NVLink partition)", (unsigned)job->segment,
 				    topo == VGPU_PLACE_TOPO_TREE ? "topology/tree" :
 				    "no topology plugin");
-	if (job->segment > big->nnodes)
-		return vgpu_err_set(err, "--segment=%u: the largest NVLink partition, %s (%s), has "
-				    "%zu nodes: ask for --segment=S with S <= %zu", (unsigned)job->segment,
-				    big->name, span, big->nnodes, big->nnodes);
+	if (job->segment > base)
+		return vgpu_err_set(err, "--segment=%u: topology/block keeps a segment inside one "
+				    "NVLink partition only up to its base block size, %u nodes here: ask "
+				    "for --segment=S with S <= %u", (unsigned)job->segment,
+				    (unsigned)base, (unsigned)base);
 	if (lo % job->segment != 0 || hi % job->segment != 0)
 		return vgpu_err_set(err, "--segment=%u: the job asks for %u%s%.0u nodes, which is not "
 				    "a whole number of %u-node segments: ask for a node count that %u "
@@ -157,18 +210,18 @@ static int check_segment(const vgpu_place_job_t *job, uint32_t lo, uint32_t hi,
 	return 0;
 }
 
-static vgpu_place_verdict_t too_big(const vgpu_place_job_t *job, uint32_t lo,
+static vgpu_place_verdict_t too_big(const vgpu_place_job_t *job, uint32_t lo, uint32_t base,
 				    const vgpu_cm_partition_t *big, vgpu_place_topo_t topo,
 				    vgpu_place_answer_t *ans, vgpu_err_t *err)
 {
-	char span[2 * VGPU_HOST_MAX + 4];
+	char span[200];
 	char seg[128] = "";
 	vgpu_err_t e;
 
 	span_text(big, span, sizeof(span));
 	if (topo == VGPU_PLACE_TOPO_BLOCK && job->can_segment)
-		snprintf(seg, sizeof(seg), ", or for --segment=S with S <= %zu dividing %u",
-			 big->nnodes, (unsigned)lo);
+		snprintf(seg, sizeof(seg), ", or for --segment=S with S <= %u dividing %u",
+			 (unsigned)base, (unsigned)lo);
 	vgpu_err_set(&e, "job asks for %u nodes with GPUs; the largest NVLink partition, %s (%s), "
 		     "has %zu nodes: ask for at most %zu nodes%s, or opt out with --comment='%s' "
 		     "(the job may then run across partitions, without NVLink between them)",
@@ -180,11 +233,11 @@ static vgpu_place_verdict_t too_big(const vgpu_place_job_t *job, uint32_t lo,
 }
 
 vgpu_place_verdict_t vgpu_place_decide(const vgpu_place_job_t *job, const vgpu_cliquemap_t *map,
-				       vgpu_place_topo_t topo, vgpu_place_answer_t *ans,
-				       vgpu_err_t *err)
+				       vgpu_place_topo_t topo, const vgpu_place_block_t *block,
+				       vgpu_place_answer_t *ans, vgpu_err_t *err)
 {
 	const vgpu_cm_partition_t *big;
-	uint32_t lo, hi;
+	uint32_t lo, hi, base;
 	vgpu_err_t e;
 
 	memset(ans, 0, sizeof(*ans));
@@ -200,8 +253,9 @@ vgpu_place_verdict_t vgpu_place_decide(const vgpu_place_job_t *job, const vgpu_c
 		return pass(ans, "opted out with " VGPU_PLACE_OPTOUT_TAG);
 	if (!big)
 		return pass(ans, "the clique map has no NVLink partition");
+	base = block_base(block, map);
 	if (job->segment > 0) {
-		if (check_segment(job, lo, hi, big, topo, &e) != 0) {
+		if (check_segment(job, lo, hi, base, topo, &e) != 0) {
 			if (err)
 				*err = e;
 			return refuse(ans, &e);
@@ -209,7 +263,7 @@ vgpu_place_verdict_t vgpu_place_decide(const vgpu_place_job_t *job, const vgpu_c
 		return pass(ans, "segments, each inside one NVLink partition (topology/block)");
 	}
 	if (lo > big->nnodes)
-		return too_big(job, lo, big, topo, ans, err);
+		return too_big(job, lo, base, big, topo, ans, err);
 	ans->verdict = VGPU_PLACE_CHANGE;
 	if (hi > big->nnodes) {
 		ans->max_nodes = (uint32_t)big->nnodes;
@@ -233,21 +287,19 @@ vgpu_place_verdict_t vgpu_place_decide(const vgpu_place_job_t *job, const vgpu_c
 			 "NVLink partition)", (unsigned)lo, (unsigned)hi);
 		break;
 	case VGPU_PLACE_TOPO_BLOCK:
-		if (lo == hi && job->can_segment && lo <= UINT16_MAX) {
-			ans->segment = lo;
-			snprintf(ans->why, sizeof(ans->why), "%u nodes: --segment=%u (one segment "
-				 "stays in one block = one NVLink partition)", (unsigned)lo,
-				 (unsigned)lo);
-		} else {
-			snprintf(ans->why, sizeof(ans->why), "%u-%u nodes: no segment (node range); "
-				 "kept in one block by BlockSizes only", (unsigned)lo, (unsigned)hi);
+		if (block && hi <= block->contained) {
+			snprintf(ans->why, sizeof(ans->why), "%u-%u nodes: topology/block keeps jobs "
+				 "of up to %u nodes inside one partition", (unsigned)lo, (unsigned)hi,
+				 (unsigned)block->contained);
+			break;
 		}
-		break;
+		/* above what topology/block contains: as without topology */
+		/* fall through */
 	case VGPU_PLACE_TOPO_NONE:
 	default:
 		if (has_text(job->features)) {
 			snprintf(ans->why, sizeof(ans->why), "%u nodes: the job has its own "
-				 "--constraint and there is no topology plugin: not contained",
+				 "--constraint, which a matching OR cannot join: not contained",
 				 (unsigned)lo);
 			break;
 		}
@@ -261,7 +313,7 @@ vgpu_place_verdict_t vgpu_place_decide(const vgpu_place_job_t *job, const vgpu_c
 			 (unsigned)lo, (unsigned)hi, ans->features);
 		break;
 	}
-	if (!ans->switches && !ans->segment && !ans->max_nodes && !ans->features[0])
+	if (!ans->switches && !ans->max_nodes && !ans->features[0])
 		ans->verdict = VGPU_PLACE_PASS;
 	return ans->verdict;
 }

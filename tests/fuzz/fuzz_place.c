@@ -3,18 +3,24 @@
  * first 24 bytes are the job's counts (min/max nodes, tasks, tasks per
  * node, segment, switches as six little-endian u32; bit 0 of byte 24: it
  * asks for GPUs, bit 1: this Slurm has --segment; byte 25 % 3: the topology
- * plugin), the rest is the --comment, then '\n', then the --constraint.
+ * plugin, byte 25 / 3 % 4 topology/block's layout: none, base 2 containing
+ * 4, base 2 containing 2, base 1 containing 1), the rest is the --comment, then '\n', then the --constraint.
  * The map is fixed: partitions of 4, 4 and 2 nodes. Invariants (abort() on
  * violation):
  *  - a job without GPUs, or opted out, is passed untouched;
  *  - a refusal has a message; nothing else has one;
- *  - a change never lets a job out of one partition: max_nodes and segment
- *    within the largest, --switches=1 with the long wait on topology/tree,
- *    a constraint naming only partitions, in brackets when several;
+ *  - a change never lets a job out of one partition: max_nodes within the
+ *    largest, --switches=1 with the long wait on topology/tree, a
+ *    constraint naming only partitions, in brackets when several;
+ *  - on topology/block a job passed without a change is within what the
+ *    layout contains, or opted out, or segmented, or has its own constraint;
  *  - a job larger than every partition (no segment, not opted out) is
  *    refused;
  *  - the same input decides the same way twice.
+ * The comment is also SchedulerParameters for vgpu_place_max_switch_wait:
+ * the default unless the text holds "max_switch_wait=".
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vgpu_place_job_t job;
 	vgpu_place_answer_t a, b;
 	vgpu_place_topo_t topo;
+	static const vgpu_place_block_t layouts[4] = { { 0, 0 }, { 2, 4 }, { 2, 2 }, { 1, 1 } };
+	const vgpu_place_block_t *block;
 	vgpu_err_t err, err2;
 	char *nl;
 	int v;
@@ -92,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	job.gpus = data[24] & 1;
 	job.can_segment = (data[24] >> 1) & 1;
 	topo = (vgpu_place_topo_t)(data[25] % 3);
+	block = data[25] / 3 % 4 ? &layouts[data[25] / 3 % 4] : NULL;
 	size -= 26;
 	if (size > INPUT_MAX)
 		size = INPUT_MAX;
@@ -104,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		job.features = nl + 1;
 	}
 	err.msg[0] = '\0';
-	v = vgpu_place_decide(&job, &map, topo, &a, &err);
+	v = vgpu_place_decide(&job, &map, topo, block, &a, &err);
 	if (v != (int)a.verdict)
 		abort();
 	if ((!job.gpus || vgpu_place_optout(job.comment)) && v != VGPU_PLACE_PASS)
@@ -113,10 +122,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (v == VGPU_PLACE_REFUSE && strlen(err.msg) >= sizeof(err.msg))
 		abort();
-	if (v != VGPU_PLACE_CHANGE && (a.switches || a.segment || a.max_nodes || a.features[0]))
+	if (v != VGPU_PLACE_CHANGE && (a.switches || a.max_nodes || a.features[0]))
 		abort();
 	if (v == VGPU_PLACE_CHANGE) {
-		if (a.max_nodes > 4 || a.segment > 4 || a.nodes > 4)
+		if (a.max_nodes > 4 || a.nodes > 4)
 			abort();
 		if (topo == VGPU_PLACE_TOPO_TREE &&
 		    (a.switches != 1 || a.switch_wait != VGPU_PLACE_SWITCH_WAIT))
@@ -125,13 +134,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_features(a.features);
 	}
+	if (topo == VGPU_PLACE_TOPO_BLOCK && v == VGPU_PLACE_PASS && job.gpus && a.nodes > 1 &&
+	    !vgpu_place_optout(job.comment) && job.segment == 0 &&
+	    !(block && a.nodes <= block->contained) && !(job.features && *job.features &&
+	    strcmp(job.features, "(null)")))
+		abort();
 	if (job.gpus && !vgpu_place_optout(job.comment) && job.segment == 0 && a.nodes > 4 &&
 	    v != VGPU_PLACE_REFUSE)
 		abort();
+	if (!strcasestr(job.comment, "max_switch_wait=") &&
+	    vgpu_place_max_switch_wait(job.comment) != VGPU_PLACE_SLURM_SWITCH_WAIT)
+		abort();
 	err2.msg[0] = '\0';
-	if ((int)vgpu_place_decide(&job, &map, topo, &b, &err2) != v || strcmp(err.msg, err2.msg) ||
-	    strcmp(a.why, b.why) || strcmp(a.features, b.features) || a.segment != b.segment ||
-	    a.max_nodes != b.max_nodes)
+	if ((int)vgpu_place_decide(&job, &map, topo, block, &b, &err2) != v || strcmp(err.msg, err2.msg) ||
+	    strcmp(a.why, b.why) || strcmp(a.features, b.features) || a.max_nodes != b.max_nodes)
 		abort();
 	return 0;
 }

@@ -56,21 +56,21 @@ START_TEST(no_gpus_single_node_optout)
 	vgpu_err_t err;
 
 	j.gpus = 0;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err), VGPU_PLACE_PASS);
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err), VGPU_PLACE_PASS);
 	ck_assert_str_eq(a.why, "no GPUs asked for");
 	j = job_of(1, 1);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err), VGPU_PLACE_PASS);
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err), VGPU_PLACE_PASS);
 	ck_assert_str_eq(a.why, "one node");
 	j = job_of(0, 0);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err), VGPU_PLACE_PASS);
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err), VGPU_PLACE_PASS);
 	ck_assert_uint_eq(a.nodes, 1);
 	/* the opt-out, beside other comment text; even a job larger than all */
 	j = job_of(6, 6);
 	j.comment = "my run [vgpu-place:span] again";
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err), VGPU_PLACE_PASS);
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err), VGPU_PLACE_PASS);
 	ck_assert_ptr_nonnull(strstr(a.why, "opted out"));
 	j.comment = "[vgpu-place:spa]";
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_int_eq(vgpu_place_optout(NULL), 0);
 	ck_assert_int_eq(vgpu_place_optout("[VGPU-PLACE:SPAN]"), 0);
@@ -85,8 +85,8 @@ START_TEST(no_map_or_empty_map)
 	vgpu_cliquemap_t empty;
 
 	memset(&empty, 0, sizeof(empty));
-	ck_assert_int_eq(vgpu_place_decide(&j, NULL, VGPU_PLACE_TOPO_TREE, &a, NULL), VGPU_PLACE_PASS);
-	ck_assert_int_eq(vgpu_place_decide(&j, &empty, VGPU_PLACE_TOPO_TREE, &a, NULL),
+	ck_assert_int_eq(vgpu_place_decide(&j, NULL, VGPU_PLACE_TOPO_TREE, NULL, &a, NULL), VGPU_PLACE_PASS);
+	ck_assert_int_eq(vgpu_place_decide(&j, &empty, VGPU_PLACE_TOPO_TREE, NULL, &a, NULL),
 			 VGPU_PLACE_PASS);
 	ck_assert_ptr_null(a.largest);
 	ck_assert_ptr_nonnull(strstr(a.why, "no NVLink partition"));
@@ -109,21 +109,20 @@ START_TEST(tree_switches)
 	vgpu_place_answer_t a;
 	vgpu_err_t err;
 
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_uint_eq(a.switches, 1);
 	ck_assert_uint_eq(a.switch_wait, VGPU_PLACE_SWITCH_WAIT);
-	ck_assert_uint_eq(a.segment, 0);
 	ck_assert_uint_eq(a.max_nodes, 0);
 	ck_assert_str_eq(a.features, "");
 	/* --switches=1 given already: still set, with the long wait */
 	j.switches = 1;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_uint_eq(a.switch_wait, VGPU_PLACE_SWITCH_WAIT);
 	/* --switches=2 would span: refused, naming the option and the opt-out */
 	j.switches = 2;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "--switches=2"));
 	ck_assert_ptr_nonnull(strstr(err.msg, VGPU_PLACE_OPTOUT_TAG));
@@ -131,11 +130,11 @@ START_TEST(tree_switches)
 	j = job_of(0, 0);
 	j.num_tasks = 8;
 	j.tasks_per_node = 4;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_uint_eq(a.nodes, 2);
 	j.num_tasks = 17; /* 5 nodes: more than any partition */
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "asks for 5 nodes"));
 }
@@ -147,31 +146,31 @@ START_TEST(too_big_message)
 	vgpu_place_answer_t a;
 	vgpu_err_t err;
 
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_str_eq(err.msg, "job asks for 6 nodes with GPUs; the largest NVLink partition, "
-			 "nvl1 (n1..n4), has 4 nodes: ask for at most 4 nodes, or opt out with "
+			 "nvl1 (n[1-4]), has 4 nodes: ask for at most 4 nodes, or opt out with "
 			 "--comment='[vgpu-place:span]' (the job may then run across partitions, "
 			 "without NVLink between them)");
 	ck_assert_str_eq(a.largest->name, "nvl1");
 	/* topology/block offers segments: the message says so */
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
-	ck_assert_ptr_nonnull(strstr(err.msg, "or for --segment=S with S <= 4 dividing 6, or opt"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "or for --segment=S with S <= 2 dividing 6, or opt"));
 	/* without an err, the answer still says why */
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, NULL),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, NULL),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_ptr_nonnull(strstr(a.why, "refused: job asks for 6 nodes"));
 	/* exactly the largest: fine */
 	j = job_of(4, 4);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	/* one-node partition named alone */
 	parts[0].nnodes = 1;
 	parts[1].nnodes = 1;
 	parts[2].nnodes = 1;
 	j = job_of(2, 2);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "nvl1 (n1), has 1 nodes"));
 }
@@ -183,95 +182,120 @@ START_TEST(node_range_lowered)
 	vgpu_place_answer_t a;
 	vgpu_err_t err;
 
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_uint_eq(a.max_nodes, 4);
 	ck_assert_uint_eq(a.switches, 1);
-	/* block: a range gets no segment (its count is not known), max lowered */
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	/* block, no layout known: the constraint over partitions of at least
+	 * 2 nodes, max lowered */
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
-	ck_assert_uint_eq(a.segment, 0);
 	ck_assert_uint_eq(a.max_nodes, 4);
-	/* a range within every partition's reach: block has nothing to add */
-	j = job_of(2, 3);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
-			 VGPU_PLACE_PASS);
-	ck_assert_ptr_nonnull(strstr(a.why, "BlockSizes"));
+	ck_assert_str_eq(a.features, "[nvl3|nvl1|nvl2]");
+	j = job_of(3, 4);
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
+			 VGPU_PLACE_CHANGE);
+	ck_assert_uint_eq(a.max_nodes, 0);
+	ck_assert_str_eq(a.features, "[nvl1|nvl2]");
 	/* a range from 1 node up is multi-node too */
 	j = job_of(1, 2);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 }
 END_TEST
 
-START_TEST(block_segment_whole_job)
+/* 4,4,2 as vgpu conf lays it out: base blocks of 2, BlockSizes=2,4 */
+static const vgpu_place_block_t layout442 = { 2, 4 };
+
+START_TEST(block_contained_or_constraint)
 {
+	static const vgpu_place_block_t upto2 = { 2, 2 };
 	vgpu_place_job_t j = job_of(3, 3);
 	vgpu_place_answer_t a;
 	vgpu_err_t err;
 
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
-			 VGPU_PLACE_CHANGE);
-	ck_assert_uint_eq(a.segment, 3);
-	ck_assert_uint_eq(a.switches, 0);
-	/* a Slurm without --segment: nothing to add on block */
-	j.can_segment = 0;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	/* within what topology/block contains: Slurm's own best fit */
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &layout442, &a, &err),
 			 VGPU_PLACE_PASS);
+	ck_assert_str_eq(a.why, "3-3 nodes: topology/block keeps jobs of up to 4 nodes inside one "
+			 "partition");
+	/* a layout that contains only 2 (an NVL72 cut): the constraint */
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &upto2, &a, &err),
+			 VGPU_PLACE_CHANGE);
+	ck_assert_str_eq(a.features, "[nvl1|nvl2]");
+	ck_assert_uint_eq(a.switches, 0);
+	/* no layout known: the constraint for every multi-node job */
+	j = job_of(2, 2);
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
+			 VGPU_PLACE_CHANGE);
+	ck_assert_str_eq(a.features, "[nvl3|nvl1|nvl2]");
+	/* ... with a constraint of its own: left alone, said so */
+	j = job_of(3, 3);
+	j.features = "vgpu_h100";
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &upto2, &a, &err),
+			 VGPU_PLACE_PASS);
+	ck_assert_ptr_nonnull(strstr(a.why, "not contained"));
+	/* a node range: lowered to the largest, then contained */
+	j = job_of(2, 8);
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &layout442, &a, &err),
+			 VGPU_PLACE_CHANGE);
+	ck_assert_uint_eq(a.max_nodes, 4);
+	ck_assert_str_eq(a.features, "");
 }
 END_TEST
 
 START_TEST(segments)
 {
+	static const vgpu_place_block_t base4 = { 4, 4 };
 	vgpu_place_job_t j = job_of(8, 8);
 	vgpu_place_answer_t a;
 	vgpu_err_t err;
 
-	j.segment = 4;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	j.segment = 2;
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
 			 VGPU_PLACE_PASS);
 	ck_assert_ptr_nonnull(strstr(a.why, "segments"));
-	j.segment = 2;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	j.segment = 4;
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &base4, &a, &err),
 			 VGPU_PLACE_PASS);
-	/* larger than every partition */
-	j.segment = 8;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	/* larger than the base block */
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &layout442, &a, &err),
 			 VGPU_PLACE_REFUSE);
-	ck_assert_str_eq(err.msg, "--segment=8: the largest NVLink partition, nvl1 (n1..n4), has 4 "
-			 "nodes: ask for --segment=S with S <= 4");
+	ck_assert_str_eq(err.msg, "--segment=4: topology/block keeps a segment inside one NVLink "
+			 "partition only up to its base block size, 2 nodes here: ask for "
+			 "--segment=S with S <= 2");
 	/* does not divide */
 	j = job_of(6, 6);
 	j.segment = 4;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &base4, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_str_eq(err.msg, "--segment=4: the job asks for 6 nodes, which is not a whole "
 			 "number of 4-node segments: ask for a node count that 4 divides");
 	j = job_of(4, 6);
 	j.segment = 2;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
 			 VGPU_PLACE_PASS);
 	j = job_of(4, 5);
 	j.segment = 2;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "asks for 4-5 nodes"));
 	/* segments on a single-node count still follow the rules */
 	j = job_of(1, 1);
 	j.segment = 8;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	/* segments without topology/block */
 	j = job_of(4, 4);
 	j.segment = 2;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "topology/tree"));
 	/* opted out: segments are Slurm's business */
 	j = job_of(6, 6);
 	j.segment = 4;
 	j.comment = VGPU_PLACE_OPTOUT_TAG;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_BLOCK, NULL, &a, &err),
 			 VGPU_PLACE_PASS);
 }
 END_TEST
@@ -282,28 +306,28 @@ START_TEST(flat_constraint_smallest_first)
 	vgpu_place_answer_t a;
 	vgpu_err_t err;
 
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_str_eq(a.features, "[nvl3|nvl1|nvl2]");
 	j = job_of(3, 3);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_str_eq(a.features, "[nvl1|nvl2]");
 	parts[1].nnodes = 3;
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_str_eq(a.features, "[nvl2|nvl1]");
 	j = job_of(4, 4);
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 	ck_assert_str_eq(a.features, "nvl1");
 	/* the job's own constraint is left alone, and said so */
 	j.features = "vgpu_h100";
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, NULL, &a, &err),
 			 VGPU_PLACE_PASS);
 	ck_assert_ptr_nonnull(strstr(a.why, "not contained"));
 	j.features = "(null)";
-	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, &a, &err),
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_NONE, NULL, &a, &err),
 			 VGPU_PLACE_CHANGE);
 }
 END_TEST
@@ -326,10 +350,26 @@ START_TEST(flat_constraint_too_long)
 	}
 	big.parts = many;
 	big.nparts = 200;
-	ck_assert_int_eq(vgpu_place_decide(&j, &big, VGPU_PLACE_TOPO_NONE, &a, NULL),
+	ck_assert_int_eq(vgpu_place_decide(&j, &big, VGPU_PLACE_TOPO_NONE, NULL, &a, NULL),
 			 VGPU_PLACE_PASS);
 	ck_assert_str_eq(a.features, "");
 	ck_assert_ptr_nonnull(strstr(a.why, "too many partitions"));
+}
+END_TEST
+
+START_TEST(switch_wait_param)
+{
+	ck_assert_uint_eq(vgpu_place_max_switch_wait(NULL), 300);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait(""), 300);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("batch_sched_delay=0,bf_interval=1"), 300);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("bf_interval=1,max_switch_wait=31536000"),
+			  31536000);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("MAX_SWITCH_WAIT=60,x"), 60);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("max_switch_wait=60s"), 300);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("max_switch_wait="), 300);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("max_switch_wait=99999999999"), 300);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("max_switch_wait=4294967295"), 4294967295u);
+	ck_assert_uint_eq(vgpu_place_max_switch_wait("max_switch_wait=5,max_switch_wait=7"), 7);
 }
 END_TEST
 
@@ -355,10 +395,11 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, tree_switches);
 	tcase_add_test(tc, too_big_message);
 	tcase_add_test(tc, node_range_lowered);
-	tcase_add_test(tc, block_segment_whole_job);
+	tcase_add_test(tc, block_contained_or_constraint);
 	tcase_add_test(tc, segments);
 	tcase_add_test(tc, flat_constraint_smallest_first);
 	tcase_add_test(tc, flat_constraint_too_long);
+	tcase_add_test(tc, switch_wait_param);
 	tcase_add_test(tc, topo_names);
 	suite_add_tcase(s, tc);
 	return s;
