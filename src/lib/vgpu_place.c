@@ -56,6 +56,19 @@ uint32_t vgpu_place_max_switch_wait(const char *params)
 	return found;
 }
 
+void vgpu_place_weights(const vgpu_cliquemap_t *map, const unsigned *busy, uint32_t *weight)
+{
+	for (size_t i = 0; i < map->nparts; i++) {
+		size_t n = map->parts[i].nnodes, b = busy[i] < n ? busy[i] : n;
+
+		if (n > VGPU_PLACE_WEIGHT_FREE)
+			n = VGPU_PLACE_WEIGHT_FREE;
+		if (b > n)
+			b = n;
+		weight[i] = b == 0 ? VGPU_PLACE_WEIGHT_FREE + (uint32_t)n : (uint32_t)(n - b) + 1;
+	}
+}
+
 vgpu_place_topo_t vgpu_place_topo_from_name(const char *plugin)
 {
 	if (!plugin)

@@ -126,6 +126,17 @@ vgpu_place_verdict_t vgpu_place_decide(const vgpu_place_job_t *job, const vgpu_c
 #define VGPU_PLACE_SLURM_SWITCH_WAIT 300u
 uint32_t vgpu_place_max_switch_wait(const char *params);
 
+/* Node weights that steer single-node and fractional jobs into partly used
+ * NVLink partitions, for a controller-side agent to set with `scontrol
+ * update NodeName=... Weight=N` (Slurm takes the lowest weight first, on
+ * 22.05, 24.11 and 26.05 alike; doc/nvlink.md). busy[i]: nodes of
+ * partition i with any GPU held. weight[i] gets: a partly or fully used
+ * partition its free node count + 1 (the fullest first); a wholly free one
+ * VGPU_PLACE_WEIGHT_FREE + its node count (the smallest free one is broken
+ * first, the largest kept whole longest). Ties keep Slurm's own order. */
+#define VGPU_PLACE_WEIGHT_FREE 100000u
+void vgpu_place_weights(const vgpu_cliquemap_t *map, const unsigned *busy, uint32_t *weight);
+
 /* The topology plugin named by slurm.conf's TopologyPlugin ("topology/tree",
  * "topology/block"; NULL, "" and anything else: NONE). */
 vgpu_place_topo_t vgpu_place_topo_from_name(const char *plugin);

@@ -373,6 +373,34 @@ START_TEST(switch_wait_param)
 }
 END_TEST
 
+START_TEST(weights_fill_partly_used)
+{
+	unsigned busy[NPARTS] = { 0, 1, 0 };
+	uint32_t w[NPARTS];
+
+	/* n5 busy (the measured scenario): nvl2 first, then nvl3 (the
+	 * smaller free one), nvl1 kept whole longest */
+	vgpu_place_weights(&map, busy, w);
+	ck_assert_uint_eq(w[1], 4);
+	ck_assert_uint_eq(w[2], VGPU_PLACE_WEIGHT_FREE + 2);
+	ck_assert_uint_eq(w[0], VGPU_PLACE_WEIGHT_FREE + 4);
+	ck_assert_uint_lt(w[1], w[2]);
+	ck_assert_uint_lt(w[2], w[0]);
+	/* fuller partly used partitions come first; a full one is harmless */
+	busy[0] = 3;
+	busy[1] = 1;
+	busy[2] = 2;
+	vgpu_place_weights(&map, busy, w);
+	ck_assert_uint_eq(w[0], 2);
+	ck_assert_uint_eq(w[1], 4);
+	ck_assert_uint_eq(w[2], 1);
+	/* a count above the partition's size is clamped */
+	busy[1] = 99;
+	vgpu_place_weights(&map, busy, w);
+	ck_assert_uint_eq(w[1], 1);
+}
+END_TEST
+
 START_TEST(topo_names)
 {
 	ck_assert_int_eq(vgpu_place_topo_from_name("topology/tree"), VGPU_PLACE_TOPO_TREE);
@@ -400,6 +428,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, flat_constraint_smallest_first);
 	tcase_add_test(tc, flat_constraint_too_long);
 	tcase_add_test(tc, switch_wait_param);
+	tcase_add_test(tc, weights_fill_partly_used);
 	tcase_add_test(tc, topo_names);
 	suite_add_tcase(s, tc);
 	return s;
