@@ -177,9 +177,12 @@ int vgpu_metrics_count(const char *state_dir, const char *source, vgpu_counter_t
 int vgpu_metrics_note_step(const char *conf_path, const char *node, int active, int failed,
 			   int refused);
 
-/* job_submit's hook for a refused submission: jobs_refused REASON in
- * StateDir (state_dir "" or NULL: nothing). -1 on error, to be ignored. */
-int vgpu_metrics_note_job(const char *state_dir, const char *reason);
+/* job_submit's hook for a refused submission or change: jobs_refused
+ * REASON ("request", "placement", "modify") in the StateDir of vgpu.conf at
+ * conf_path, counted under this host's name. Called under slurmctld's job
+ * write lock: one vgpu.conf parse and one small file replaced, refusals
+ * only. -1 on error, to be ignored. */
+int vgpu_metrics_note_job(const char *conf_path, const char *reason);
 
 /* Add the samples of the counter files in state_dir
  * (metrics.*.counters) to m, labelled node=SOURCE. Files that cannot be

@@ -262,11 +262,13 @@ int vgpu_metrics_note_step(const char *conf_path, const char *node, int active, 
 		       : 0;
 }
 
-int vgpu_metrics_note_job(const char *state_dir, const char *reason)
+int vgpu_metrics_note_job(const char *conf_path, const char *reason)
 {
-	if (!state_dir || !state_dir[0])
+	static vgpu_conf_t conf;        /* large: not on slurmctld's thread stack */
+
+	if (!conf_path || vgpu_conf_load(conf_path, &conf, NULL) != 0)
 		return -1;
-	return vgpu_metrics_count(state_dir, NULL, VGPU_C_JOBS_REFUSED, reason, NULL) < 0 ? -1 : 0;
+	return vgpu_metrics_count(conf.state_dir, NULL, VGPU_C_JOBS_REFUSED, reason, NULL) < 0 ? -1 : 0;
 }
 
 int vgpu_metrics_add_counters(vgpu_metrics_t *m, const char *state_dir, unsigned *bad, vgpu_err_t *err)

@@ -388,10 +388,26 @@ START_TEST(plugin_hooks)
 	ck_assert_str_eq(buf, "# slurm-vgpu counters 1\nsteps_started - 1\nsteps_refused not_enforceable 1\n"
 			      "steps_refused whole_gpu_on_slices 2\n");
 	free(buf);
-	snprintf(path, sizeof(path), "%s/st", dir);
-	ck_assert_int_eq(vgpu_metrics_note_job(path, "request"), 0);
-	ck_assert_int_eq(vgpu_metrics_note_job("", "request"), -1);
-	ck_assert_int_eq(vgpu_metrics_note_job(path, "Bad Reason"), -1);
+	ck_assert_int_eq(vgpu_metrics_note_job(conf, "request"), 0);
+	ck_assert_int_eq(vgpu_metrics_note_job(conf, "request"), 0);
+	ck_assert_int_eq(vgpu_metrics_note_job(conf, "placement"), 0);
+	ck_assert_int_eq(vgpu_metrics_note_job("/nonexistent/vgpu.conf", "request"), -1);
+	ck_assert_int_eq(vgpu_metrics_note_job(conf, "Bad Reason"), -1);
+	{
+		vgpu_metrics_t *m = vgpu_metrics_new();
+		unsigned bad = 0;
+		char *t;
+
+		snprintf(path, sizeof(path), "%s/st", dir);
+		ck_assert_int_eq(vgpu_metrics_add_counters(m, path, &bad, &err), 0);
+		ck_assert_uint_eq(bad, 0);
+		t = vgpu_metrics_render(m, VGPU_METRICS_PROMETHEUS, NULL);
+		ck_assert_ptr_nonnull(strstr(t, "\",reason=\"request\"} 2\n"));
+		ck_assert_ptr_nonnull(strstr(t, "\",reason=\"placement\"} 1\n"));
+		ck_assert_ptr_nonnull(strstr(t, "vgpu_steps_refused_total{node=\"n1\",reason=\"whole_gpu_on_slices\"} 2\n"));
+		free(t);
+		vgpu_metrics_free(m);
+	}
 	rm_rf(dir);
 }
 END_TEST
