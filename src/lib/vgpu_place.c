@@ -126,9 +126,12 @@ static vgpu_place_verdict_t pass(vgpu_place_answer_t *ans, const char *why)
 	return ans->verdict;
 }
 
+/* A refusal changes nothing: fields set before it are cleared. */
 static vgpu_place_verdict_t refuse(vgpu_place_answer_t *ans, const vgpu_err_t *err)
 {
 	ans->verdict = VGPU_PLACE_REFUSE;
+	ans->switches = ans->switch_wait = ans->max_nodes = 0;
+	ans->features[0] = '\0';
 	snprintf(ans->why, sizeof(ans->why), "refused: %.150s", err->msg);
 	return ans->verdict;
 }

@@ -125,6 +125,13 @@ START_TEST(tree_switches)
 	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
 			 VGPU_PLACE_REFUSE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "--switches=2"));
+	/* ... with a node range that was being lowered: nothing left changed */
+	j.max_nodes = 9;
+	ck_assert_int_eq(vgpu_place_decide(&j, &map, VGPU_PLACE_TOPO_TREE, NULL, &a, &err),
+			 VGPU_PLACE_REFUSE);
+	ck_assert_uint_eq(a.max_nodes, 0);
+	ck_assert_uint_eq(a.switches, 0);
+	j.max_nodes = 0;
 	ck_assert_ptr_nonnull(strstr(err.msg, VGPU_PLACE_OPTOUT_TAG));
 	/* tasks decide the node count when -N is not given */
 	j = job_of(0, 0);
