@@ -29,6 +29,7 @@
 #include "spank_state.h"
 #include "vgpu_account.h"
 #include "vgpu_conf.h"
+#include "vgpu_elfid.h"
 #include "vgpu_metrics.h"
 #include "vgpu_request.h"
 #include "vgpu_slurmcheck.h"
@@ -354,6 +355,14 @@ static void guard_whole(spank_t sp, const vgpu_spank_config_t *cfg)
 	n = gpu_list(buf, gpus, 64);
 	if (n <= 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
 		return;
+	if (cfg->invalid[0]) {
+		/* the check needs the plugin's configuration */
+		step.refused = 1;
+		snprintf(step.why, sizeof(step.why), "vgpu: %.500s; a whole-GPU step is not run "
+			 "without the check against slices on its GPU (Slurm 22.05 shard bug)", cfg->invalid);
+		slurm_error("%s", step.why);
+		return;
+	}
 	if (vgpu_conf_load(cfg->conf_path, &conf, &err) != 0) {
 		slurm_error("vgpu: whole-GPU check skipped: %s", err.msg);
 		return;
@@ -416,6 +425,8 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 		guard_whole(sp, cfg);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
+	if (cfg->invalid[0])
+		return vgpu_err_set(err, "%s", cfg->invalid);
 	if (step_gpu(sp, &index, err) != 0 || step_name(sp, name, sizeof(name), label,
 							sizeof(label), err) != 0)
 		return -1;
@@ -454,8 +465,14 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 				    (unsigned long long)cfg->ctx_bytes,
 				    (unsigned long long)lim.mem_bytes);
 	snprintf(step.shim, sizeof(step.shim), "%s", cfg->shim_path[0] ? cfg->shim_path : conf.shim_path);
-	if (access(step.shim, R_OK) != 0)
-		return vgpu_err_set(err, "shim %s: %s", step.shim, strerror(errno));
+	if (vgpu_elfid_check(step.shim, VGPU_ELFID_IDENTITY, err) != 0) {
+		char loc[VGPU_PATH_MAX + 64];
+
+		if (cfg->shim_path[0])
+			return vgpu_err_prefix(err, "%s",
+					       vgpu_spank_config_where(cfg, loc, sizeof(loc)));
+		return vgpu_err_prefix(err, "%s: ShimLibrary", cfg->conf_path);
+	}
 	if ((size_t)snprintf(step.dir, sizeof(step.dir), "%s/%s", conf.state_dir, name) >=
 		    sizeof(step.dir) ||
 	    (size_t)snprintf(step.jobdir, sizeof(step.jobdir), "%s/job.%u.%u", conf.state_dir, step.job,

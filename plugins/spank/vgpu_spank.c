@@ -5,7 +5,10 @@
  *
  * plugstack.conf:
  *   required /usr/lib/slurm-vgpu/vgpu_spank.so conf=/etc/slurm/vgpu.conf [shim=...]
- * Arguments: spank_config.h. A bad one makes the plugin refuse to start.
+ * Arguments: spank_config.h. A bad one (or a shim= that is not this
+ * build's shim) never stops the plugin from loading: it is logged naming
+ * plugstack.conf's file and line, and GPU steps are refused (spank_remote.c);
+ * other steps and the clients run (doc/slurm-integration.md "plugstack.conf").
  *
  * Slurm loads SPANK plugins of its own major.minor only: a constructor
  * (inside dlopen, before Slurm's check) says which release this one was
@@ -15,9 +18,12 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <slurm/slurm.h>
 #include <slurm/spank.h>
 
 #include "spank_config.h"
+#include "vgpu_elfid.h"
 #include "vgpu_slurmcheck.h"
 #include "spank_option.h"
 #include "spank_remote.h"
@@ -34,15 +40,47 @@ __attribute__((constructor)) static void release_check(void)
 	vgpu_slurmcheck_plugin_loaded("vgpu_spank", VGPU_SLURMCHECK_MAJOR_MINOR, &built, &cfg);
 }
 
+/* The configuration Slurm loaded in this process (slurmstepd, srun, sbatch,
+ * salloc, slurmd all export it). Not in Slurm's headers: a weak reference,
+ * so the plugin still loads where it is missing; its plugstack field is in
+ * the public slurm_conf_t of every supported release. */
+extern slurm_conf_t slurm_conf __attribute__((weak));
+
+/* The plugstack.conf Slurm read (the path it computed from PlugStackConfig
+ * or its default, configless caches included), or NULL. */
+static const char *plugstack_path(void)
+{
+	const char *p = &slurm_conf ? slurm_conf.plugstack : NULL;
+
+	return p && p[0] == '/' ? p : NULL;
+}
+
+/* This plugin's file, as the dynamic loader names it. */
+static const char *self_path(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *)&slurm_spank_init, &info) && info.dli_fname)
+		return info.dli_fname;
+	return "vgpu_spank.so";
+}
+
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
-	vgpu_err_t err;
+	spank_context_t ctx = spank_context();
 
-	if (vgpu_spank_config_parse(ac, av, &cfg, &err) != 0) {
-		slurm_error("vgpu: %s", err.msg);
-		return -1;
+	/* Never fails: a failing init of a required plugin refuses every job,
+	 * and in slurmd or a batch step can drain the node. */
+	if (vgpu_spank_config_load(ac, av, plugstack_path(), self_path(), &cfg) == 0 &&
+	    ctx == S_CTX_REMOTE)
+		vgpu_spank_config_check_shim(&cfg, VGPU_ELFID_IDENTITY);
+	if (cfg.invalid[0]) {
+		if (ctx == S_CTX_REMOTE)
+			slurm_error("vgpu: %s; GPU steps are refused until it is fixed", cfg.invalid);
+		else
+			slurm_verbose("vgpu: %s", cfg.invalid);
 	}
-	switch (spank_context()) {
+	switch (ctx) {
 	case S_CTX_LOCAL:
 	case S_CTX_ALLOCATOR:
 	case S_CTX_REMOTE:

@@ -8,6 +8,7 @@
 #endif
 
 #include "shim.h"
+#include "vgpu_elfid.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -27,6 +28,19 @@ struct vgpu_shim_conf vgpu_shim;
 int vgpu_shim_log_level = VGPU_LOG_WARN;
 __thread int vgpu_shim_depth __attribute__((tls_model("initial-exec")));
 void *vgpu_shim_real_dlopen;
+
+/* The shim's identity, an ELF note the SPANK plugin reads from the file
+ * (vgpu_elfid.h) to check that plugstack.conf's shim= is this build's shim
+ * without loading it. In a .note section, so the linker puts it in a
+ * PT_NOTE segment; `used` keeps it although nothing refers to it. */
+static const struct {
+	uint32_t namesz, descsz, type;
+	char name[(sizeof(VGPU_ELFID_NOTE_NAME) + 3) & ~(size_t)3];
+	char desc[(sizeof(VGPU_ELFID_IDENTITY) + 3) & ~(size_t)3];
+} shim_identity __attribute__((section(".note.slurm-vgpu"), aligned(4), used)) = {
+	sizeof(VGPU_ELFID_NOTE_NAME), sizeof(VGPU_ELFID_IDENTITY), VGPU_ELFID_NOTE_TYPE,
+	VGPU_ELFID_NOTE_NAME, VGPU_ELFID_IDENTITY,
+};
 
 #define X(n, ...) #n,
 const char *const vgpu_shim_cuda_names[VGPU_SHIM_NCUDA] = {
