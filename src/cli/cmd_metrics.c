@@ -333,7 +333,12 @@ static char *scrape(const metrics_opts_t *o, vgpu_metrics_format_t fmt, size_t *
 		const char *sd = o->state_dir ? o->state_dir : conf.state_dir;
 		const char *lc[] = { "source", "counters", NULL }, *ll[] = { "source", "ledgers", NULL };
 
-		if (vgpu_metrics_add_counters(m, sd, &bad, &err) != 0) {
+		char cdir[VGPU_PATH_MAX + 16];
+
+		if (vgpu_metrics_counter_dir(sd, cdir, sizeof(cdir)) != 0) {
+			fprintf(stderr, "vgpu metrics: StateDir '%s': no counter directory beside it\n", sd);
+			bad = 1;
+		} else if (vgpu_metrics_add_counters(m, cdir, &bad, &err) != 0) {
 			fprintf(stderr, "vgpu metrics: %s\n", err.msg);
 			bad++;
 		} else if (bad) {

@@ -14,15 +14,16 @@
  * escaped as both formats demand (backslash, double quote, newline).
  *
  * Counters (vgpu_metrics_count.c): one file per place that counts, in the
- * StateDir of vgpu.conf: StateDir/metrics.SOURCE.counters (SOURCE: the
- * node's name for the SPANK plugin in slurmstepd, the host's for
- * job_submit in slurmctld). Lines "COUNTER REASON VALUE" after a first line
- * "# slurm-vgpu counters 1"; an increment reads the file, adds one and
- * replaces it (written whole to a temporary file, then renamed) under an
- * flock of StateDir/metrics.lock, so concurrent steps never lose a count
- * and a reader never sees half a file. A file lost (a reboot clears a
- * tmpfs StateDir) restarts at zero, which Prometheus reads as a counter
- * reset.
+ * counter directory beside the StateDir of vgpu.conf (vgpu_metrics_counter_dir:
+ * StateDir + "-metrics", so StateDir itself holds only step state):
+ * DIR/metrics.SOURCE.counters (SOURCE: the node's name for the SPANK plugin
+ * in slurmstepd, the host's for job_submit in slurmctld). Lines "COUNTER
+ * REASON VALUE" after a first line "# slurm-vgpu counters 1"; an increment
+ * reads the file, adds one and replaces it (written whole to a temporary
+ * file, then renamed) under an flock of DIR/metrics.lock, so concurrent
+ * steps never lose a count and a reader never sees half a file. A file lost
+ * (a reboot clears a tmpfs) restarts at zero, which Prometheus reads as a
+ * counter reset.
  */
 #ifndef VGPU_METRICS_H
 #define VGPU_METRICS_H
@@ -160,19 +161,24 @@ int vgpu_metrics_counters_format(const vgpu_counters_t *c, char *buf, size_t len
  * -1 when the reason is not [a-z0-9_]+ (or "-") or c is full. */
 int vgpu_metrics_counters_bump(vgpu_counters_t *c, vgpu_counter_t counter, const char *reason);
 
-/* Add one to (counter, reason) in StateDir/metrics.SOURCE.counters (source
- * NULL: this host's name), creating StateDir (0755) and the file (0644)
+/* The counter directory of a StateDir: "STATEDIR-metrics" (trailing slashes
+ * dropped) into buf. 0, or -1 when it does not fit or state_dir is "" or /. */
+int vgpu_metrics_counter_dir(const char *state_dir, char *buf, size_t len);
+
+/* Add one to (counter, reason) in DIR/metrics.SOURCE.counters (dir: a
+ * counter directory; source NULL: this host's name), creating DIR (0755,
+ * one level) and the file (0644)
  * when missing, atomically as the header says. A file that does not parse
  * is replaced by one holding this count alone (and said in err, rc 1).
  * Returns 0, 1, or -1 (nothing written) with err. */
-int vgpu_metrics_count(const char *state_dir, const char *source, vgpu_counter_t counter,
+int vgpu_metrics_count(const char *dir, const char *source, vgpu_counter_t counter,
 		       const char *reason, vgpu_err_t *err);
 
 /* The SPANK plugin's hook, one call at the end of step set-up: a refused
  * step (a whole GPU holding other jobs' slices) counts steps_refused
  * "whole_gpu_on_slices", a failed one "not_enforceable", an active slice
  * step steps_started; anything else nothing (no file touched). StateDir
- * comes from vgpu.conf at conf_path. Never fails the caller: errors are
+ * comes from vgpu.conf at conf_path (counted in its counter directory). Never fails the caller: errors are
  * returned (-1) for it to ignore. */
 int vgpu_metrics_note_step(const char *conf_path, const char *node, int active, int failed,
 			   int refused);
@@ -184,11 +190,11 @@ int vgpu_metrics_note_step(const char *conf_path, const char *node, int active, 
  * only. -1 on error, to be ignored. */
 int vgpu_metrics_note_job(const char *conf_path, const char *reason);
 
-/* Add the samples of the counter files in state_dir
- * (metrics.*.counters) to m, labelled node=SOURCE. Files that cannot be
+/* Add the samples of the counter files in dir, a counter directory
+ * (metrics.*.counters), to m, labelled node=SOURCE. Files that cannot be
  * read or parsed are skipped and counted in *bad (and the last such error
- * is in err). 0, or -1 when state_dir cannot be listed (a missing one is
- * not an error: nothing counted yet). */
-int vgpu_metrics_add_counters(vgpu_metrics_t *m, const char *state_dir, unsigned *bad, vgpu_err_t *err);
+ * is in err). 0, or -1 when dir cannot be listed (a missing one is not an
+ * error: nothing counted yet). */
+int vgpu_metrics_add_counters(vgpu_metrics_t *m, const char *dir, unsigned *bad, vgpu_err_t *err);
 
 #endif

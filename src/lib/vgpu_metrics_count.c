@@ -201,16 +201,16 @@ int vgpu_metrics_count(const char *state_dir, const char *source, vgpu_counter_t
 		source = host;
 	}
 	if (!state_dir || !state_dir[0])
-		return vgpu_err_set(err, "metrics counter: no StateDir");
+		return vgpu_err_set(err, "metrics counter: no directory");
 	if (!source_ok(source))
 		return vgpu_err_set(err, "metrics counter: source '%s' cannot name a file", source);
 	if (!reason || !reason_ok(reason))
 		return vgpu_err_set(err, "metrics counter: reason '%s' is not [a-z0-9_]+", reason ? reason : "");
 	if ((size_t)snprintf(path, sizeof(path), "%s/" PREFIX "%s" SUFFIX, state_dir, source) >= sizeof(path) ||
 	    (size_t)snprintf(lock, sizeof(lock), "%s/metrics.lock", state_dir) >= sizeof(lock))
-		return vgpu_err_set(err, "StateDir %s: path too long", state_dir);
+		return vgpu_err_set(err, "counter directory %s: path too long", state_dir);
 	if (mkdir(state_dir, 0755) != 0 && errno != EEXIST)
-		return vgpu_err_set(err, "StateDir %s: cannot create: %s", state_dir, strerror(errno));
+		return vgpu_err_set(err, "counter directory %s: cannot create: %s", state_dir, strerror(errno));
 	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return vgpu_err_set(err, "%s: cannot open: %s", lock, strerror(errno));
@@ -249,14 +249,29 @@ out:
 	return rc;
 }
 
+int vgpu_metrics_counter_dir(const char *state_dir, char *buf, size_t len)
+{
+	size_t n = state_dir ? strlen(state_dir) : 0;
+
+	while (n > 1 && state_dir[n - 1] == '/')
+		n--;
+	if (n == 0 || (n == 1 && state_dir[0] == '/'))
+		return -1;
+	if ((size_t)snprintf(buf, len, "%.*s-metrics", (int)n, state_dir) >= len)
+		return -1;
+	return 0;
+}
+
 int vgpu_metrics_note_step(const char *conf_path, const char *node, int active, int failed, int refused)
 {
 	static vgpu_conf_t conf;        /* large: one slurmstepd per step, one call */
 	const char *reason = refused ? "whole_gpu_on_slices" : failed ? "not_enforceable" : active ? "-" : NULL;
+	char dir[VGPU_PATH_MAX + 16];
 
-	if (!reason || !conf_path || vgpu_conf_load(conf_path, &conf, NULL) != 0)
+	if (!reason || !conf_path || vgpu_conf_load(conf_path, &conf, NULL) != 0 ||
+	    vgpu_metrics_counter_dir(conf.state_dir, dir, sizeof(dir)) != 0)
 		return -1;
-	return vgpu_metrics_count(conf.state_dir, node, refused || failed ? VGPU_C_STEPS_REFUSED
+	return vgpu_metrics_count(dir, node, refused || failed ? VGPU_C_STEPS_REFUSED
 								   : VGPU_C_STEPS_STARTED, reason, NULL) < 0
 		       ? -1
 		       : 0;
@@ -265,10 +280,12 @@ int vgpu_metrics_note_step(const char *conf_path, const char *node, int active, 
 int vgpu_metrics_note_job(const char *conf_path, const char *reason)
 {
 	static vgpu_conf_t conf;        /* large: not on slurmctld's thread stack */
+	char dir[VGPU_PATH_MAX + 16];
 
-	if (!conf_path || vgpu_conf_load(conf_path, &conf, NULL) != 0)
+	if (!conf_path || vgpu_conf_load(conf_path, &conf, NULL) != 0 ||
+	    vgpu_metrics_counter_dir(conf.state_dir, dir, sizeof(dir)) != 0)
 		return -1;
-	return vgpu_metrics_count(conf.state_dir, NULL, VGPU_C_JOBS_REFUSED, reason, NULL) < 0 ? -1 : 0;
+	return vgpu_metrics_count(dir, NULL, VGPU_C_JOBS_REFUSED, reason, NULL) < 0 ? -1 : 0;
 }
 
 int vgpu_metrics_add_counters(vgpu_metrics_t *m, const char *state_dir, unsigned *bad, vgpu_err_t *err)
@@ -285,7 +302,7 @@ int vgpu_metrics_add_counters(vgpu_metrics_t *m, const char *state_dir, unsigned
 		free(c);
 		if (errno == ENOENT)
 			return 0;
-		return vgpu_err_set(err, "StateDir %s: cannot list: %s", state_dir, strerror(errno));
+		return vgpu_err_set(err, "counter directory %s: cannot list: %s", state_dir, strerror(errno));
 	}
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);

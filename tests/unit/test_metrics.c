@@ -358,6 +358,20 @@ START_TEST(counting_from_many_processes)
 }
 END_TEST
 
+START_TEST(counter_directory)
+{
+	char buf[64];
+
+	ck_assert_int_eq(vgpu_metrics_counter_dir("/run/slurm-vgpu", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/run/slurm-vgpu-metrics");
+	ck_assert_int_eq(vgpu_metrics_counter_dir("/run/slurm-vgpu//", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/run/slurm-vgpu-metrics");
+	ck_assert_int_eq(vgpu_metrics_counter_dir("/", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(vgpu_metrics_counter_dir("", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(vgpu_metrics_counter_dir("/a/very/long/state/dir", buf, 10), -1);
+}
+END_TEST
+
 START_TEST(plugin_hooks)
 {
 	char dir[128], conf[200], text[400], path[300];
@@ -375,14 +389,17 @@ START_TEST(plugin_hooks)
 	fclose(f);
 	/* a step that is neither a slice nor refused touches nothing */
 	ck_assert_int_eq(vgpu_metrics_note_step(conf, "n1", 0, 0, 0), -1);
-	snprintf(path, sizeof(path), "%s/st", dir);
+	snprintf(path, sizeof(path), "%s/st-metrics", dir);
 	ck_assert_int_ne(access(path, F_OK), 0);
 	ck_assert_int_eq(vgpu_metrics_note_step(conf, "n1", 1, 0, 0), 0);
 	ck_assert_int_eq(vgpu_metrics_note_step(conf, "n1", 0, 1, 0), 0);
 	ck_assert_int_eq(vgpu_metrics_note_step(conf, "n1", 0, 0, 1), 0);
 	ck_assert_int_eq(vgpu_metrics_note_step(conf, "n1", 0, 0, 1), 0);
 	ck_assert_int_eq(vgpu_metrics_note_step("/nonexistent/vgpu.conf", "n1", 1, 0, 0), -1);
-	snprintf(path, sizeof(path), "%s/st/metrics.n1.counters", dir);
+	/* StateDir itself is left alone: the counters are beside it */
+	snprintf(path, sizeof(path), "%s/st", dir);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/st-metrics/metrics.n1.counters", dir);
 	ck_assert_int_eq(vgpu_file_read(path, 4096, &buf, &len, &err), 0);
 	ck_assert_int_eq(vgpu_metrics_counters_parse(buf, len, path, &c, &err), 0);
 	ck_assert_str_eq(buf, "# slurm-vgpu counters 1\nsteps_started - 1\nsteps_refused not_enforceable 1\n"
@@ -398,7 +415,7 @@ START_TEST(plugin_hooks)
 		unsigned bad = 0;
 		char *t;
 
-		snprintf(path, sizeof(path), "%s/st", dir);
+		snprintf(path, sizeof(path), "%s/st-metrics", dir);
 		ck_assert_int_eq(vgpu_metrics_add_counters(m, path, &bad, &err), 0);
 		ck_assert_uint_eq(bad, 0);
 		t = vgpu_metrics_render(m, VGPU_METRICS_PROMETHEUS, NULL);
@@ -424,6 +441,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, from_the_partition_view);
 	tcase_add_test(tc, counter_files);
 	tcase_add_test(tc, counting_from_many_processes);
+	tcase_add_test(tc, counter_directory);
 	tcase_add_test(tc, plugin_hooks);
 	suite_add_tcase(s, tc);
 	return s;
