@@ -78,16 +78,6 @@
 #include "vgpu_request.h"
 #include "vgpu_slurmcheck.h"
 
-/* --segment (job_desc segment_size, 24.05+). For src/include/vgpu_slurm_compat.h
- * (the lead moves it there); a value of 0 or NO_VAL16 means none. */
-#ifndef VGPU_SLURM_HAS_SEGMENT
-#if VGPU_SLURM_AT_LEAST(24, 5, 0)
-#define VGPU_SLURM_HAS_SEGMENT 1
-#else
-#define VGPU_SLURM_HAS_SEGMENT 0
-#endif
-#endif
-
 static uint32_t job_segment(const job_desc_msg_t *j)
 {
 #if VGPU_SLURM_HAS_SEGMENT

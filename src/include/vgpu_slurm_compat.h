@@ -69,6 +69,14 @@ static inline int vgpu_slurm_load_all_steps(job_step_info_response_msg_t **resp,
 #endif
 }
 
+/* --segment (job_desc_msg_t segment_size, topology/block) from 24.05; 0 or
+ * NO_VAL16 in it means none. */
+#if VGPU_SLURM_AT_LEAST(24, 5, 0)
+#define VGPU_SLURM_HAS_SEGMENT 1
+#else
+#define VGPU_SLURM_HAS_SEGMENT 0
+#endif
+
 /* job_modify() may give the user a reason (char **err_msg) from 23.02. */
 #if VGPU_SLURM_AT_LEAST(23, 2, 0)
 #define VGPU_SLURM_JOB_MODIFY_ERR_MSG 1
