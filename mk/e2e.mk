@@ -11,6 +11,12 @@ EXTRA_DIST += tools/vgpu-devcluster tools/vgpu-chroot tests/e2e/lib.sh
 # devcluster without and with the plugins.
 EXTRA_DIST += bench/slurm.sh bench/slurm-releases.sh
 dist_doc_DATA += doc/devcluster.md
+# `make bench-placement` (mk/shim.mk): NVLink placement against stock Slurm.
+EXTRA_DIST += bench/placement.sh bench/placement.py
+# Its figures on hand-worked job records (no daemons).
+TESTS += tests/sh/0340-placement-analyse.sh
+EXTRA_DIST += tests/sh/0340-placement-analyse.sh
+dist_doc_DATA += doc/nvlink-bench.md
 
 check_PROGRAMS += tests/e2e/gpuinfo
 tests_e2e_gpuinfo_SOURCES = tests/e2e/gpuinfo.c
