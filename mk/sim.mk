@@ -171,3 +171,9 @@ tests_fuzz_replay_cuimage_SOURCES = tests/fuzz/fuzz_cuimage.c src/lib/vgpu_cuima
 	$(FUZZ_REPLAY_SRC)
 tests_fuzz_replay_cuimage_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"cuimage"'
 tests_fuzz_replay_cuimage_CFLAGS = $(AM_CFLAGS)
+
+## NVML monitoring clients on the devcluster (nvmlcli): tests/e2e/nvmlclient.py
+## (ctypes, pynvml's calls), pynvml and gpustat where installed, inside a
+## slice (the shim's view) and on the node (the whole GPU).
+TESTS += tests/e2e/0360-nvml-clients.sh
+EXTRA_DIST += tests/e2e/0360-nvml-clients.sh tests/e2e/nvmlclient.py
