@@ -88,8 +88,9 @@ vgpu_metrics_t *vgpu_metrics_new(void);
 /* Free m (NULL is fine). */
 void vgpu_metrics_free(vgpu_metrics_t *m);
 
-/* The family name of id as rendered in format (counters: with `_total`
- * in the Prometheus text format, without in OpenMetrics). */
+/* The family name of id as OpenMetrics names it (a counter's without
+ * `_total`, which its samples and the 0.0.4 TYPE line add); NULL for an
+ * id out of range. */
 const char *vgpu_metrics_name(vgpu_metric_t id);
 
 /* Add one sample of family id: labels is NULL or an array of name, value
