@@ -73,6 +73,7 @@
 #include "vgpu_admit.h"
 #include "vgpu_cliquemap.h"
 #include "vgpu_conf.h"
+#include "vgpu_metrics.h"
 #include "vgpu_place.h"
 #include "vgpu_topoconf.h"
 #include "vgpu_request.h"
@@ -421,6 +422,7 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	if (rc != SLURM_SUCCESS) {
 		snprintf(msg, sizeof(msg), "vgpu: %s", err.msg);
 		slurm_info("job_submit/vgpu: refused a job of uid %u: %s", (unsigned)submit_uid, err.msg);
+		vgpu_metrics_note_job(conf_path, rc == ESLURM_INVALID_NODE_COUNT ? "placement" : "request");
 		if (err_msg)
 			*err_msg = slurm_xstrdup(msg);
 	}
@@ -442,6 +444,7 @@ static int modify(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	if (rc != SLURM_SUCCESS) {
 		slurm_info("job_submit/vgpu: refused a change of uid %u: %s", (unsigned)submit_uid,
 			   err.msg);
+		vgpu_metrics_note_job(conf_path, "modify");
 		snprintf(msg, sizeof(msg), "vgpu: %s", err.msg);
 		if (err_msg)
 			*err_msg = slurm_xstrdup(msg);

@@ -28,6 +28,7 @@
 
 #include "cli_util.h"
 #include "cmd_show.h"
+#include "vgpu_cliquemap.h"
 #include "vgpu_cmd.h"
 #include "vgpu_ledger.h"
 #include "vgpu_metrics.h"
@@ -118,6 +119,37 @@ static int parse_opts(int argc, char **argv, metrics_opts_t *o)
 
 /* ---- slurmctld ------------------------------------------------------------ */
 
+/* The per-partition families from the clique map of vgpu.conf (CliqueMap=)
+ * and the controller's view, as `vgpu show partitions` builds them. */
+static int gather_parts(vgpu_metrics_t *m, const node_info_msg_t *nodes, const job_info_msg_t *jobs,
+			const vgpu_conf_t *conf)
+{
+	vgpu_cliquemap_t map = { 0 };
+	vgpu_partview_t pv = { 0 };
+	vgpu_pv_node_t *pn = NULL;
+	vgpu_pv_job_t *pj = NULL;
+	size_t npn = 0, npj = 0;
+	vgpu_err_t err;
+	int rc = -1;
+
+	if (vgpu_cliquemap_load(conf->cliquemap_path, &map, &err) != 0) {
+		fprintf(stderr, "vgpu metrics: %s\n", err.msg);
+		return -1;
+	}
+	if (vgpu_show_cli_partview_inputs(nodes, jobs, conf, &pn, &npn, &pj, &npj) == 0) {
+		if (vgpu_partview_build(&map, pn, npn, pj, npj, &pv, &err) != 0 ||
+		    vgpu_metrics_add_parts(m, &pv, &err) != 0)
+			fprintf(stderr, "vgpu metrics: %s\n", err.msg);
+		else
+			rc = 0;
+	}
+	vgpu_partview_free(&pv);
+	free(pn);
+	free(pj);
+	vgpu_cliquemap_free(&map);
+	return rc;
+}
+
 static int gather_slurm(vgpu_metrics_t *m, const metrics_opts_t *o, const vgpu_conf_t *conf)
 {
 	node_info_msg_t *nodes = NULL;
@@ -145,7 +177,8 @@ static int gather_slurm(vgpu_metrics_t *m, const metrics_opts_t *o, const vgpu_c
 		fprintf(stderr, "vgpu metrics: --node: slurmctld knows no node '%s'\n", o->node);
 		goto out;
 	}
-	rc = 0;
+	/* NVLink partitions: cluster-wide figures, not one node's. */
+	rc = o->node || !conf->cliquemap_path[0] ? 0 : gather_parts(m, nodes, jobs, conf);
 out:
 	free(model);
 	if (jobs)

@@ -11,6 +11,7 @@
 #include <slurm/slurm.h>
 
 #include "vgpu_conf.h"
+#include "vgpu_partview.h"
 #include "vgpu_show.h"
 
 /* Load nodes, jobs and, when steps is not NULL, steps (best effort: *steps
@@ -29,6 +30,13 @@ int vgpu_show_cli_running(const slurm_job_info_t *job);
 
 /* The user name of uid (its number when unknown) into buf. */
 void vgpu_show_cli_user(uint32_t uid, char *buf, size_t len);
+
+/* The controller's nodes and jobs as vgpu_partview_build wants them
+ * (*pn, *pj malloc'ed, the caller frees them; job node lists point into
+ * jobs). 0, or -1 after printing why. */
+int vgpu_show_cli_partview_inputs(const node_info_msg_t *nodes, const job_info_msg_t *jobs,
+				  const vgpu_conf_t *conf, vgpu_pv_node_t **pn, size_t *npn,
+				  vgpu_pv_job_t **pj, size_t *npj);
 
 /* `vgpu show partitions ...` (argv[0] is "partitions"). */
 int vgpu_cmd_show_partitions(int argc, char **argv);

@@ -290,9 +290,9 @@ static void print_json(const vgpu_partview_t *pv, const vgpu_cliquemap_t *map, c
 	json_object_put(root);
 }
 
-/* The controller's nodes and jobs as the model wants them. 0 or -1. */
-static int gather(const node_info_msg_t *nodes, const job_info_msg_t *jobs, const vgpu_conf_t *conf,
-		  vgpu_pv_node_t **pn, size_t *npn, vgpu_pv_job_t **pj, size_t *npj)
+int vgpu_show_cli_partview_inputs(const node_info_msg_t *nodes, const job_info_msg_t *jobs,
+				  const vgpu_conf_t *conf, vgpu_pv_node_t **pn, size_t *npn,
+				  vgpu_pv_job_t **pj, size_t *npj)
 {
 	vgpu_show_node_t *model = malloc(sizeof(*model));
 	uint32_t i;
@@ -366,7 +366,7 @@ int vgpu_cmd_show_partitions(int argc, char **argv)
 		return 1;
 	}
 	if (vgpu_show_cli_load(&nodes, &jobs, NULL) != 0 ||
-	    gather(nodes, jobs, &conf, &pn, &npn, &pj, &npj) != 0)
+	    vgpu_show_cli_partview_inputs(nodes, jobs, &conf, &pn, &npn, &pj, &npj) != 0)
 		goto out;
 	if (vgpu_partview_build(&map, pn, npn, pj, npj, &pv, &err) != 0) {
 		fprintf(stderr, "vgpu show partitions: %s\n", err.msg);
