@@ -10,13 +10,17 @@ libvgpucore_la_SOURCES += \
 	src/lib/vgpu_elfid.c \
 	src/lib/vgpu_elfid.h
 
-# test_elfid reads the built shim (and the simulator's libcuda, a shared
+# test_elfid and test_plugargs (which also tests the plugin's
+# spank_config.c) read the built shim (and the simulator's libcuda, a shared
 # object that is not the shim): build them first.
 check_PROGRAMS += tests/unit/test_plugargs tests/unit/test_elfid
 TESTS += tests/unit/test_plugargs tests/unit/test_elfid
-tests_unit_test_plugargs_SOURCES = tests/unit/test_plugargs.c tests/unit/vgpu_test.h
+tests_unit_test_plugargs_SOURCES = tests/unit/test_plugargs.c tests/unit/vgpu_test.h \
+	plugins/spank/spank_config.c plugins/spank/spank_config.h
+tests_unit_test_plugargs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank
 tests_unit_test_plugargs_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugargs_LDADD = $(UNIT_LDADD)
+EXTRA_tests_unit_test_plugargs_DEPENDENCIES = src/shim/libcuda.la
 tests_unit_test_elfid_SOURCES = tests/unit/test_elfid.c tests/unit/vgpu_test.h
 tests_unit_test_elfid_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_elfid_LDADD = $(UNIT_LDADD)

@@ -70,6 +70,7 @@ int vgpu_spank_config_load(int argc, char **argv, const char *plugstack, const c
 	if (rc == 0)
 		return 0;
 	vgpu_spank_config_where(cfg, where, sizeof(where));
+	cfg->state = VGPU_SPANK_CONFIG_BAD_ARGS;
 	snprintf(cfg->invalid, sizeof(cfg->invalid), "%s: argument %d '%s': %s", where, bad + 1,
 		 argv[bad] ? vgpu_err_quote(q, sizeof(q), argv[bad], 64) : "", err.msg);
 	return -1;
@@ -80,11 +81,12 @@ int vgpu_spank_config_check_shim(vgpu_spank_config_t *cfg, const char *expected)
 	char where[VGPU_PATH_MAX + 64];
 	vgpu_err_t err;
 
-	if (cfg->invalid[0] || !cfg->shim_path[0])
+	if (cfg->state != VGPU_SPANK_CONFIG_OK || !cfg->shim_path[0])
 		return 0;
 	if (vgpu_elfid_check(cfg->shim_path, expected, &err) == 0)
 		return 0;
 	vgpu_spank_config_where(cfg, where, sizeof(where));
+	cfg->state = VGPU_SPANK_CONFIG_BAD_SHIM;
 	snprintf(cfg->invalid, sizeof(cfg->invalid), "%s: %s", where, err.msg);
 	return -1;
 }

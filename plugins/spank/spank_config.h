@@ -34,13 +34,21 @@ typedef enum vgpu_spank_preload {
 	VGPU_SPANK_PRELOAD_ENV = VGPU_PLUGARGS_PRELOAD_ENV, /* LD_PRELOAD only */
 } vgpu_spank_preload_t;
 
+/* Whether the plugin may enforce slices with this configuration. */
+typedef enum vgpu_spank_config_state {
+	VGPU_SPANK_CONFIG_OK = 0,
+	VGPU_SPANK_CONFIG_BAD_ARGS,     /* an argument is wrong: nothing is known */
+	VGPU_SPANK_CONFIG_BAD_SHIM,     /* shim= is not this build's shim */
+} vgpu_spank_config_state_t;
+
 typedef struct vgpu_spank_config {
 	char conf_path[VGPU_PATH_MAX];
 	char shim_path[VGPU_PATH_MAX];  /* "" = vgpu.conf ShimLibrary */
 	uint64_t ctx_bytes;
 	vgpu_log_level_t log_level;
 	vgpu_spank_preload_t preload;
-	/* "" when valid; else why, starting with "FILE:LINE: argument N ..." */
+	vgpu_spank_config_state_t state;
+	/* "" when OK; else why, starting with "FILE:LINE: ..." */
 	char invalid[VGPU_ERR_MAX + 2 * VGPU_PATH_MAX + 64];
 	/* where the arguments are, for later messages: found lazily */
 	const char *plugstack;          /* plugstack.conf's path, or NULL */
@@ -58,15 +66,16 @@ int vgpu_spank_config_parse(int argc, char **argv, vgpu_spank_config_t *cfg, vgp
  * plugstack is the path of plugstack.conf Slurm read (NULL when unknown),
  * self the path or base name of the plugin's file. argv must outlive cfg
  * (Slurm keeps it for the plugin's lifetime). A bad argument leaves cfg
- * with the defaults plus the arguments before it, sets cfg->invalid to
- * "FILE:LINE: argument N 'ARG': WHY" and returns -1; otherwise 0. */
+ * with the defaults plus the arguments before it, state
+ * VGPU_SPANK_CONFIG_BAD_ARGS and cfg->invalid "FILE:LINE: argument N 'ARG':
+ * WHY", and returns -1; otherwise 0. */
 int vgpu_spank_config_load(int argc, char **argv, const char *plugstack, const char *self,
 			   vgpu_spank_config_t *cfg);
 
 /* When shim= was given, check that it is the slurm-vgpu shim with identity
  * `expected` (VGPU_ELFID_IDENTITY) without loading it. Returns 0 (also when
- * there is no shim= or cfg is already invalid), or -1 with cfg->invalid set
- * to "FILE:LINE: shim PATH is ..." (what the file is instead). */
+ * there is no shim= or cfg is already invalid), or -1 with state
+ * VGPU_SPANK_CONFIG_BAD_SHIM and cfg->invalid "FILE:LINE: shim PATH is ..." (what the file is instead). */
 int vgpu_spank_config_check_shim(vgpu_spank_config_t *cfg, const char *expected);
 
 /* "FILE:LINE" of the plugin's line in plugstack.conf, "plugstack.conf

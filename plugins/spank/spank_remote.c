@@ -355,8 +355,8 @@ static void guard_whole(spank_t sp, const vgpu_spank_config_t *cfg)
 	n = gpu_list(buf, gpus, 64);
 	if (n <= 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
 		return;
-	if (cfg->invalid[0]) {
-		/* the check needs the plugin's configuration */
+	if (cfg->state == VGPU_SPANK_CONFIG_BAD_ARGS) {
+		/* the check needs the plugin's configuration (not the shim) */
 		step.refused = 1;
 		snprintf(step.why, sizeof(step.why), "vgpu: %.500s; a whole-GPU step is not run "
 			 "without the check against slices on its GPU (Slurm 22.05 shard bug)", cfg->invalid);
@@ -425,7 +425,7 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 		guard_whole(sp, cfg);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
-	if (cfg->invalid[0])
+	if (cfg->state != VGPU_SPANK_CONFIG_OK)
 		return vgpu_err_set(err, "%s", cfg->invalid);
 	if (step_gpu(sp, &index, err) != 0 || step_name(sp, name, sizeof(name), label,
 							sizeof(label), err) != 0)

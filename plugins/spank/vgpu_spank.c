@@ -74,7 +74,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	if (vgpu_spank_config_load(ac, av, plugstack_path(), self_path(), &cfg) == 0 &&
 	    ctx == S_CTX_REMOTE)
 		vgpu_spank_config_check_shim(&cfg, VGPU_ELFID_IDENTITY);
-	if (cfg.invalid[0]) {
+	if (cfg.state != VGPU_SPANK_CONFIG_OK) {
 		if (ctx == S_CTX_REMOTE)
 			slurm_error("vgpu: %s; GPU steps are refused until it is fixed", cfg.invalid);
 		else

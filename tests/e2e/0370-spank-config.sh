@@ -5,14 +5,15 @@
 # keep it. A typo'd argument, shim= naming libc, and shim= naming a copy of
 # the simulator's libcuda.so.1 (the driver's own file name): every GPU step
 # is refused, its tasks print the reason naming the included file, its line
-# and the argument, slurmd's log says it too; jobs without GPUs run; no node
-# drains. shim= naming a copy of this build's shim runs (the shim is told
-# by its identity, not its name), and the fixed file runs slices again.
+# and the argument, slurmd's log says it too; jobs without GPUs run (and
+# whole-GPU ones, except with a bad argument on 22.05); no node drains.
+# shim= naming a copy of this build's shim runs (the shim is told by its
+# identity, not its name), and the fixed file runs slices again.
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
 e2e_need_plugins
-plan 35
+plan 36
 e2e_up spankcfg --nodes 1 --gpus 1 --spank
 cd "$e2e_tmp" || exit 1
 ps=$e2e_dir/etc/plugstack.conf
@@ -62,6 +63,8 @@ fi
 noshim="shim [^ ]* is a shared object without the slurm-vgpu shim identity \(note 'slurm-vgpu'\): not the slurm-vgpu shim"
 stack "${line% shim=*} shim=$libc"
 refused "shim=libc" "$inc:2: ${noshim/\[^ \]\*/$libc}"
+# the check of whole GPUs needs vgpu.conf, not the shim: they run everywhere
+is "$(timeout 30 srun -Q --gres=gpu:1 bash -c 'echo ran' 2>&1)" ran "shim=libc: a whole-GPU step runs"
 stack "${line% shim=*} shim=$e2e_tmp/libcuda.so.1"
 refused "shim=copy of the simulator's libcuda.so.1" "$inc:2: ${noshim/\[^ \]\*/$e2e_tmp/libcuda.so.1}"
 

@@ -2,7 +2,9 @@
  * test_plugargs.c - plugstack.conf arguments of the vgpu SPANK plugin
  * (src/lib/vgpu_plugargs.c): parsing with the bad argument's index, and
  * finding the plugstack.conf line (includes, comments, relative paths,
- * Slurm's 4095-byte line chunks).
+ * Slurm's 4095-byte line chunks); the plugin's use of both
+ * (plugins/spank/spank_config.c): its state and messages for a bad
+ * argument and a shim= that is not this build's shim.
  */
 #include "config.h"
 
@@ -12,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "spank_config.h"
+#include "vgpu_elfid.h"
 #include "vgpu_plugargs.h"
 #include "vgpu_test.h"
 
@@ -220,6 +224,49 @@ START_TEST(locate_include_and_chunks)
 }
 END_TEST
 
+START_TEST(spank_config_states_and_messages)
+{
+	char *bad[] = { "conf=/etc/v.conf", "ctxx=1G" }, *libc[] = { "shim=/nonexistent/x.so" };
+	char shim_arg[1100], *good[1] = { shim_arg }, expect[600], where[300];
+	const char *top, *b = getenv("VGPU_BUILDDIR");
+	vgpu_spank_config_t cfg;
+
+	setup_dir();
+	top = write_file("plugstack.conf", "# x\nrequired /p/vgpu_spank.so conf=/etc/v.conf ctxx=1G\n"
+			 "required /p/vgpu_spank.so shim=/nonexistent/x.so\n");
+	/* a bad argument: BAD_ARGS, the message names file:line, index, text */
+	ck_assert_int_eq(vgpu_spank_config_load(2, bad, top, "/usr/lib/slurm-vgpu/vgpu_spank.so", &cfg), -1);
+	ck_assert_int_eq(cfg.state, VGPU_SPANK_CONFIG_BAD_ARGS);
+	snprintf(expect, sizeof(expect), "%s:2: argument 2 'ctxx=1G': unknown argument 'ctxx=1G' "
+		 "(expected conf=, shim=, ctx=, log= or preload=)", top);
+	ck_assert_str_eq(cfg.invalid, expect);
+	ck_assert_str_eq(cfg.conf_path, "/etc/v.conf");
+	/* the shim check does not run on a configuration already refused */
+	ck_assert_int_eq(vgpu_spank_config_check_shim(&cfg, VGPU_ELFID_IDENTITY), 0);
+	ck_assert_int_eq(cfg.state, VGPU_SPANK_CONFIG_BAD_ARGS);
+	/* unknown plugstack.conf path: "plugstack.conf" alone */
+	ck_assert_int_eq(vgpu_spank_config_load(2, bad, NULL, "vgpu_spank.so", &cfg), -1);
+	ck_assert_str_eq(cfg.invalid, "plugstack.conf: argument 2 'ctxx=1G': unknown argument 'ctxx=1G' "
+			 "(expected conf=, shim=, ctx=, log= or preload=)");
+	/* shim= missing: BAD_SHIM with file:line */
+	ck_assert_int_eq(vgpu_spank_config_load(1, libc, top, "vgpu_spank.so", &cfg), 0);
+	ck_assert_int_eq(cfg.state, VGPU_SPANK_CONFIG_OK);
+	ck_assert_int_eq(vgpu_spank_config_check_shim(&cfg, VGPU_ELFID_IDENTITY), -1);
+	ck_assert_int_eq(cfg.state, VGPU_SPANK_CONFIG_BAD_SHIM);
+	snprintf(expect, sizeof(expect), "%s:3: shim /nonexistent/x.so: No such file or directory", top);
+	ck_assert_str_eq(cfg.invalid, expect);
+	snprintf(expect, sizeof(expect), "%s:3", top);
+	ck_assert_str_eq(vgpu_spank_config_where(&cfg, where, sizeof(where)), expect);
+	/* the shim this build made: OK */
+	snprintf(shim_arg, sizeof(shim_arg), "shim=%s/src/shim/.libs/libcuda.so.1", b ? b : ".");
+	ck_assert_int_eq(vgpu_spank_config_load(1, good, top, "vgpu_spank.so", &cfg), 0);
+	ck_assert_int_eq(vgpu_spank_config_check_shim(&cfg, VGPU_ELFID_IDENTITY), 0);
+	ck_assert_int_eq(cfg.state, VGPU_SPANK_CONFIG_OK);
+	ck_assert_str_eq(cfg.invalid, "");
+	teardown_dir();
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("plugargs");
@@ -230,6 +277,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, match_line_rules);
 	tcase_add_test(tc, locate_direct_and_include);
 	tcase_add_test(tc, locate_include_and_chunks);
+	tcase_add_test(tc, spank_config_states_and_messages);
 	suite_add_tcase(s, tc);
 	return s;
 }
