@@ -102,12 +102,12 @@ ok "a stale step directory (owner gone) is removed at the next step" test ! -e "
 ok "a directory that is no step's is left alone" test -d "$state/keepme"
 rmdir "$state/keepme"
 
-# 11. a bad plugstack.conf argument: the plugin refuses to start
+# 11. a bad plugstack.conf argument: GPU steps are refused with its file:line (other steps run: 0370)
 cp "$e2e_dir/etc/plugstack.conf" "$e2e_tmp/plugstack.good"
 sed -i 's/^required .*/& bogus=1/' "$e2e_dir/etc/plugstack.conf"
 out=$(timeout 30 srun --gres=shard:1 true 2>&1)
 is "$?" 1 "plugstack.conf bogus=1: srun fails"
-like "$out" "vgpu: plugstack.conf: unknown argument 'bogus=1' \(expected conf=, shim=, ctx=, log= or preload=\)" \
+like "$out" "vgpu: this step's GPU slice cannot be enforced, so it does not run: $e2e_dir/etc/plugstack.conf:2: argument 3 'bogus=1': unknown argument 'bogus=1' \(expected conf=, shim=, ctx=, log= or preload=\)" \
 	"... with the plugin's message"
 # 12. a step holding shards that cannot be enforced (the shim is missing)
 # fails, with the reason on its stderr; the node stays up (failing in
@@ -116,12 +116,12 @@ cp "$e2e_tmp/plugstack.good" "$e2e_dir/etc/plugstack.conf"
 sed -i 's|^required .*|& shim=/nonexistent/shim.so|' "$e2e_dir/etc/plugstack.conf"
 out=$(timeout 30 srun --gres=shard:5 echo ran 2>&1)
 is "$?" 1 "shim missing: the srun step fails"
-like "$out" "vgpu: this step's GPU slice cannot be enforced, so it does not run: shim /nonexistent/shim.so: No such file or directory" \
+like "$out" "vgpu: this step's GPU slice cannot be enforced, so it does not run: $e2e_dir/etc/plugstack.conf:2: shim /nonexistent/shim.so: No such file or directory" \
 	"... and says why"
 ok "... and did not run" test "${out#*ran}" = "$out"
 id=$(sbatch --parsable -o "$e2e_tmp/f.out" --gres=shard:5 --wrap 'echo ran')
 is_job "$id" FAILED NonZeroExitCode "shim missing: the batch job fails"
-is "$(cat "$e2e_tmp/f.out")" "vgpu: this step's GPU slice cannot be enforced, so it does not run: shim /nonexistent/shim.so: No such file or directory" \
+is "$(cat "$e2e_tmp/f.out")" "vgpu: this step's GPU slice cannot be enforced, so it does not run: $e2e_dir/etc/plugstack.conf:2: shim /nonexistent/shim.so: No such file or directory" \
 	"... with the reason in its output"
 is "$(sinfo -h -N -o '%T %E')" "idle none" "... and the node is not drained"
 is "$(timeout 30 srun --gres=gpu:1 echo ran 2>/dev/null)" ran "a whole-GPU step still runs"
@@ -129,7 +129,7 @@ cp "$e2e_tmp/plugstack.good" "$e2e_dir/etc/plugstack.conf"
 
 # The steps of 12 logged their error on purpose: only those are expected.
 eval "lib_$(declare -f e2e_log_errors)"
-e2e_log_errors() { lib_e2e_log_errors | grep -v -F 'error: vgpu: shim /nonexistent/shim.so: No such file or directory'; }
+e2e_log_errors() { lib_e2e_log_errors | grep -v -F "error: vgpu: $e2e_dir/etc/plugstack.conf:2: "; }
 e2e_health
 e2e_down
 done_testing
