@@ -10,16 +10,19 @@
       JOBS_FILE: `scontrol show job -o` of a cluster after the replay;
       FILE: "NODE PARTITION" lines (every node of every NVLink partition).
       Prints, per cluster and side by side: jobs refused at submit
-      (--refused LABEL=N, counted by placement.sh), multi-node jobs that
-      waited, their mean and p95 (nearest rank) wait, jobs across
-      partitions, wholly free partitions over time (time-weighted mean over
-      the run and over the arrival window, its value at each tenth of that
-      window, minimum), GPU utilisation (GPU-seconds held, a shard as
+      (--refused LABEL=N, counted by placement.sh), multi-node jobs, those
+      that waited 2 s or more, their mean and p95 (nearest rank) wait and
+      the mean per job class (the job name before its first '-'), jobs
+      across partitions, completed single-node jobs placed in the largest
+      partition(s), wholly free partitions over time (time-weighted mean
+      over the run, over the first seconds of each run as long as the
+      shortest lasted, over the arrival window, its value at each tenth of
+      that window, minimum), GPU utilisation (GPU-seconds held, a shard as
       1/S GPU, over GPUs x makespan).
 
-Times come from Slurm's job records (1 s resolution): the figures do not
-depend on how loaded the machine running the bench is, only on what the
-scheduler decided.
+Times come from Slurm's job records (1 s resolution): the figures are what
+the schedulers decided; the machine's load enters only through when
+Slurm's scheduling passes ran and when each job was submitted.
 """
 import math
 import random
@@ -127,6 +130,13 @@ def figures(path, part_of, parts, gpn, spg):
     t1 = max(when(j["EndTime"]) or t0 for j in jobs)
     waits, multi, span, unfinished, gpu_s = [], 0, 0, 0, 0.0
     busy = []  # (start, end, set of partitions)
+    # The partitions of the most nodes: where single-node work keeps the
+    # largest jobs waiting.
+    size = {}
+    for p in part_of.values():
+        size[p] = size.get(p, 0) + 1
+    largest = {p for p in size if size[p] == max(size.values())}
+    single, big = 0, 0
     by_class = {}  # job class (the name's prefix, e.g. 4n) -> waits
     for j in jobs:
         st, en, sub = when(j.get("StartTime")), when(j.get("EndTime")), when(j["SubmitTime"])
@@ -137,6 +147,9 @@ def figures(path, part_of, parts, gpn, spg):
         ps = {part_of.get(n, "-") for n in names}
         busy.append((st, en, ps))
         gpu_s += gpus_of(j, gpn, spg) * (en - st)
+        if len(names) == 1:
+            single += 1
+            big += ps <= largest
         if len(names) > 1:
             multi += 1
             waits.append(st - sub)
@@ -163,7 +176,8 @@ def figures(path, part_of, parts, gpn, spg):
         "jobs": len(jobs), "unfinished": unfinished, "multi": multi,
         "waited": len(waited),
         "wait_mean": sum(waits) / len(waits) if waits else float("nan"),
-        "wait_p95": pct(waits, 95), "span": span,
+        "wait_p95": pct(waits, 95), "span": span, "single": single, "big": big,
+        "largest": "%s (%d nodes)" % (",".join(sorted(largest)), max(size.values())),
         "wait_by": dict((c, sum(w) / len(w)) for c, w in by_class.items()),
         "free_mean": free_t / dur, "free_min": free_min,
         "free_arr": sum(arr) / len(arr), "free_tenths": tenths, "free_seq": seq,
@@ -213,6 +227,7 @@ def analyse(args):
         for c in sorted(set(c for _, r in res for c in r["wait_by"]), key=lambda c: (len(c), c))
     ] + [
         ("  across NVLink partitions", lambda r: "%d" % r["span"]),
+        ("single-node jobs in the largest", lambda r: "%d of %d" % (r["big"], r["single"])),
         ("wholly free partitions, mean", lambda r: "%.2f of %d" % (r["free_mean"], len(parts))),
         ("  mean over the first %d s" % common, lambda r: "%.2f" % r["free_common"]),
         ("  mean while jobs arrive", lambda r: "%.2f" % r["free_arr"]),
@@ -221,6 +236,7 @@ def analyse(args):
         ("GPU utilisation", lambda r: "%.1f%%" % (100 * r["util"])),
         ("makespan, s", lambda r: "%.0f" % r["makespan"]),
     ]
+    print("largest NVLink partition(s): %s" % res[0][1]["largest"])
     print("  %-32s" % "" + "".join("%18s" % label for label, _ in res))
     for name, fn in rows:
         print("  %-32s" % name + "".join("%18s" % fn(r) for _, r in res))

@@ -7,7 +7,7 @@ py=$VGPU_SRCDIR/bench/placement.py
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 command -v python3 >/dev/null 2>&1 || skip_all "no python3"
-plan 18
+plan 19
 
 # Three NVLink partitions: A = a1 a2, B = b1 b2, C = c1; 4 GPUs per node.
 printf 'a1 A\na2 A\nb1 B\nb2 B\nc1 C\n' >"$t/parts"
@@ -34,6 +34,7 @@ is "$(row '  mean wait, s')" 2.5 "mean wait (0 + 5) / 2"
 is "$(row '  p95 wait, s')" 5 "p95 (nearest rank of 2) is the larger"
 is "$(row '    mean wait of j2 jobs, s')" 5.0 "mean wait per job name before its first '-' (j2: 5 s)"
 is "$(row '  across NVLink partitions')" 1 "job 2 (a2, b1) spans A and B"
+is "$(row 'single-node jobs in the largest')" "0 of 1" "the one single-node job ran in C, not in A or B (the largest)"
 # Seconds 0-14: 0-1 B, C free (2); 2-4 B (1); 5-11 none; 12-14 C (1):
 # 10 partition-seconds over 15 s. Arrival window 0-3: 2 2 1 1.
 is "$(row 'wholly free partitions, mean')" "0.67 of 3" "wholly free partitions: 10 / 15 s"
