@@ -21,6 +21,7 @@ static const command_t commands[] = {
 	{ "request", vgpu_cmd_request, "check a slice request and show the shards and limits it gets" },
 	{ "cliquemap", vgpu_cmd_cliquemap, "build, check or show the clique map of NVLink partitions" },
 	{ "show", vgpu_cmd_show, "show who holds which GPU slice, per node and GPU (reads slurmctld)" },
+	{ "weights", vgpu_cmd_weights, "keep node weights that fill partly used NVLink partitions first" },
 	{ "metrics", vgpu_cmd_metrics, "print OpenMetrics for Prometheus (per GPU, slice, step; counters)" },
 };
 
