@@ -357,8 +357,13 @@ int vgpu_cmd_show_partitions(int argc, char **argv)
 	if (!o.map_path && conf.cliquemap_path[0])
 		o.map_path = conf.cliquemap_path;
 	if (!o.map_path) {
-		fprintf(stderr, "vgpu show partitions: no clique map: %s sets no CliqueMap=; give --cliquemap FILE\n",
-			source);
+		if (strcmp(source, "built-in defaults") == 0)
+			fprintf(stderr, "vgpu show partitions: no clique map: no vgpu.conf found (VGPU_CONF unset, "
+				"no %s) to name one with CliqueMap=; give --cliquemap FILE or --conf FILE\n",
+				VGPU_CONF_PATH);
+		else
+			fprintf(stderr, "vgpu show partitions: no clique map: %s sets no CliqueMap=; give "
+				"--cliquemap FILE\n", source);
 		return 1;
 	}
 	if (vgpu_cliquemap_load(o.map_path, &map, &err) != 0) {
