@@ -28,7 +28,9 @@
 # A job one cluster refuses at submit is counted as refused there; a cluster
 # where jobs still pend while none has run for BENCH_PLACE_STALL seconds
 # (default 60) is stalled: its records are taken and the rest cancelled
-# (they count as not completed). BENCH_PLACE_TREE_ROOT=1 (22.05) adds one
+# (they count as not completed). The vgpu cluster runs the project's
+# node-weight agent (`vgpu weights --interval 1`) where the build has it
+# (BENCH_PLACE_WEIGHTS=0: not). BENCH_PLACE_TREE_ROOT=1 (22.05) adds one
 # switch above the domains' switches to both clusters' topology.conf and
 # reconfigures (see doc/nvlink-bench.md: topology/tree of 22.05 places
 # jobs in one subtree only when there is no single root).
@@ -59,7 +61,9 @@ rel=${rel##* }
 
 tmp=$(mktemp -d)
 va=bp-vgpu-$$ st=bp-stock-$$
+agent=
 cleanup() {
+	[ -z "$agent" ] || { kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; }
 	"$dc" down --name "$va" >/dev/null 2>&1
 	"$dc" down --name "$st" >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -97,6 +101,16 @@ if [ -n "${BENCH_PLACE_TREE_ROOT:-}" ]; then
 fi
 [ -s "$dir_va/etc/cliquemap.json" ] || { echo "$prog: $dir_va/etc/cliquemap.json is missing" >&2; exit 1; }
 
+# The project's node-weight agent (`vgpu weights`, doc/nvlink.md) on the
+# "vgpu" cluster, a pass a second, where the built vgpu has it and
+# BENCH_PLACE_WEIGHTS is not 0: single-node work into partly used partitions.
+weights=no
+if [ "${BENCH_PLACE_WEIGHTS:-1}" != 0 ] && "$b/vgpu" weights --help >/dev/null 2>&1; then
+	(eval "$env_va" && exec "$b/vgpu" weights --interval 1 -q) >"$tmp/weights.log" 2>&1 &
+	agent=$!
+	weights="vgpu weights --interval 1"
+fi
+
 # NODE PARTITION for every node of the map (names expanded by scontrol).
 (
 	eval "$env_va"
@@ -113,6 +127,7 @@ spg=$((${shards:-400} / gpn))
 
 python3 "$py" trace --seed "$seed" --jobs "$njobs" --span "$span" >"$tmp/trace" || exit 1
 echo "== NVLink placement, Slurm $rel: $nnodes nodes x $gpn GPUs, domains $domains, partitions $parts =="
+echo "node-weight agent on the vgpu cluster: $weights"
 echo "mix: $njobs jobs over $span s, seed $seed: $(awk '{ n[$2]++ } END { for (c in n) printf "%s %d  ", c, n[c] }' "$tmp/trace")"
 
 # Replay: each job to both clusters at its offset.
@@ -173,6 +188,12 @@ done
 mv "$tmp/jobs-va" "$tmp/jobs-$va" && mv "$tmp/jobs-st" "$tmp/jobs-$st" || exit 1
 echo "replayed in $((t_sub - t_start)) s with set-up; all done after $(($(date +%s) - t_start)) s"
 echo
+if [ -n "$agent" ]; then
+	kill "$agent" 2>/dev/null
+	wait "$agent" 2>/dev/null
+	agent=
+	[ ! -s "$tmp/weights.log" ] || { echo "vgpu weights said:"; tail -n 5 "$tmp/weights.log" | sed 's/^/  /'; }
+fi
 for c in va st; do
 	[ ! -s "$tmp/refused-$c" ] || { echo "refused at submit by $c:"; sed 's/^/  /' "$tmp/refused-$c" | head -n 5; }
 done
