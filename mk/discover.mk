@@ -10,7 +10,7 @@ libvgpujson_la_SOURCES = src/lib/vgpu_inventory_json.c
 libvgpujson_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 libvgpujson_la_LIBADD = $(JSONC_LIBS)
 dist_doc_DATA += doc/inventory.md
-EXTRA_DIST += doc/vgpu-discover.md
+# (vgpu discover is documented in vgpu(1) and doc/inventory.md.)
 
 noinst_LTLIBRARIES += libvgpudiscover.la
 libvgpudiscover_la_SOURCES = \
@@ -46,7 +46,10 @@ tests_unit_libfakedriver_la_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_TEST_FAKE_DRIVER
 tests_unit_libfakedriver_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -rpath /nowhere
 
 ## 0210-discover-sim.sh runs vgpu discover on the simulated driver (mk/sim.mk).
-TESTS += tests/sh/0200-discover.sh tests/sh/0210-discover-sim.sh
+TESTS += tests/sh/0200-discover.sh
+if SIMULATOR
+TESTS += tests/sh/0210-discover-sim.sh
+endif
 EXTRA_DIST += tests/sh/0200-discover.sh tests/sh/0210-discover-sim.sh tests/golden/discover
 
 ## Fuzz target of the inventory reader; `make check` replays its seed corpus

@@ -31,7 +31,9 @@ E2E_TESTS = \
 	tests/e2e/0230-second-user.sh \
 	tests/e2e/0240-slurmd-restart.sh \
 	tests/e2e/0300-devcluster-partitions.sh
+if SIMULATOR
 TESTS += $(E2E_TESTS)
+endif
 EXTRA_DIST += $(E2E_TESTS)
 
 # The plugins against the Slurm release they run under: 0290
@@ -41,5 +43,7 @@ EXTRA_DIST += $(E2E_TESTS)
 RELEASE_E2E_TESTS = \
 	tests/e2e/0290-multi-sharing.sh \
 	tests/e2e/0295-other-release.sh
+if SIMULATOR
 TESTS += $(RELEASE_E2E_TESTS)
+endif
 EXTRA_DIST += $(RELEASE_E2E_TESTS)

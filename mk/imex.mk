@@ -12,8 +12,10 @@
 IMEX_FUZZ_BINS =
 
 pkglibexec_SCRIPTS = src/imex/vgpu-imex-prolog src/imex/vgpu-imex-epilog
+if SIMULATOR
 sim_SCRIPTS = sim/nvidia-imex sim/nvidia-imex-ctl
-CLEANFILES += $(pkglibexec_SCRIPTS) $(sim_SCRIPTS)
+endif
+CLEANFILES += $(pkglibexec_SCRIPTS) sim/nvidia-imex sim/nvidia-imex-ctl
 EXTRA_DIST += src/imex/vgpu-imex.sh sim/nvidia-imex.sh
 dist_doc_DATA += doc/imex.md etc/vgpu-imex.conf.example
 dist_man_MANS += doc/vgpu-imex.conf.5
@@ -27,5 +29,8 @@ sim/nvidia-imex sim/nvidia-imex-ctl: $(srcdir)/sim/nvidia-imex.sh
 # restore, the stand-in's peer check. On real daemons (root): 0330.
 IMEX_SH_TESTS = tests/sh/0330-imex-scripts.sh
 IMEX_E2E_TESTS = tests/e2e/0330-imex.sh
+# Both run the stand-in nvidia-imex (sim/).
+if SIMULATOR
 TESTS += $(IMEX_SH_TESTS) $(IMEX_E2E_TESTS)
+endif
 EXTRA_DIST += $(IMEX_SH_TESTS) $(IMEX_E2E_TESTS)

@@ -31,7 +31,9 @@ endif
 # The partly NVLink-connected simulated node (sim/vgpu-simnode --model
 # a100-pcie) on real daemons, per release.
 LINKS_E2E_TESTS = tests/e2e/0340-gpu-links.sh
+if SIMULATOR
 TESTS += $(LINKS_E2E_TESTS)
+endif
 EXTRA_DIST += $(LINKS_E2E_TESTS)
 
 # `vgpu show`'s GPU SETS: which GPUs a job holds and how they are linked.

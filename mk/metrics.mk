@@ -30,7 +30,9 @@ tests_fuzz_replay_metrics_CFLAGS = $(REPLAY_CFLAGS)
 tests_fuzz_replay_metrics_LDADD = libvgpucore.la
 
 METRICS_E2E_TESTS = tests/e2e/0350-metrics.sh
+if SIMULATOR
 TESTS += $(METRICS_E2E_TESTS)
+endif
 EXTRA_DIST += $(METRICS_E2E_TESTS)
 
 ## libFuzzer binary of the counter-file parser (mk/tests.mk's print-fuzz-bins

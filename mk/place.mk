@@ -29,5 +29,7 @@ fuzz_place_LDADD = libvgpucore.la
 fuzz_place_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 endif
 
+if SIMULATOR
 TESTS += tests/e2e/0320-nvlink-placement.sh
+endif
 EXTRA_DIST += tests/e2e/0320-nvlink-placement.sh

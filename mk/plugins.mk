@@ -6,7 +6,7 @@
 ## (spank_*, slurm_error, ...) are resolved in the process that loads it.
 
 if HAVE_SLURM_H
-pkglib_LTLIBRARIES += plugins/spank/vgpu_spank.la
+slurmplugin_LTLIBRARIES += plugins/spank/vgpu_spank.la
 plugins_spank_vgpu_spank_la_SOURCES = \
 	plugins/spank/vgpu_spank.c \
 	plugins/spank/spank_config.c \
@@ -35,7 +35,7 @@ endif
 ## and job_modify are exported. The checks themselves are vgpu_admit.c, in
 ## the core library.
 if HAVE_SLURM_H
-pkglib_LTLIBRARIES += plugins/job_submit/job_submit_vgpu.la
+slurmplugin_LTLIBRARIES += plugins/job_submit/job_submit_vgpu.la
 plugins_job_submit_job_submit_vgpu_la_SOURCES = \
 	plugins/job_submit/job_submit_vgpu.c
 plugins_job_submit_job_submit_vgpu_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
@@ -51,7 +51,7 @@ EXTRA_DIST += plugins/job_submit/job_submit_vgpu.map
 ## with dlsym in init(), so the module has no undefined Slurm symbols (-z now).
 ## The rules themselves are src/lib/vgpu_clifilter.c, in the core library.
 if HAVE_SLURM_H
-pkglib_LTLIBRARIES += plugins/cli_filter/cli_filter_vgpu.la
+slurmplugin_LTLIBRARIES += plugins/cli_filter/cli_filter_vgpu.la
 plugins_cli_filter_cli_filter_vgpu_la_SOURCES = \
 	plugins/cli_filter/cli_filter_vgpu.c
 plugins_cli_filter_cli_filter_vgpu_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
@@ -117,5 +117,7 @@ PLUGIN_E2E_TESTS = \
 	tests/e2e/0265-multinode-ledger.sh \
 	tests/e2e/0270-type-placement.sh \
 	tests/e2e/0280-mixed-node.sh
+if SIMULATOR
 TESTS += $(PLUGIN_E2E_TESTS)
+endif
 EXTRA_DIST += $(PLUGIN_E2E_TESTS)

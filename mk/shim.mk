@@ -111,8 +111,10 @@ tests_shim_test_ledger_ns_LDADD = $(PTHREAD_LIBS)
 # driver).
 SHIM_TEST_DEPS = src/shim/libcuda.la sim/libcuda.la sim/libnvidia-ml.la tests/shim/shimprobe
 SHIM_TEST_LDADD = sim/libvgpusim.la libvgpucore.la
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim
 TESTS += tests/shim/test_shim
+endif
 tests_shim_test_shim_SOURCES = tests/shim/test_shim.c tests/shim/shimtest.h
 tests_shim_test_shim_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_LDADD = $(SHIM_TEST_LDADD)
@@ -120,51 +122,65 @@ EXTRA_tests_shim_test_shim_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
 # NVML monitoring clients in a slice: process lists, samples, utilisation
 # (nvmlmon); the test is its own probe.
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim_nvml
 TESTS += tests/shim/test_shim_nvml
+endif
 tests_shim_test_shim_nvml_SOURCES = tests/shim/test_shim_nvml.c tests/shim/shimtest.h
 tests_shim_test_shim_nvml_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_nvml_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_nvml_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim_access
 TESTS += tests/shim/test_shim_access
+endif
 tests_shim_test_shim_access_SOURCES = tests/shim/test_shim_access.c tests/shim/shimtest.h
 tests_shim_test_shim_access_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_access_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_access_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim_race
 TESTS += tests/shim/test_shim_race
+endif
 tests_shim_test_shim_race_SOURCES = tests/shim/test_shim_race.c tests/shim/shimtest.h
 tests_shim_test_shim_race_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_race_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_race_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim_sm
 TESTS += tests/shim/test_shim_sm
+endif
 tests_shim_test_shim_sm_SOURCES = tests/shim/test_shim_sm.c tests/shim/shimtest.h tests/shim/smtest.h
 tests_shim_test_shim_sm_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_sm_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_sm_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim_extra
 TESTS += tests/shim/test_shim_extra
+endif
 tests_shim_test_shim_extra_SOURCES = tests/shim/test_shim_extra.c tests/shim/shimtest.h tests/shim/childrun.h
 tests_shim_test_shim_extra_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_extra_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_extra_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim_graph
 TESTS += tests/shim/test_shim_graph
+endif
 tests_shim_test_shim_graph_SOURCES = tests/shim/test_shim_graph.c tests/shim/shimtest.h tests/shim/smtest.h tests/shim/schedstat.h
 tests_shim_test_shim_graph_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/sim
 tests_shim_test_shim_graph_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_graph_DEPENDENCIES = $(SHIM_TEST_DEPS)
 
 ## Module memory charged to the slice (cuModuleLoadData, cuLibraryLoadData, ...).
+if SIMULATOR
 check_PROGRAMS += tests/shim/test_shim_module
 TESTS += tests/shim/test_shim_module
+endif
 tests_shim_test_shim_module_SOURCES = tests/shim/test_shim_module.c tests/shim/shimtest.h tests/shim/childrun.h tests/sim/simptx.h
 tests_shim_test_shim_module_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/sim
 tests_shim_test_shim_module_LDADD = $(SHIM_TEST_LDADD)

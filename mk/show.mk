@@ -37,7 +37,9 @@ tests_fuzz_replay_slurmgres_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"slurm
 tests_fuzz_replay_slurmgres_LDADD = libvgpucore.la
 
 SHOW_E2E_TESTS = tests/e2e/0100-show.sh
+if SIMULATOR
 TESTS += $(SHOW_E2E_TESTS)
+endif
 EXTRA_DIST += $(SHOW_E2E_TESTS)
 
 ## libFuzzer binary of the GRES-string parser (tools/fuzz.sh runs it once

@@ -22,8 +22,14 @@ sim_libvgpusim_la_LIBADD = $(JSONC_LIBS) $(PTHREAD_LIBS)
 
 SIM_LIB_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 -no-undefined
 
+# configure --disable-simulator (production builds, packages): the stand-in
+# driver, its generator, nodes and the tests that load it are not built nor
+# installed. Enabled, they install under $(pkglibdir)/sim, a directory no
+# dynamic linker or Slurm searches (doc/install.md).
 simdir = $(pkglibdir)/sim
+if SIMULATOR
 sim_LTLIBRARIES = sim/libcuda.la sim/libnvidia-ml.la
+endif
 
 sim_libcuda_la_SOURCES = \
 	sim/sim_cuda.c \
@@ -59,12 +65,16 @@ sim_libnvidia_ml_la_LDFLAGS = $(SIM_LIB_LDFLAGS) -Wl,--version-script=$(srcdir)/
 sim_libnvidia_ml_la_LIBADD = sim/libvgpusim.la $(JSONC_LIBS) $(PTHREAD_LIBS)
 EXTRA_sim_libnvidia_ml_la_DEPENDENCIES = $(srcdir)/sim/libnvidia-ml.map
 
-dist_sim_SCRIPTS = sim/vgpu-simnode
 simnodesdir = $(pkgdatadir)/sim/nodes
-dist_simnodes_DATA = \
+SIM_NODE_FILES = \
 	sim/nodes/h100x8.json \
 	sim/nodes/a100x2.json \
 	sim/nodes/l40sx4-nolink.json
+if SIMULATOR
+dist_sim_SCRIPTS = sim/vgpu-simnode
+dist_simnodes_DATA = $(SIM_NODE_FILES)
+endif
+EXTRA_DIST += sim/vgpu-simnode $(SIM_NODE_FILES)
 EXTRA_DIST += sim/libcuda.map sim/libnvidia-ml.map
 dist_doc_DATA += doc/simulator.md
 
@@ -74,10 +84,12 @@ dist_doc_DATA += doc/simulator.md
 ## nothing but libdl. 0010-simnode.sh: the generator and the shipped nodes.
 SIM_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/tests/unit
 
+if SIMULATOR
 check_PROGRAMS += tests/sim/test_simnode tests/sim/test_simdriver tests/sim/test_simshare \
 	tests/sim/test_simgetproc tests/sim/simnode_dump
 TESTS += tests/sim/test_simnode tests/sim/test_simdriver tests/sim/test_simshare \
 	tests/sim/test_simgetproc tests/sim/0010-simnode.sh
+endif
 EXTRA_DIST += tests/sim/0010-simnode.sh
 
 tests_sim_test_simnode_SOURCES = tests/sim/test_simnode.c tests/unit/vgpu_test.h
@@ -95,24 +107,30 @@ tests_sim_test_simgetproc_SOURCES = tests/sim/test_simgetproc.c tests/sim/simtes
 
 # SM time: launches, events, synchronisation, the bounded queue, NVML
 # utilisation (reads the shared state through libvgpusim).
+if SIMULATOR
 check_PROGRAMS += tests/sim/test_simexec
 TESTS += tests/sim/test_simexec
+endif
 tests_sim_test_simexec_SOURCES = tests/sim/test_simexec.c tests/sim/simtest.h
 tests_sim_test_simexec_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 tests_sim_test_simexec_LDADD = sim/libvgpusim.la
 
 ## NVML as monitoring clients call it: unversioned names, process lists in
 ## every struct version, per-process utilisation, telemetry (nvmlmon).
+if SIMULATOR
 check_PROGRAMS += tests/sim/test_simnvml
 TESTS += tests/sim/test_simnvml
+endif
 tests_sim_test_simnvml_SOURCES = tests/sim/test_simnvml.c tests/sim/simtest.h
 tests_sim_test_simnvml_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 tests_sim_test_simnvml_LDADD = sim/libvgpusim.la
 
 ## Modules and libraries (cuModuleLoadData, cuLibraryLoadData, ...): PTX
 ## images, module memory, handle checks at launch.
+if SIMULATOR
 check_PROGRAMS += tests/sim/test_simmodule
 TESTS += tests/sim/test_simmodule
+endif
 tests_sim_test_simmodule_SOURCES = tests/sim/test_simmodule.c tests/sim/simtest.h tests/sim/simptx.h
 tests_sim_test_simmodule_CPPFLAGS = $(SIM_TEST_CPPFLAGS)
 tests_sim_test_simmodule_LDADD = sim/libvgpusim.la
@@ -175,5 +193,7 @@ tests_fuzz_replay_cuimage_CFLAGS = $(AM_CFLAGS)
 ## NVML monitoring clients on the devcluster (nvmlcli): tests/e2e/nvmlclient.py
 ## (ctypes, pynvml's calls), pynvml and gpustat where installed, inside a
 ## slice (the shim's view) and on the node (the whole GPU).
+if SIMULATOR
 TESTS += tests/e2e/0360-nvml-clients.sh
+endif
 EXTRA_DIST += tests/e2e/0360-nvml-clients.sh tests/e2e/nvmlclient.py

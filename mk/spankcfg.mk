@@ -13,8 +13,12 @@ libvgpucore_la_SOURCES += \
 # test_elfid and test_plugargs (which also tests the plugin's
 # spank_config.c) read the built shim (and the simulator's libcuda, a shared
 # object that is not the shim): build them first.
-check_PROGRAMS += tests/unit/test_plugargs tests/unit/test_elfid
-TESTS += tests/unit/test_plugargs tests/unit/test_elfid
+check_PROGRAMS += tests/unit/test_plugargs
+TESTS += tests/unit/test_plugargs
+if SIMULATOR
+check_PROGRAMS += tests/unit/test_elfid
+TESTS += tests/unit/test_elfid
+endif
 tests_unit_test_plugargs_SOURCES = tests/unit/test_plugargs.c tests/unit/vgpu_test.h \
 	plugins/spank/spank_config.c plugins/spank/spank_config.h
 tests_unit_test_plugargs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank
@@ -53,5 +57,7 @@ endif
 ## of the simulator's libcuda: GPU steps refused naming file:line, other
 ## jobs run, no node drained.
 SPANKCFG_E2E_TESTS = tests/e2e/0370-spank-config.sh
+if SIMULATOR
 TESTS += $(SPANKCFG_E2E_TESTS)
+endif
 EXTRA_DIST += $(SPANKCFG_E2E_TESTS)

@@ -10,5 +10,7 @@ tests_unit_test_topoconf_SOURCES = tests/unit/test_topoconf.c tests/unit/vgpu_te
 tests_unit_test_topoconf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_topoconf_LDADD = $(UNIT_LDADD)
 
+if SIMULATOR
 TESTS += tests/e2e/0310-topology-conf.sh
+endif
 EXTRA_DIST += tests/e2e/0310-topology-conf.sh

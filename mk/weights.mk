@@ -19,5 +19,7 @@ tests_unit_test_weights_LDADD = $(UNIT_LDADD)
 
 dist_doc_DATA += etc/vgpu-weights.service.example
 
+if SIMULATOR
 TESTS += tests/e2e/0325-nvlink-weights.sh
+endif
 EXTRA_DIST += tests/e2e/0325-nvlink-weights.sh
