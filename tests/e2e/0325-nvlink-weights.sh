@@ -214,4 +214,5 @@ wait "$loop"
 is "$?" 0 "(d) ... until SIGTERM, when it exits 0"
 
 e2e_health
+plan "$tap_n"
 done_testing
