@@ -14,6 +14,8 @@
  * the GPU is busy while SM work is queued on it (any process). Fans are
  * NOT_SUPPORTED, as on the passively cooled data-centre boards modelled.
  * Per-process utilisation comes from each process's booked SM time.
+ * PCIe: the model's link (generation, width) at full speed, busy or idle;
+ * throughput 0 idle and a fixed share of the link while SM work is queued.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -40,15 +42,16 @@ struct model {
 	unsigned int temp_idle, temp_busy;   /* GPU core, C */
 	unsigned int t_shutdown, t_slowdown, t_gpu_max, t_mem_max; /* thresholds; 0: not supported */
 	unsigned int idle_pstate;
+	unsigned int pcie_gen, pcie_width; /* the board's PCIe link: generation, lanes */
 };
 
 /* Approximations of what these boards report (SXM5 H100, SXM4 A100, PCIe
  * L40S); chosen here, not measured: a test must not take them as a card's. */
 static const struct model models[] = {
-	{ "H100", 700, 200, 72, 1980, 345, 2619, 1755, 765, 31, 66, 92, 89, 87, 95, 0 },
-	{ "A100", 400, 100, 58, 1410, 210, 1593, 1290, 585, 30, 62, 92, 89, 85, 95, 0 },
-	{ "L40S", 350, 100, 36, 2520, 210, 9001, 1965, 765, 28, 70, 94, 91, 89, 0, 8 },
-	{ NULL, 300, 100, 40, 1500, 300, 1500, 1200, 600, 30, 65, 92, 89, 85, 0, 8 },
+	{ "H100", 700, 200, 72, 1980, 345, 2619, 1755, 765, 31, 66, 92, 89, 87, 95, 0, 5, 16 },
+	{ "A100", 400, 100, 58, 1410, 210, 1593, 1290, 585, 30, 62, 92, 89, 85, 95, 0, 4, 16 },
+	{ "L40S", 350, 100, 36, 2520, 210, 9001, 1965, 765, 28, 70, 94, 91, 89, 0, 8, 4, 16 },
+	{ NULL, 300, 100, 40, 1500, 300, 1500, 1200, 600, 30, 65, 92, 89, 85, 0, 8, 4, 16 },
 };
 
 static const struct model *model_of(const struct vgpu_sim_gpu *g)
@@ -496,4 +499,70 @@ vgpu_nvmlReturn_t nvmlDeviceGetDecoderUtilization(vgpu_nvmlDevice_t device, unsi
 						  unsigned int *samplingPeriodUs)
 {
 	return codec(device, utilization, samplingPeriodUs);
+}
+
+/* ---- PCIe link and throughput ------------------------------------------ */
+
+/* One lane's payload rate per direction, KB/s (1000 bytes), for generations
+ * 1 to 6: 2.5 and 5 GT/s with 8b/10b coding, 8, 16 and 32 GT/s with
+ * 128b/130b, 64 GT/s counted as twice gen 5 (its FLIT overhead ignored). */
+static const unsigned int lane_kBps[] = { 0, 250000, 500000, 984615, 1969231, 3938462, 7876923 };
+
+/* The link the model's board trains to: the simulated platform supports
+ * what the GPU does, and the link never drops to a lower speed when idle (a
+ * data-centre board held in P0; doc/simulator.md). */
+static vgpu_nvmlReturn_t pcie_link(vgpu_nvmlDevice_t device, unsigned int *out, int width)
+{
+	const struct vgpu_sim_gpu *g = NULL;
+	const struct model *m = NULL;
+	vgpu_nvmlReturn_t rc = dev_busy(device, out, &g, &m, NULL);
+
+	if (rc == VGPU_NVML_SUCCESS)
+		*out = width ? m->pcie_width : m->pcie_gen;
+	return rc;
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(vgpu_nvmlDevice_t device, unsigned int *maxLinkGen)
+{
+	return pcie_link(device, maxLinkGen, 0);
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetGpuMaxPcieLinkGeneration(vgpu_nvmlDevice_t device, unsigned int *maxLinkGenDevice)
+{
+	return pcie_link(device, maxLinkGenDevice, 0);
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(vgpu_nvmlDevice_t device, unsigned int *maxLinkWidth)
+{
+	return pcie_link(device, maxLinkWidth, 1);
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(vgpu_nvmlDevice_t device, unsigned int *currLinkGen)
+{
+	return pcie_link(device, currLinkGen, 0);
+}
+
+vgpu_nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(vgpu_nvmlDevice_t device, unsigned int *currLinkWidth)
+{
+	return pcie_link(device, currLinkWidth, 1);
+}
+
+/* KB/s: 0 idle; while SM work is queued, RX (host to GPU) a twentieth and
+ * TX (GPU to host) a fiftieth of what the link carries per direction. */
+vgpu_nvmlReturn_t nvmlDeviceGetPcieThroughput(vgpu_nvmlDevice_t device, vgpu_nvmlPcieUtilCounter_t counter,
+					      unsigned int *value)
+{
+	const struct vgpu_sim_gpu *g = NULL;
+	const struct model *m = NULL;
+	int busy = 0;
+	vgpu_nvmlReturn_t rc = dev_busy(device, value, &g, &m, &busy);
+	unsigned long long link;
+
+	if (rc != VGPU_NVML_SUCCESS)
+		return rc;
+	if (counter != VGPU_NVML_PCIE_UTIL_TX_BYTES && counter != VGPU_NVML_PCIE_UTIL_RX_BYTES)
+		return VGPU_NVML_ERROR_INVALID_ARGUMENT;
+	link = (unsigned long long)lane_kBps[m->pcie_gen] * m->pcie_width;
+	*value = !busy ? 0 : (unsigned int)(counter == VGPU_NVML_PCIE_UTIL_RX_BYTES ? link / 20 : link / 50);
+	return VGPU_NVML_SUCCESS;
 }

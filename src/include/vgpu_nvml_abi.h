@@ -247,6 +247,14 @@ typedef enum vgpu_nvmlPStates_enum {
 	VGPU_NVML_PSTATE_UNKNOWN = 32
 } vgpu_nvmlPstates_t;
 
+/* The two counters of nvmlDeviceGetPcieThroughput: bytes the GPU sent (TX)
+ * and received (RX) over its PCIe link, in KB/s over a short sample. */
+typedef enum vgpu_nvmlPcieUtilCounter_enum {
+	VGPU_NVML_PCIE_UTIL_TX_BYTES = 0,
+	VGPU_NVML_PCIE_UTIL_RX_BYTES = 1,
+	VGPU_NVML_PCIE_UTIL_COUNT
+} vgpu_nvmlPcieUtilCounter_t;
+
 /* GPU fabric (NVLink multi-node / IMEX) registration. */
 #define VGPU_NVML_GPU_FABRIC_UUID_LEN 16
 typedef unsigned char vgpu_nvmlGpuFabricState_t;
@@ -426,7 +434,19 @@ typedef struct vgpu_nvmlGpuFabricInfo_v4_st {
 	  (vgpu_nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs))   \
 	X(vgpu_nvmlReturn_t, nvmlDeviceGetP2PStatus,                                               \
 	  (vgpu_nvmlDevice_t device1, vgpu_nvmlDevice_t device2, vgpu_nvmlGpuP2PCapsIndex_t p2pIndex, \
-	   vgpu_nvmlGpuP2PStatus_t *p2pStatus))
+	   vgpu_nvmlGpuP2PStatus_t *p2pStatus))                                                     \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetMaxPcieLinkGeneration,                                   \
+	  (vgpu_nvmlDevice_t device, unsigned int *maxLinkGen))                                    \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetGpuMaxPcieLinkGeneration,                                \
+	  (vgpu_nvmlDevice_t device, unsigned int *maxLinkGenDevice))                              \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetMaxPcieLinkWidth,                                        \
+	  (vgpu_nvmlDevice_t device, unsigned int *maxLinkWidth))                                  \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetCurrPcieLinkGeneration,                                  \
+	  (vgpu_nvmlDevice_t device, unsigned int *currLinkGen))                                   \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetCurrPcieLinkWidth,                                       \
+	  (vgpu_nvmlDevice_t device, unsigned int *currLinkWidth))                                 \
+	X(vgpu_nvmlReturn_t, nvmlDeviceGetPcieThroughput,                                          \
+	  (vgpu_nvmlDevice_t device, vgpu_nvmlPcieUtilCounter_t counter, unsigned int *value))
 
 /* typedef ... (*vgpu_pfn_<name>)(...); one per entry point. */
 #define VGPU_NVML_PFN_TYPEDEF(ret, name, params) typedef ret(*vgpu_pfn_##name) params;
@@ -480,6 +500,7 @@ _Static_assert(offsetof(vgpu_nvmlProcessUtilizationSample_t, timeStamp) == 8, "s
 _Static_assert(offsetof(vgpu_nvmlProcessUtilizationSample_t, smUtil) == 16, "sample smUtil offset");
 _Static_assert(offsetof(vgpu_nvmlProcessUtilizationSample_t, decUtil) == 28, "sample decUtil offset");
 _Static_assert(sizeof(vgpu_nvmlPstates_t) == 4, "nvmlPstates_t is 4 bytes");
+_Static_assert(sizeof(vgpu_nvmlPcieUtilCounter_t) == 4, "nvmlPcieUtilCounter_t is 4 bytes");
 #endif
 
 #endif

@@ -5,7 +5,8 @@
  * INSUFFICIENT_SIZE with the needed count, per-process utilisation, and
  * temperatures, power, clocks and the performance state idle and while SM
  * work is queued (10 s of it, queued through the shared state, so "busy" does
- * not depend on how fast the test runs), with the driver's errors.
+ * not depend on how fast the test runs), the PCIe link and its throughput
+ * (what nvtop needs to list a GPU), with the driver's errors.
  */
 #include "simtest.h"
 
@@ -56,6 +57,12 @@ static void nvml_case(void *arg)
 	NV(nvmlDeviceGetNumFans);
 	NV(nvmlDeviceGetPerformanceState);
 	NV(nvmlDeviceGetEncoderUtilization);
+	NV(nvmlDeviceGetMaxPcieLinkGeneration);
+	NV(nvmlDeviceGetGpuMaxPcieLinkGeneration);
+	NV(nvmlDeviceGetMaxPcieLinkWidth);
+	NV(nvmlDeviceGetCurrPcieLinkGeneration);
+	NV(nvmlDeviceGetCurrPcieLinkWidth);
+	NV(nvmlDeviceGetPcieThroughput);
 
 	CHECK_EQ_INT(nvmlDeviceGetCount(&cnt), VGPU_NVML_ERROR_UNINITIALIZED, "nvmlDeviceGetCount before nvmlInit");
 	CHECK_EQ_INT(nvmlInit(), VGPU_NVML_SUCCESS, "the unversioned nvmlInit");
@@ -103,6 +110,40 @@ static void nvml_case(void *arg)
 	cnt = 4;
 	CHECK_EQ_INT(nvmlDeviceGetProcessUtilization(d0, smp, &cnt, 0), VGPU_NVML_ERROR_NOT_FOUND,
 		     "no process, no sample");
+
+	/* PCIe: H100 SXM gen 5 x16, A100 gen 4 x16, at full speed even idle */
+	CHECK_EQ_INT(nvmlDeviceGetMaxPcieLinkGeneration(d0, &v), 0, "max PCIe generation");
+	CHECK_EQ_INT(v, 5, "H100: gen 5");
+	CHECK_EQ_INT(nvmlDeviceGetGpuMaxPcieLinkGeneration(d0, &v), 0, "the GPU's max PCIe generation");
+	CHECK_EQ_INT(v, 5, "H100 GPU: gen 5");
+	CHECK_EQ_INT(nvmlDeviceGetCurrPcieLinkGeneration(d0, &v), 0, "current PCIe generation");
+	CHECK_EQ_INT(v, 5, "H100 idle: still gen 5");
+	CHECK_EQ_INT(nvmlDeviceGetMaxPcieLinkWidth(d0, &v), 0, "max PCIe width");
+	CHECK_EQ_INT(v, 16, "H100: x16");
+	CHECK_EQ_INT(nvmlDeviceGetCurrPcieLinkWidth(d0, &v), 0, "current PCIe width");
+	CHECK_EQ_INT(v, 16, "H100 idle: x16");
+	CHECK_EQ_INT(nvmlDeviceGetMaxPcieLinkGeneration(d2, &v), 0, "the A100's max PCIe generation");
+	CHECK_EQ_INT(v, 4, "A100: gen 4");
+	CHECK_EQ_INT(nvmlDeviceGetCurrPcieLinkWidth(d2, &v), 0, "the A100's PCIe width");
+	CHECK_EQ_INT(v, 16, "A100: x16");
+	v = 7;
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, VGPU_NVML_PCIE_UTIL_TX_BYTES, &v), 0, "PCIe TX idle");
+	CHECK_EQ_INT(v, 0, "no TX while idle");
+	v = 7;
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, VGPU_NVML_PCIE_UTIL_RX_BYTES, &v), 0, "PCIe RX idle");
+	CHECK_EQ_INT(v, 0, "no RX while idle");
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, VGPU_NVML_PCIE_UTIL_COUNT, &v), VGPU_NVML_ERROR_INVALID_ARGUMENT,
+		     "counter NVML_PCIE_UTIL_COUNT");
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, (vgpu_nvmlPcieUtilCounter_t)99, &v),
+		     VGPU_NVML_ERROR_INVALID_ARGUMENT, "counter 99");
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, VGPU_NVML_PCIE_UTIL_TX_BYTES, NULL),
+		     VGPU_NVML_ERROR_INVALID_ARGUMENT, "throughput into NULL");
+	CHECK_EQ_INT(nvmlDeviceGetMaxPcieLinkGeneration(d0, NULL), VGPU_NVML_ERROR_INVALID_ARGUMENT,
+		     "max generation into NULL");
+	CHECK_EQ_INT(nvmlDeviceGetMaxPcieLinkWidth(d0, NULL), VGPU_NVML_ERROR_INVALID_ARGUMENT, "max width into NULL");
+	CHECK_EQ_INT(nvmlDeviceGetCurrPcieLinkGeneration(d0, NULL), VGPU_NVML_ERROR_INVALID_ARGUMENT,
+		     "current generation into NULL");
+	CHECK_EQ_INT(nvmlDeviceGetCurrPcieLinkWidth(NULL, &v), VGPU_NVML_ERROR_INVALID_ARGUMENT, "width of no device");
 
 	/* this process on GPU 0: 4 MiB, one context, 10 s of SM work queued */
 	if (!check(vgpu_sim_node_load(getenv("VGPU_SIM_NODE"), &node, err, sizeof(err)) == 0 &&
@@ -152,6 +193,16 @@ static void nvml_case(void *arg)
 	CHECK_EQ_INT(ps, VGPU_NVML_PSTATE_0, "P0");
 	CHECK_EQ_INT(nvmlDeviceGetTemperature(d2, VGPU_NVML_TEMPERATURE_GPU, &v), 0, "the A100's temperature");
 	CHECK_EQ_INT(v, 30, "the A100 is idle (C)");
+	/* gen 5 x16 carries 16 x 3938462 KB/s per direction: RX a twentieth, TX a fiftieth */
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, VGPU_NVML_PCIE_UTIL_RX_BYTES, &v), 0, "PCIe RX busy");
+	CHECK_EQ_INT(v, 3150769, "busy H100 RX (KB/s)");
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, VGPU_NVML_PCIE_UTIL_TX_BYTES, &v), 0, "PCIe TX busy");
+	CHECK_EQ_INT(v, 1260307, "busy H100 TX (KB/s)");
+	CHECK_EQ_INT(nvmlDeviceGetCurrPcieLinkGeneration(d0, &v), 0, "current PCIe generation busy");
+	CHECK_EQ_INT(v, 5, "H100 busy: gen 5");
+	v = 7;
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d2, VGPU_NVML_PCIE_UTIL_RX_BYTES, &v), 0, "the A100's PCIe RX");
+	CHECK_EQ_INT(v, 0, "the idle A100 moves nothing");
 
 	cnt = 0;
 	CHECK_EQ_INT(nvmlDeviceGetProcessUtilization(d0, NULL, &cnt, 0), VGPU_NVML_ERROR_INSUFFICIENT_SIZE,
@@ -169,6 +220,8 @@ static void nvml_case(void *arg)
 	vgpu_sim_state_close(st);
 	CHECK_EQ_INT(nvmlShutdown(), 0, "nvmlShutdown");
 	CHECK_EQ_INT(nvmlDeviceGetPowerUsage(d0, &v), VGPU_NVML_ERROR_UNINITIALIZED, "after nvmlShutdown");
+	CHECK_EQ_INT(nvmlDeviceGetPcieThroughput(d0, VGPU_NVML_PCIE_UTIL_TX_BYTES, &v), VGPU_NVML_ERROR_UNINITIALIZED,
+		     "PCIe throughput after nvmlShutdown");
 }
 
 int main(void)
