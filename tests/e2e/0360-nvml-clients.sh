@@ -14,6 +14,14 @@
 # shown). The same clients on the node (no shim, as a node agent runs) see
 # the whole GPU, both processes with their memory and the GPU 100% busy.
 # Temperature, power and clocks pass through: the same inside and out.
+# nvtop (Debian: bookworm contrib 3.0.1, trixie/sid main 3.2.0; no snapshot
+# mode) runs under a pty on the node and inside the slice: its screen lists
+# the GPU by name with its PCIe link, and shows the whole GPU's memory on
+# the node, the slice's inside. Where nvtop is not installed, the suite's
+# .deb is fetched once with apt-get download and unpacked (dpkg -x, never
+# installed) into a cache: VGPU_NVTOP_CACHE, else /var/cache/slurm-vgpu/nvtop
+# where writable, else the build directory. No mirror, or a binary that does
+# not run here: the nvtop checks skip with the reason.
 # Then (e).
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
@@ -24,7 +32,60 @@ client=$VGPU_SRCDIR/tests/e2e/nvmlclient.py
 has_pynvml=0 has_gpustat=0
 python3 -c 'import pynvml' 2>/dev/null && has_pynvml=1
 python3 -c 'import gpustat, psutil' 2>/dev/null && has_gpustat=1
-plan 41
+
+# nvtop_get: set $nvtop to an nvtop binary for this Debian suite (installed,
+# or unpacked from the suite's .deb into the cache once), or leave it empty
+# with the reason in $nvtop_why.
+nvtop=
+nvtop_why=
+nvtop_get() {
+	local suite mirror cache d o keys=/usr/share/keyrings/debian-archive-keyring.gpg
+	if command -v nvtop >/dev/null; then
+		nvtop=$(command -v nvtop)
+		return
+	fi
+	# The suite and mirror apt already uses: a chroot's one-line sources.list,
+	# else the host's deb822 sources and os-release.
+	[ -r /etc/apt/sources.list ] && read -r _ mirror suite _ </etc/apt/sources.list
+	if [ -z "$suite" ]; then
+		mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+			grep -v -- '-security' | head -1)
+		suite=$(. /etc/os-release 2>/dev/null && echo "$VERSION_CODENAME")
+	fi
+	mirror=${VGPU_DEBIAN_MIRROR:-${mirror:-http://deb.debian.org/debian}}
+	[ -n "$suite" ] || { nvtop_why="no Debian suite found in /etc/apt/sources.list or /etc/os-release"; return; }
+	cache=${VGPU_NVTOP_CACHE:-}
+	if [ -z "$cache" ]; then
+		cache=/var/cache/slurm-vgpu/nvtop
+		mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || cache=$VGPU_BUILDDIR/nvtop-cache
+	fi
+	d=$cache/$suite
+	mkdir -p "$d" || { nvtop_why="cannot make the cache directory $d"; return; }
+	(
+		flock 9
+		[ -x "$d/root/usr/bin/nvtop" ] && exit 0
+		rm -rf "$d/apt" "$d/root.new"
+		mkdir -p "$d/apt/lists/partial" "$d/apt/cache" "$d/apt/dl" "$d/root.new" && : >"$d/apt/status" || exit 1
+		echo "deb [signed-by=$keys] $mirror $suite main contrib" >"$d/apt/sources.list"
+		o="-q -o Dir::Etc::sourcelist=$d/apt/sources.list -o Dir::Etc::sourceparts=/dev/null
+		   -o Dir::State::Lists=$d/apt/lists -o Dir::Cache=$d/apt/cache -o Dir::State::status=$d/apt/status
+		   -o Acquire::Check-Valid-Until=false -o APT::Sandbox::User=root"
+		timeout 300 apt-get $o update >"$d/apt/log" 2>&1 &&
+			(cd "$d/apt/dl" && timeout 300 apt-get $o download nvtop) >>"$d/apt/log" 2>&1 &&
+			dpkg -x "$d"/apt/dl/nvtop_*.deb "$d/root.new" >>"$d/apt/log" 2>&1 &&
+			[ -x "$d/root.new/usr/bin/nvtop" ] && mv "$d/root.new" "$d/root"
+	) 9>"$d/lock"
+	if [ ! -x "$d/root/usr/bin/nvtop" ]; then
+		nvtop_why="nvtop ($suite) could not be fetched from $mirror (is it reachable?): $(tail -1 "$d/apt/log" 2>/dev/null)"
+	elif ldd "$d/root/usr/bin/nvtop" 2>&1 | grep -q 'not found'; then
+		nvtop_why="$suite's nvtop does not run here: $(ldd "$d/root/usr/bin/nvtop" 2>&1 | grep 'not found' | head -1)"
+	else
+		nvtop=$d/root/usr/bin/nvtop
+	fi
+}
+nvtop_get
+[ -n "$nvtop" ] || diag "nvtop checks skip: $nvtop_why"
+plan 47
 # ctx= as a site sets it (doc/slurm-integration.md): the simulated H100's
 # context cost, so the ledger charges each process's context as the node does.
 ctx_bytes=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["gpus"][0]["context_bytes"])' \
@@ -67,6 +128,63 @@ exit 0
 EOF
 chmod +x "$e2e_tmp/clients.sh"
 
+# ptyrun.py OUT PROGRAM ARGS...: PROGRAM on a 40x160 xterm pty until its
+# screen, with the escape sequences taken out, shows a device's memory gauge
+# (or 120 s pass, or it exits); that text into OUT. nvtop is a full-screen
+# program with no snapshot mode: it draws its first frame and keeps running.
+cat >"$e2e_tmp/ptyrun.py" <<'EOF'
+import fcntl, os, pty, re, select, signal, struct, sys, termios, time
+out, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    os.environ["TERM"] = "xterm"
+    os.execvp(argv[0], argv)
+esc = re.compile(rb"\x1b(\[[0-9;?]*[A-Za-z@]|[()][0-9A-Za-z]|[=>])")
+raw, text, end = b"", "", time.monotonic() + 120
+while time.monotonic() < end and not re.search(r"MEM\[[| ]*[0-9.]+\w+/[0-9.]+\w+\]", text):
+    r, _, _ = select.select([fd], [], [], 1)
+    if not r:
+        continue
+    try:
+        b = os.read(fd, 65536)
+    except OSError:
+        break
+    if not b:
+        break
+    raw += b
+    text = esc.sub(b"", raw).decode("utf-8", "replace")
+try:
+    os.kill(pid, signal.SIGTERM)
+except ProcessLookupError:
+    pass
+while True:
+    try:
+        if not os.read(fd, 65536):
+            break
+    except OSError:
+        break
+os.waitpid(pid, 0)
+open(out, "w").write(text)
+EOF
+# nvtop_screen FILE: facts of the first device on the screen text, one a
+# line: "name DEVICE-NAME", "pcie GEN@WIDTHx", "mem USED/TOTAL".
+nvtop_screen() {
+	python3 - "$1" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"Device 0 *\[([^]]*)\]", t)
+print("name %s" % (m.group(1) if m else "-"))
+m = re.search(r"PCIe GEN *([0-9]+@[0-9]+x)", t)
+print("pcie %s" % (m.group(1) if m else "-"))
+m = re.search(r"MEM\[[| ]*([0-9.]+\w+)/([0-9.]+\w+)\]", t)
+print("mem %s" % ("%s/%s" % m.groups() if m else "-"))
+EOF
+}
+nvfact() { nvtop_screen "$1" 2>/dev/null | sed -n "s/^$2 //p"; }
+# gib BYTES: nvtop's figure for a memory size (GiB, three decimals).
+gib() { python3 -c 'import sys; print("%.3fGi" % (int(sys.argv[1]) / 2**30))' "$1"; }
+
 # Job B: 512 MiB and one launch of 600 blocks of 1 s each (VGPU_SIM_BLOCK_NS),
 # queued at once; the GPU stays busy while the test runs.
 cat >"$e2e_tmp/other.sh" <<EOF
@@ -100,6 +218,7 @@ $probe dlopen init alloc mem $G hold >$e2e_tmp/mine.out 2>&1 &
 echo \$! >$e2e_tmp/mine.pid
 t=0; until grep -q '^hold: ready' $e2e_tmp/mine.out || [ \$t -ge 300 ]; do sleep 0.1; t=\$((t + 1)); done
 $e2e_tmp/clients.sh $e2e_tmp/in
+[ -z "$nvtop" ] || python3 $e2e_tmp/ptyrun.py $e2e_tmp/in.nvtop $nvtop >$e2e_tmp/in.nvtop.err 2>&1
 python3 -c 'print(open("/proc/self/maps").read())' | grep -c -F '$shim' >$e2e_tmp/in.preload
 : >$e2e_tmp/in.done
 t=0; while [ ! -e $e2e_tmp/release-\$SLURM_JOB_ID ] && [ \$t -lt 3000 ]; do sleep 0.1; t=\$((t + 1)); done
@@ -218,6 +337,30 @@ if [ $has_gpustat = 1 ]; then
 else
 	skip "gpustat inside the slice" "gpustat or psutil is not installed (Debian: gpustat, contrib; python3-psutil)"
 	skip "gpustat on the node" "gpustat or psutil is not installed (Debian: gpustat, contrib; python3-psutil)"
+fi
+
+# nvtop on the node (no shim) and inside the slice.
+if [ -n "$nvtop" ]; then
+	env -u LD_PRELOAD SLURMD_NODENAME=n1 python3 "$e2e_tmp/ptyrun.py" "$e2e_tmp/out.nvtop" "$nvtop" \
+		>"$e2e_tmp/out.nvtop.err" 2>&1
+	[ -s "$e2e_tmp/out.nvtop" ] || diag "nvtop on the node: $(tail -3 "$e2e_tmp/out.nvtop.err" 2>/dev/null)"
+	gname=$(node name)
+	is "$(nvfact "$e2e_tmp/out.nvtop" name)" "$gname" "nvtop on the node lists the GPU ($gname)"
+	is "$(nvfact "$e2e_tmp/out.nvtop" pcie)" "5@16x" "nvtop on the node shows the H100's PCIe link (gen 5, x16)"
+	is "$(nvfact "$e2e_tmp/out.nvtop" mem | cut -d/ -f2)" "$(gib "$gpu_bytes")" \
+		"nvtop on the node: memory total is the whole GPU"
+	[ -s "$e2e_tmp/in.nvtop" ] || diag "nvtop inside: $(tail -3 "$e2e_tmp/in.nvtop.err" 2>/dev/null)"
+	is "$(nvfact "$e2e_tmp/in.nvtop" name)" "$gname" "nvtop inside slice job $a lists the GPU ($gname)"
+	is "$(nvfact "$e2e_tmp/in.nvtop" mem | cut -d/ -f2)" "$(gib "$limit")" \
+		"nvtop inside: memory total is the slice's limit, not the GPU's"
+	is "$(nvfact "$e2e_tmp/in.nvtop" mem | cut -d/ -f1)" "$(gib "$held")" \
+		"nvtop inside: memory used is the job's (1 GiB + a context)"
+else
+	for w in "nvtop on the node: the GPU's name" "nvtop on the node: the PCIe link" \
+		"nvtop on the node: the GPU's memory" "nvtop inside the slice: the GPU's name" \
+		"nvtop inside the slice: the slice's memory total" "nvtop inside the slice: the job's memory used"; do
+		skip "$w" "$nvtop_why"
+	done
 fi
 
 # The control: a job's process seen from a job without --gres (no shim, all
