@@ -338,14 +338,16 @@ static void domain_name(const unsigned char uuid[16], char *buf, size_t len)
 static int write_tree(FILE *f, const vgpu_cliquemap_t *map, const char *const *others,
 		      size_t nothers)
 {
-	size_t i, j;
+	size_t i, j, ntop = 0;
 	char dom[32];
 	char *hl;
 
 	fprintf(f, "# topology/tree: one leaf switch per NVLink partition, one switch per NVLink\n"
-		"# domain above its leaves, no switch joining domains (a job never spans\n"
-		"# two domains). Containment needs --switches=1 (job_submit/vgpu adds it) and\n"
-		"# SchedulerParameters=max_switch_wait=%u; cons_tres best-fits the leaves.\n",
+		"# domain above its leaves and, where there are several, a root above those\n"
+		"# (without one switch reaching every node slurmctld warns and looks for a\n"
+		"# job's nodes under one top switch only). Containment needs --switches=1\n"
+		"# (job_submit/vgpu adds it) and SchedulerParameters=max_switch_wait=%u;\n"
+		"# cons_tres best-fits the leaves.\n",
 		VGPU_TOPO_SWITCH_WAIT);
 	for (i = 0; i < map->nparts; i++) {
 		const vgpu_cm_partition_t *p = &map->parts[i];
@@ -370,6 +372,7 @@ static int write_tree(FILE *f, const vgpu_cliquemap_t *map, const char *const *o
 		if (seen)
 			continue;
 		domain_name(map->parts[i].cluster_uuid, dom, sizeof(dom));
+		ntop++;
 		fprintf(f, "SwitchName=%s Switches=%s", dom, map->parts[i].name);
 		for (j = i + 1; j < map->nparts; j++)
 			if (map->parts[j].nnodes &&
@@ -383,6 +386,28 @@ static int write_tree(FILE *f, const vgpu_cliquemap_t *map, const char *const *o
 		fprintf(f, "# Nodes outside every NVLink partition: a switch of their own.\n"
 			"SwitchName=nofabric Nodes=%s\n", hl);
 		free(hl);
+	}
+	/* The root: above every domain switch (and nofabric) when there is more than one. */
+	if (ntop + (nothers ? 1 : 0) > 1) {
+		const char *sep = "";
+
+		fprintf(f, "SwitchName=root Switches=");
+		for (i = 0; i < map->nparts; i++) {
+			int seen = 0;
+
+			if (!map->parts[i].nnodes)
+				continue;
+			for (j = 0; j < i; j++)
+				if (map->parts[j].nnodes &&
+				    memcmp(map->parts[j].cluster_uuid, map->parts[i].cluster_uuid, 16) == 0)
+					seen = 1;
+			if (seen)
+				continue;
+			domain_name(map->parts[i].cluster_uuid, dom, sizeof(dom));
+			fprintf(f, "%s%s", sep, dom);
+			sep = ",";
+		}
+		fprintf(f, "%s\n", nothers ? (*sep ? ",nofabric" : "nofabric") : "");
 	}
 	return 0;
 }
