@@ -243,6 +243,32 @@ static void print_parts(const vgpu_cliquemap_t *map, const vgpu_weights_plan_par
 }
 
 /* One pass: load, plan, apply. 0, or 1 after printing why. */
+/* 1 when slurmctld runs topology/tree (0 when it cannot tell). */
+static int topology_tree(void)
+{
+	slurm_conf_t *ctl = NULL;
+	int tree = 0;
+
+	if (slurm_load_ctl_conf((time_t)0, &ctl) == 0 && ctl) {
+		tree = ctl->topology_plugin && strcmp(ctl->topology_plugin, "topology/tree") == 0;
+		slurm_free_ctl_conf(ctl);
+	}
+	return tree;
+}
+
+/* Waiting jobs that ask for more than one node. */
+static unsigned waiting_multinode(const job_info_msg_t *jobs)
+{
+	unsigned n = 0;
+	uint32_t i;
+
+	for (i = 0; i < jobs->record_count; i++)
+		if ((jobs->job_array[i].job_state & JOB_STATE_BASE) == JOB_PENDING &&
+		    jobs->job_array[i].num_nodes > 1)
+			n++;
+	return n;
+}
+
 static int one_pass(const weights_opts_t *o, const vgpu_conf_t *conf, const vgpu_cliquemap_t *map)
 {
 	node_info_msg_t *nodes = NULL;
@@ -272,9 +298,16 @@ static int one_pass(const weights_opts_t *o, const vgpu_conf_t *conf, const vgpu
 	}
 	if (gather(nodes, jobs, conf, wn, &n) != 0)
 		goto out;
-	changes = vgpu_weights_plan(map, wn, n, plan, pp);
-	if (o->dry_run)
-		print_parts(map, pp);
+	if (vgpu_weights_must_hold(topology_tree(), waiting_multinode(jobs))) {
+		changes = vgpu_weights_plan_flat(map, wn, n, plan);
+		if (o->dry_run || changes)
+			printf("vgpu weights: a job on several nodes waits under topology/tree: every "
+			       "partition's nodes back to weight 1 until it starts (doc/nvlink.md)\n");
+	} else {
+		changes = vgpu_weights_plan(map, wn, n, plan, pp);
+		if (o->dry_run)
+			print_parts(map, pp);
+	}
 	/* One update per distinct weight, in the order the nodes come. */
 	for (i = 0; i < n && changes; i++) {
 		size_t k;

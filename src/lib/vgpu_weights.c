@@ -80,3 +80,25 @@ out:
 	free(w);
 	return changes;
 }
+
+int vgpu_weights_must_hold(int tree, unsigned waiting_multinode)
+{
+	return tree && waiting_multinode > 0;
+}
+
+size_t vgpu_weights_plan_flat(const vgpu_cliquemap_t *map, const vgpu_weights_node_t *nodes, size_t n,
+			      vgpu_weights_plan_node_t *out)
+{
+	size_t i, changes = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n; i++) {
+		out[i].part = map ? part_index(map, vgpu_cliquemap_find_node(map, nodes[i].name)) : -1;
+		if (out[i].part < 0)
+			continue;
+		out[i].want = 1;
+		out[i].change = nodes[i].weight != 1;
+		changes += (size_t)out[i].change;
+	}
+	return changes;
+}

@@ -55,4 +55,18 @@ typedef struct vgpu_weights_plan_part {
 size_t vgpu_weights_plan(const vgpu_cliquemap_t *map, const vgpu_weights_node_t *nodes, size_t n,
 			 vgpu_weights_plan_node_t *out, vgpu_weights_plan_part_t *parts);
 
+/* 1 when the weights must not steer now: with topology/tree (tree 1:
+ * Slurm 22.05's containment, --switches=1) a waiting job on more than one
+ * node did not start on the raised weights of a wholly free partition it
+ * needed, for good (measured on 22.05.8, doc/nvlink-bench.md); so while
+ * such a job waits (waiting_multinode > 0), every map node goes back to
+ * one weight. 0 otherwise (topology/block was not affected). */
+int vgpu_weights_must_hold(int tree, unsigned waiting_multinode);
+
+/* The plan while the weights are held: every map node of nodes[0..n) to
+ * weight 1 (Slurm's default), nodes outside the map left alone. out as for
+ * vgpu_weights_plan. Returns the number of nodes whose weight changes. */
+size_t vgpu_weights_plan_flat(const vgpu_cliquemap_t *map, const vgpu_weights_node_t *nodes, size_t n,
+			      vgpu_weights_plan_node_t *out);
+
 #endif

@@ -152,6 +152,29 @@ START_TEST(no_map_and_duplicates)
 }
 END_TEST
 
+/* While a multi-node job waits under topology/tree the weights are held
+ * flat: every map node back to 1, n11 (in no partition) left alone. */
+START_TEST(held_flat_for_tree)
+{
+	setup();
+	ck_assert_int_eq(vgpu_weights_must_hold(1, 1), 1);
+	ck_assert_int_eq(vgpu_weights_must_hold(1, 0), 0);
+	ck_assert_int_eq(vgpu_weights_must_hold(0, 3), 0);
+	for (size_t i = 0; i < NNODES; i++)
+		nodes[i].weight = i < 4 ? 200008 : 1;
+	nodes[10].weight = 7;
+	ck_assert_uint_eq(vgpu_weights_plan_flat(&map, nodes, NNODES, plan), 4);
+	for (size_t i = 0; i < 10; i++) {
+		ck_assert_int_ge(plan[i].part, 0);
+		ck_assert_uint_eq(plan[i].want, 1);
+		ck_assert_int_eq(plan[i].change, i < 4);
+	}
+	ck_assert_int_eq(plan[10].part, -1);
+	ck_assert_int_eq(plan[10].change, 0);
+	ck_assert_uint_eq(vgpu_weights_plan_flat(NULL, nodes, NNODES, plan), 0);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("weights");
@@ -163,6 +186,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, order_between_partitions);
 	tcase_add_test(tc, unusable_and_missing);
 	tcase_add_test(tc, no_map_and_duplicates);
+	tcase_add_test(tc, held_flat_for_tree);
 	suite_add_tcase(s, tc);
 	return s;
 }
