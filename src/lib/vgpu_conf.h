@@ -39,7 +39,10 @@
 #define VGPU_CONF_DEFAULT_SHARD_BYTES (UINT64_C(1) << 30)
 #define VGPU_CONF_DEFAULT_CORES 100u
 #define VGPU_CONF_DEFAULT_STATE_DIR "/run/slurm-vgpu"
+/* Where `make install` puts the shim ($(pkglibdir), set by Makefile.am). */
+#ifndef VGPU_CONF_DEFAULT_SHIM
 #define VGPU_CONF_DEFAULT_SHIM "/usr/lib/slurm-vgpu/libvgpu-shim.so"
+#endif
 #define VGPU_CONF_DEFAULT_NVML "libnvidia-ml.so.1"
 #define VGPU_CONF_DEFAULT_CUDA "libcuda.so.1"
 

@@ -46,7 +46,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(conf.default_cores, 100);
 	ck_assert_uint_eq(conf.reserve_bytes, 0);
 	ck_assert_str_eq(conf.state_dir, "/run/slurm-vgpu");
-	ck_assert_str_eq(conf.shim_path, "/usr/lib/slurm-vgpu/libvgpu-shim.so");
+	ck_assert_str_eq(conf.shim_path, VGPU_CONF_DEFAULT_SHIM);
 	ck_assert_str_eq(conf.nvml_path, "libnvidia-ml.so.1");
 	ck_assert_str_eq(conf.cuda_path, "libcuda.so.1");
 	ck_assert_str_eq(conf.cliquemap_path, "");
