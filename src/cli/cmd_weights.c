@@ -251,7 +251,7 @@ static int topology_tree(void)
 
 	if (slurm_load_ctl_conf((time_t)0, &ctl) == 0 && ctl) {
 		tree = ctl->topology_plugin && strcmp(ctl->topology_plugin, "topology/tree") == 0;
-		slurm_free_ctl_conf(ctl);
+		vgpu_slurm_free_ctl_conf(ctl);
 	}
 	return tree;
 }

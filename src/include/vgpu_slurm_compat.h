@@ -77,6 +77,15 @@ static inline int vgpu_slurm_load_all_steps(job_step_info_response_msg_t **resp,
 #define VGPU_SLURM_HAS_SEGMENT 0
 #endif
 
+/* Free what slurm_load_ctl_conf() gave: slurm_free_ctl_conf() through 24.11,
+ * slurm_free_conf() in 26.05 (renamed between the two; 25.05 is assumed,
+ * releases in between are not built here). */
+#if VGPU_SLURM_AT_LEAST(25, 5, 0)
+#define vgpu_slurm_free_ctl_conf(c) slurm_free_conf(c)
+#else
+#define vgpu_slurm_free_ctl_conf(c) slurm_free_ctl_conf(c)
+#endif
+
 /* job_modify() may give the user a reason (char **err_msg) from 23.02. */
 #if VGPU_SLURM_AT_LEAST(23, 2, 0)
 #define VGPU_SLURM_JOB_MODIFY_ERR_MSG 1
