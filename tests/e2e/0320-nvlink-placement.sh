@@ -93,27 +93,6 @@ wait_running() {
 	local id
 	for id in "$@"; do e2e_wait_job "$id" RUNNING || return 1; done
 }
-# Wait until job $1 holds no node any more.
-wait_free() {
-	local t=150
-	while [ $t -gt 0 ]; do
-		[ -z "$(squeue -h -j "$1" -t R,CG -o %i 2>/dev/null)" ] && return 0
-		sleep 0.2
-		t=$((t - 1))
-	done
-	return 1
-}
-# Wait until the scheduler has looked at pending job $1 (a Reason other
-# than None), so a job that could have started would have.
-wait_considered() {
-	local t=150
-	while [ $t -gt 0 ]; do
-		case $(e2e_job_state "$1") in "PENDING None" | "") ;; *) return 0 ;; esac
-		sleep 0.2
-		t=$((t - 1))
-	done
-	return 1
-}
 
 # (a) best fit and containment.
 held=$(hold_nodes n1)
@@ -148,10 +127,10 @@ if [ $topo = tree ]; then
 	like "$(job_parts "$spill")" "^nvl[1-3] nvl[1-3] " "(a) ... across partitions ($(job_nodes "$spill"))"
 	like "$(scontrol -o show job "$spill")" "Comment=\[vgpu-place:span\]" "(a) ... its comment keeps the opt-out, visible in squeue"
 	scancel "$spill"
-	ok "(a) ... cancelled, its nodes free again" wait_free "$spill"
+	ok "(a) ... cancelled, its nodes free again" e2e_wait_free "$spill"
 fi
 id=$(sbatch --parsable -N 3 --gres=gpu:1 -o /dev/null --wrap 'sleep 600')
-ok "(a) a 3-node GPU job is looked at by the scheduler" wait_considered "$id"
+ok "(a) a 3-node GPU job is looked at by the scheduler" e2e_wait_considered "$id"
 is "$(e2e_job_state "$id" | cut -d' ' -f1)" PENDING "(a) ... and waits: no partition has 3 free nodes"
 set -- $held
 scancel "$1"
@@ -181,7 +160,7 @@ spill=$(sbatch --parsable -N 5 --gres=gpu:1 --comment='my run [vgpu-place:span]'
 ok "(b) ... opted out (--comment='my run [vgpu-place:span]') it runs" e2e_wait_job "$spill" RUNNING
 like "$(job_parts "$spill")" "^nvl[1-3] nvl[1-3] " "(b) ... across partitions ($(job_nodes "$spill"))"
 scancel "$spill"
-ok "(b) ... cancelled, its nodes free again" wait_free "$spill"
+ok "(b) ... cancelled, its nodes free again" e2e_wait_free "$spill"
 is "$(timeout 60 srun -N 6 bash -c 'echo $SLURMD_NODENAME' 2>&1 | grep -c '^n[0-9]*$')" 6 \
 	"(b) a 6-node job without GPUs runs (not the plugin's business)"
 id=$(sbatch --parsable -H -N 2-8 --gres=gpu:1 --wrap true)

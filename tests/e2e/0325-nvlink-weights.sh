@@ -48,27 +48,6 @@ parts_free() {
 nvl1_free() {
 	"$vgpu" show partitions --json | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitions"][0]; print(int(p["nodes_free"] == p["nodes_known"] == 4))'
 }
-# Wait until job $1 holds no node any more.
-wait_gone() {
-	local t=150
-	while [ $t -gt 0 ]; do
-		[ -z "$(squeue -h -j "$1" -t R,CG -o %i 2>/dev/null)" ] && return 0
-		sleep 0.2
-		t=$((t - 1))
-	done
-	return 1
-}
-# Wait until the scheduler has looked at pending job $1 (a Reason other than
-# None), so a job that could have started would have.
-wait_considered() {
-	local t=150
-	while [ $t -gt 0 ]; do
-		case $(e2e_job_state "$1") in "PENDING None" | "") ;; *) return 0 ;; esac
-		sleep 0.2
-		t=$((t - 1))
-	done
-	return 1
-}
 
 stock_weights=$(weights)
 is "$stock_weights" "1 1 1 1 1 1 1 1 1 1 " "slurm.conf's weights: Slurm's default 1 on every node"
@@ -108,14 +87,14 @@ run_seq() {
 big_job() {
 	local id
 	id=$(sbatch --parsable -N 4 --gres=gpu:1 -o /dev/null --wrap 'sleep 600')
-	e2e_wait_job "$id" RUNNING || wait_considered "$id"
+	e2e_wait_job "$id" RUNNING || e2e_wait_considered "$id"
 	echo "$id $(e2e_job_state "$id") $(job_node "$id")" # ID STATE REASON NODES
 }
 end_all() {
 	local id
 	scancel $ids "$@"
 	e2e_release $ids
-	for id in $ids "$@"; do wait_gone "$id"; done
+	for id in $ids "$@"; do e2e_wait_free "$id"; done
 	e2e_wait_idle
 }
 

@@ -98,6 +98,29 @@ e2e_wait_job() {
 		t=$((t - 1))
 	done
 }
+# e2e_wait_free ID: wait (at most 30 s) until the job holds no node any
+# more (neither running nor completing); 0 when so, 1 otherwise.
+e2e_wait_free() {
+	local t=150
+	while [ $t -gt 0 ]; do
+		[ -z "$(squeue -h -j "$1" -t R,CG -o %i 2>/dev/null)" ] && return 0
+		sleep 0.2
+		t=$((t - 1))
+	done
+	return 1
+}
+# e2e_wait_considered ID: wait (at most 30 s) until the scheduler has looked
+# at pending job ID (a Reason other than None), so a job that could have
+# started would have; 0 when so, 1 otherwise.
+e2e_wait_considered() {
+	local t=150
+	while [ $t -gt 0 ]; do
+		case $(e2e_job_state "$1") in "PENDING None" | "") ;; *) return 0 ;; esac
+		sleep 0.2
+		t=$((t - 1))
+	done
+	return 1
+}
 # is_job ID STATE [REASON] DESCRIPTION: a TAP check of e2e_wait_job.
 is_job() {
 	local id=$1 st=$2 reason= d
