@@ -176,9 +176,17 @@ done
 printf 's1\ns2\ns3\n' >"$t/imex/s2/nodes.cfg"
 SLURMD_NODENAME=s1 "$standin" -c "$t/imex/s1/config.cfg"
 SLURMD_NODENAME=s2 "$standin" -c "$t/imex/s2/config.cfg"
-waitq() { # waitq NODE WORD: ctl -q prints WORD within 10 s
-	local i
-	for i in $(seq 50); do [ "$(SLURMD_NODENAME=$1 "$standin_ctl" -c "$t/imex/$1/config.cfg" -q 2>/dev/null)" = "$2" ] && return 0; sleep 0.2; done
+waitq() { # waitq NODE WORD: ctl -q prints WORD within 60 s (a bound, not a timing check)
+	local end=$((SECONDS + 60)) n
+	while [ $SECONDS -lt $end ]; do
+		[ "$(SLURMD_NODENAME=$1 "$standin_ctl" -c "$t/imex/$1/config.cfg" -q 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.2
+	done
+	# Say why: what each stand-in logged and published.
+	for n in s1 s2; do
+		sed "s/^/# $n log: /" "$t/imex/$n/log" 2>/dev/null | tail -8
+		sed "s/^/# $n state: /" "$t/peers/$n.state" 2>/dev/null
+	done
 	return 1
 }
 sleep 1
