@@ -41,7 +41,7 @@ fuzz_spankgpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank
 fuzz_spankgpu_LDADD = libvgpucore.la -ldl
 fuzz_spankgpu_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 print-fuzz-bins:
-	@echo $(FUZZ_BINS) $(SIM_FUZZ_BINS) $(SHIM_FUZZ_BINS) $(SHOW_FUZZ_BINS) $(CORE_FUZZ_BINS) $(NVLINK_FUZZ_BINS) $(TOPO_FUZZ_BINS) $(PLACE_FUZZ_BINS) $(IMEX_FUZZ_BINS) $(METRICS_FUZZ_BINS) $(LINKS_FUZZ_BINS) $(SPANKCFG_FUZZ_BINS) $(WEIGHTS_FUZZ_BINS)
+	@echo $(FUZZ_BINS) $(SIM_FUZZ_BINS) $(SHIM_FUZZ_BINS) $(SHOW_FUZZ_BINS) $(CORE_FUZZ_BINS) $(NVLINK_FUZZ_BINS) $(TOPO_FUZZ_BINS) $(PLACE_FUZZ_BINS) $(IMEX_FUZZ_BINS) $(METRICS_FUZZ_BINS) $(LINKS_FUZZ_BINS) $(SPANKCFG_FUZZ_BINS) $(WEIGHTS_FUZZ_BINS) $(REPLAY_FUZZ_BINS)
 endif
 
 # `make fuzz FUZZ_SECONDS=60`: run every libFuzzer target (in its own clang

@@ -23,6 +23,7 @@ static const command_t commands[] = {
 	{ "show", vgpu_cmd_show, "show who holds which GPU slice, per node and GPU (reads slurmctld)" },
 	{ "weights", vgpu_cmd_weights, "keep node weights that fill partly used NVLink partitions first" },
 	{ "metrics", vgpu_cmd_metrics, "print OpenMetrics for Prometheus (per GPU, slice, step; counters)" },
+	{ "replay", vgpu_cmd_replay, "generate, check and plan job traces for the replay benchmark" },
 };
 
 static void usage(FILE *out)

@@ -15,5 +15,6 @@ int vgpu_cmd_show(int argc, char **argv);
 int vgpu_cmd_cliquemap(int argc, char **argv);
 int vgpu_cmd_metrics(int argc, char **argv);
 int vgpu_cmd_weights(int argc, char **argv);
+int vgpu_cmd_replay(int argc, char **argv);
 
 #endif
