@@ -19,7 +19,9 @@ libvgpucore_la_SOURCES = \
 	src/lib/vgpu_proc.c \
 	src/lib/vgpu_proc.h \
 	src/lib/vgpu_slurmcheck.c \
-	src/lib/vgpu_slurmcheck.h
+	src/lib/vgpu_slurmcheck.h \
+	src/lib/vgpu_stepplan.c \
+	src/lib/vgpu_stepplan.h
 # No json-c here: the plugins and vgpu_lua.so (loaded into every Slurm
 # client) link this library whole. JSON lives in libvgpujson.la.
 libvgpucore_la_CFLAGS = $(AM_CFLAGS)
@@ -99,10 +101,23 @@ tests_unit_test_slurmcheck_LDADD = $(UNIT_LDADD) -ldl
 tests_fuzz_replay_slurmcheck_SOURCES = tests/fuzz/fuzz_slurmcheck.c $(FUZZ_REPLAY_SRC)
 tests_fuzz_replay_slurmcheck_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"slurmcheck"'
 tests_fuzz_replay_slurmcheck_LDADD = libvgpucore.la
-## Its libFuzzer binary; mk/tests.mk's print-fuzz-bins must list
+## The step plan (vgpu_stepplan: StateDir's owner/gpu/cap files, the
+## StateDir view, each step's plan or refusal): unit test and corpus replay.
+check_PROGRAMS += tests/unit/test_stepplan tests/fuzz/replay_stepplan
+TESTS += tests/unit/test_stepplan tests/fuzz/replay_stepplan
+tests_unit_test_stepplan_SOURCES = tests/unit/test_stepplan.c tests/unit/vgpu_test.h
+tests_unit_test_stepplan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_stepplan_LDADD = $(UNIT_LDADD)
+tests_fuzz_replay_stepplan_SOURCES = tests/fuzz/fuzz_stepplan.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_stepplan_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"stepplan"'
+tests_fuzz_replay_stepplan_LDADD = libvgpucore.la
+## Their libFuzzer binaries; mk/tests.mk's print-fuzz-bins must list
 ## $(CORE_FUZZ_BINS) for tools/fuzz.sh to run it.
-CORE_FUZZ_BINS = fuzz/slurmcheck
+CORE_FUZZ_BINS = fuzz/slurmcheck fuzz/stepplan
 if FUZZING
+fuzz_stepplan_SOURCES = tests/fuzz/fuzz_stepplan.c
+fuzz_stepplan_LDADD = libvgpucore.la
+fuzz_stepplan_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 noinst_PROGRAMS += $(CORE_FUZZ_BINS)
 fuzz_slurmcheck_SOURCES = tests/fuzz/fuzz_slurmcheck.c
 fuzz_slurmcheck_LDADD = libvgpucore.la
