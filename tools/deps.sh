@@ -8,12 +8,13 @@
 #                      installed: 14 on Debian 12, 19 on trixie, 21 on sid),
 #                      hwloc, Slurm daemons, munge, procps
 #                      (tools/test-timeout.sh: ps, pgrep, pkill), debootstrap
-#                      (chroots of the other Slurm releases)
+#                      (chroots of the other Slurm releases), debhelper,
+#                      lintian and rpm (the packages: tests/pkg)
 #   vgpu_deps demo     build + Slurm daemons and clients, munge (tools/demo.sh)
 
 vgpu_deps_build="gcc make autoconf automake libtool pkg-config libslurm-dev libhwloc-dev libjson-c-dev check python3"
 vgpu_deps_demo="$vgpu_deps_build slurmctld slurmd slurm-client munge"
-vgpu_deps_test="$vgpu_deps_build clang hwloc slurmctld slurmd slurm-client munge procps debootstrap"
+vgpu_deps_test="$vgpu_deps_build clang hwloc slurmctld slurmd slurm-client munge procps debootstrap debhelper lintian rpm"
 # Wanted by one test only (tests/e2e/0350-metrics.sh, which skips without
 # it), installed without starting its service (policy-rc.d), and never
 # fatal: a machine without it runs everything else.
