@@ -15,6 +15,9 @@ vgpu_SOURCES = \
 	src/cli/cmd_discover.c
 vgpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/discover -DVGPU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 vgpu_LDADD = libvgpudiscover.la libvgpujson.la libvgpucore.la
+# A position-independent executable where hardening is on (configure.ac).
+vgpu_CFLAGS = $(AM_CFLAGS) $(VGPU_PIE_CFLAGS)
+vgpu_LDFLAGS = $(AM_LDFLAGS) $(VGPU_PIE_LDFLAGS)
 
 dist_man_MANS += doc/vgpu.1
 

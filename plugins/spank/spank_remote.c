@@ -263,7 +263,7 @@ static int make_dirs(uid_t uid, gid_t gid, unsigned index, const char *desc, con
 		{ "step.desc", desc, NULL },
 		{ "etc", NULL, NULL },
 		{ "etc/ld.so.preload", preload, NULL },
-		{ VGPU_STEPDESC_PINNED + 1, NULL, "step.desc" }, /* "etc/vgpu-step.desc" */
+		{ &VGPU_STEPDESC_PINNED[1], NULL, "step.desc" }, /* "etc/vgpu-step.desc" */
 	};
 	int lock, rc = -1;
 
