@@ -37,6 +37,9 @@ src_shim_libcuda_la_SOURCES = \
 	src/shim/shim.h \
 	src/shim/shim_stubs.c \
 	src/shim/shim_main.c \
+	src/shim/shim_dl.c \
+	src/shim/shim_dl.h \
+	src/shim/shim_dlelf.c \
 	src/shim/shim_acct.c \
 	src/shim/shim_track.c \
 	src/shim/shim_mem.c \
@@ -186,6 +189,23 @@ tests_shim_test_shim_module_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
 tests_shim_test_shim_module_LDADD = $(SHIM_TEST_LDADD)
 EXTRA_tests_shim_test_shim_module_DEPENDENCIES = $(SHIM_TEST_DEPS)
 EXTRA_DIST += bench/nulldrv.c
+
+## The loader's routes to the driver library (tests/shim/test_shim_dl.c):
+## dlprobe reaches the driver through each; libdlhelper is a second
+## library that dlopens for it.
+check_PROGRAMS += tests/shim/dlprobe
+tests_shim_dlprobe_SOURCES = tests/shim/dlprobe.c
+check_LTLIBRARIES += tests/shim/libdlhelper.la
+tests_shim_libdlhelper_la_SOURCES = tests/shim/dlhelper.c
+tests_shim_libdlhelper_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -rpath /nowhere
+if SIMULATOR
+check_PROGRAMS += tests/shim/test_shim_dl
+TESTS += tests/shim/test_shim_dl
+endif
+tests_shim_test_shim_dl_SOURCES = tests/shim/test_shim_dl.c tests/shim/shimtest.h
+tests_shim_test_shim_dl_CPPFLAGS = $(SHIM_TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_shim_test_shim_dl_LDADD = $(SHIM_TEST_LDADD)
+EXTRA_tests_shim_test_shim_dl_DEPENDENCIES = $(SHIM_TEST_DEPS) tests/shim/dlprobe tests/shim/libdlhelper.la
 
 TESTS += tests/shim/0010-exports.sh
 EXTRA_DIST += tests/shim/0010-exports.sh

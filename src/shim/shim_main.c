@@ -1,13 +1,14 @@
 /*
  * shim_main.c - libvgpu-shim.so's constructor (reads the step description,
  * once), its logger, the lazy loading of the real driver and NVML behind the
- * export tables, the dlopen redirection, and fork handling.
+ * export tables, and fork handling (the loader entry points: shim_dl.c).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "shim.h"
+#include "shim_dl.h"
 #include "vgpu_elfid.h"
 
 #include <dlfcn.h>
@@ -286,17 +287,6 @@ void *vgpu_shim_cuda_self_of(void *real)
 	return NULL;
 }
 
-static void *real_dlopen_fn(void)
-{
-	void *p = __atomic_load_n(&vgpu_shim_real_dlopen, __ATOMIC_ACQUIRE);
-
-	if (!p) {
-		p = dlsym(RTLD_NEXT, "dlopen");
-		__atomic_store_n(&vgpu_shim_real_dlopen, p, __ATOMIC_RELEASE);
-	}
-	return p;
-}
-
 static void fill(struct real_lib *lib, void *fn)
 {
 	for (int i = 0; i < lib->n; i++)
@@ -305,7 +295,7 @@ static void fill(struct real_lib *lib, void *fn)
 
 static void load(struct real_lib *lib, const char *path)
 {
-	void *(*real_dlopen)(const char *, int) = (void *(*)(const char *, int))real_dlopen_fn();
+	void *(*real_dlopen)(const char *, int) = (void *(*)(const char *, int))vgpu_shim_dl_real_dlopen();
 	const char *why = NULL;
 	void *h = NULL;
 
@@ -406,24 +396,21 @@ void *vgpu_shim_resolve(void **slot)
 	return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 }
 
-/* ---- dlopen -------------------------------------------------------------- */
+/* ---- what shim_dl.c needs ------------------------------------------------ */
 
 static struct link_map *self_map;
-static char self_path[4096];
-static pthread_once_t self_path_once = PTHREAD_ONCE_INIT;
 
-/* The shim's own file, resolved only when needed (realpath costs a readlink
- * per path component: not on every process's start-up). */
-static void find_self_path(void)
+struct link_map *vgpu_shim_self_map(void)
 {
+	struct link_map *lm = __atomic_load_n(&self_map, __ATOMIC_ACQUIRE);
 	Dl_info info;
 
-	if (!dladdr((void *)find_self_path, &info) || !info.dli_fname || !realpath(info.dli_fname, self_path))
-		self_path[0] = '\0';
+	if (!lm && dladdr1((void *)vgpu_shim_self_map, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm)
+		__atomic_store_n(&self_map, lm, __ATOMIC_RELEASE);
+	return lm;
 }
 
-/* Did the call come from the real driver or the real NVML? */
-static int from_real(void *caller)
+int vgpu_shim_from_real(void *caller)
 {
 	struct link_map *lm = NULL;
 	Dl_info info;
@@ -431,37 +418,6 @@ static int from_real(void *caller)
 	if (!caller || !dladdr1(caller, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
 		return 0;
 	return (cuda_lib.map && lm == cuda_lib.map) || (nvml_lib.map && lm == nvml_lib.map);
-}
-
-void *vgpu_shim_dlopen_redirect(const char *file, int mode, void *caller)
-{
-	void *(*real_dlopen)(const char *, int) = (void *(*)(const char *, int))real_dlopen_fn();
-	struct link_map *lm = NULL;
-	const char *base;
-	void *h;
-
-	if (!file || !real_dlopen)
-		return NULL;
-	base = strrchr(file, '/');
-	base = base ? base + 1 : file;
-	if (strncmp(base, "libcuda.so", 10) != 0 && strncmp(base, "libnvidia-ml.so", 15) != 0)
-		return NULL;
-	if (from_real(caller))
-		return NULL;
-	/* The shim by its soname (it was loaded before any real driver), checked,
-	 * else by its path. Each call takes a reference, as dlopen does. */
-	h = real_dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD | (mode & RTLD_GLOBAL));
-	if (h && (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || lm != self_map)) {
-		dlclose(h);
-		h = NULL;
-	}
-	if (!h) {
-		pthread_once(&self_path_once, find_self_path);
-		if (self_path[0])
-			h = real_dlopen(self_path, RTLD_LAZY | RTLD_NOLOAD | (mode & RTLD_GLOBAL));
-	}
-	SHIM_DEBUG("dlopen(\"%s\") -> %s", file, h ? "the shim" : "not redirected");
-	return h;
 }
 
 /* ---- constructor and fork ---------------------------------------------- */
@@ -482,7 +438,6 @@ __attribute__((constructor)) static void shim_init(void)
 	const char *path = access(VGPU_STEPDESC_PINNED, R_OK) == 0 ?
 				   VGPU_STEPDESC_PINNED :
 				   getenv(VGPU_STEPDESC_ENV); /* the only getenv of the shim */
-	Dl_info info;
 	vgpu_err_t err;
 
 	if (!path || !path[0]) {
@@ -495,8 +450,7 @@ __attribute__((constructor)) static void shim_init(void)
 		vgpu_shim_log_level = (int)vgpu_shim.desc.log_level;
 		vgpu_shim_sm_init();
 	}
-	if (!dladdr1((void *)shim_init, &info, (void **)&self_map, RTLD_DL_LINKMAP))
-		self_map = NULL;
-	real_dlopen_fn();
+	vgpu_shim_self_map();
+	vgpu_shim_dl_real_dlopen();
 	pthread_atfork(NULL, NULL, atfork_child);
 }

@@ -27,11 +27,12 @@
  * CUresult and every NVML one nvmlReturn_t (nvmlErrorString, the exception, is
  * hooked in C), both plain ints in the return register.
  *
- * dlopen: saves its arguments, asks vgpu_shim_dlopen_redirect(file, mode,
- * caller) whether the name is the CUDA driver or NVML (then it returns the
- * shim's own handle), and otherwise TAIL-jumps to the real dlopen, so the
- * real one sees the program's return address and searches the caller's
- * RUNPATH/namespace, not the shim's.
+ * dlopen, dlmopen, dlsym, dlvsym: each saves its arguments, asks its C half
+ * in shim_dl.c (vgpu_shim_dlopen_redirect(file, mode, caller), ...) what to
+ * do (return the shim's own handle or symbol, return NULL, or pass on) and,
+ * to pass on, TAIL-jumps to the real function, so the real one sees the
+ * program's return address and searches the caller's RUNPATH/namespace
+ * (RTLD_NEXT: the objects after the caller), not the shim's.
  */
 #include "shim.h"
 
@@ -45,6 +46,17 @@
 
 #define VGPU_STR2(x) #x
 #define VGPU_STR(x) VGPU_STR2(x)
+
+/* The head of a loader wrapper: the exported name and a hidden alias of it
+ * (vgpu_shim_dl_NAME, what shim_dl.c hands out for the name). */
+#define WRAP_HEAD_TYPED(name, type)                     \
+	".balign 16\n"                                  \
+	".globl " name "\n"                             \
+	".type " name ", " type "\n"                    \
+	".globl vgpu_shim_dl_" name "\n"                \
+	".hidden vgpu_shim_dl_" name "\n"               \
+	".set vgpu_shim_dl_" name ", " name "\n"        \
+	name ":\n" LANDING
 
 #if defined(__x86_64__)
 
@@ -67,6 +79,45 @@
 	".L" list "_l_" #n ":\n" LANDING                \
 	"leaq .L" list "_s_" #n "(%rip), %r11\n"        \
 	"jmp vgpu_shim_lazy\n"
+
+/* A loader wrapper: NULL from the C half = tail-jump to the real function
+ * (it sees the program's return address); vgpu_shim_dl_null = return NULL;
+ * anything else is returned. No malloc, no stack use beyond the saved
+ * arguments. */
+#define WRAP_END(real)                                  \
+	"testq %rax, %rax\n"                            \
+	"jnz 1f\n"                                      \
+	"jmp *" real "(%rip)\n"                         \
+	"1: leaq vgpu_shim_dl_null(%rip), %rcx\n"       \
+	"cmpq %rcx, %rax\n"                             \
+	"jne 2f\n"                                      \
+	"xorl %eax, %eax\n"                             \
+	"2: ret\n"
+#define WRAP_HEAD(name) WRAP_HEAD_TYPED(name, "@function")
+#define WRAP2(name, c, real)                            \
+	WRAP_HEAD(name)                                 \
+	"pushq %rdi\n"                                  \
+	"pushq %rsi\n"                                  \
+	"subq $8, %rsp\n"                               \
+	"movq 24(%rsp), %rdx\n"                         \
+	"call " c "\n"                                  \
+	"addq $8, %rsp\n"                               \
+	"popq %rsi\n"                                   \
+	"popq %rdi\n"                                   \
+	WRAP_END(real)                                  \
+	".size " name ", . - " name "\n"
+#define WRAP3(name, c, real)                            \
+	WRAP_HEAD(name)                                 \
+	"pushq %rdi\n"                                  \
+	"pushq %rsi\n"                                  \
+	"pushq %rdx\n"                                  \
+	"movq 24(%rsp), %rcx\n"                         \
+	"call " c "\n"                                  \
+	"popq %rdx\n"                                   \
+	"popq %rsi\n"                                   \
+	"popq %rdi\n"                                   \
+	WRAP_END(real)                                  \
+	".size " name ", . - " name "\n"
 
 __asm__(".pushsection .text, \"ax\", @progbits\n"
 	".balign 16\n"
@@ -115,24 +166,13 @@ __asm__(".pushsection .text, \"ax\", @progbits\n"
 	"leave\n"
 	"jmp *%r11\n"
 	".size vgpu_shim_lazy, . - vgpu_shim_lazy\n"
-	/* dlopen(file, mode) */
-	".balign 16\n"
-	".globl dlopen\n"
-	".type dlopen, @function\n"
-	"dlopen:\n" LANDING
-	"pushq %rdi\n"
-	"pushq %rsi\n"
-	"subq $8, %rsp\n"
-	"movq 24(%rsp), %rdx\n"
-	"call vgpu_shim_dlopen_redirect\n"
-	"addq $8, %rsp\n"
-	"popq %rsi\n"
-	"popq %rdi\n"
-	"testq %rax, %rax\n"
-	"jnz 1f\n"
-	"jmp *vgpu_shim_real_dlopen(%rip)\n"
-	"1: ret\n"
-	".size dlopen, . - dlopen\n"
+	/* dlopen(file, mode), dlsym(handle, name): the C half gets the
+	 * caller's return address as its last argument. */
+	WRAP2("dlopen", "vgpu_shim_dlopen_redirect", "vgpu_shim_real_dlopen")
+	WRAP2("dlsym", "vgpu_shim_dlsym_redirect", "vgpu_shim_real_dlsym")
+	/* dlmopen(lmid, file, mode), dlvsym(handle, name, version) */
+	WRAP3("dlmopen", "vgpu_shim_dlmopen_redirect", "vgpu_shim_real_dlmopen")
+	WRAP3("dlvsym", "vgpu_shim_dlvsym_redirect", "vgpu_shim_real_dlvsym")
 	".popsection\n");
 
 #elif defined(__aarch64__)
@@ -159,6 +199,45 @@ __asm__(".pushsection .text, \"ax\", @progbits\n"
 	"adrp x16, .L" list "_s_" #n "\n"               \
 	"add x16, x16, :lo12:.L" list "_s_" #n "\n"     \
 	"b vgpu_shim_lazy\n"
+
+/* The same loader wrappers as on x86_64 (see there). */
+#define WRAP_END(real)                                  \
+	"cbnz x16, 1f\n"                                \
+	"adrp x17, " real "\n"                          \
+	"ldr x17, [x17, :lo12:" real "]\n"              \
+	"br x17\n"                                      \
+	"1: adrp x17, vgpu_shim_dl_null\n"              \
+	"add x17, x17, :lo12:vgpu_shim_dl_null\n"       \
+	"cmp x16, x17\n"                                \
+	"csel x0, xzr, x16, eq\n"                       \
+	"ret\n"
+#define WRAP_HEAD(name) WRAP_HEAD_TYPED(name, "%function")
+#define WRAP2(name, c, real)                            \
+	WRAP_HEAD(name)                                 \
+	"stp x29, x30, [sp, #-32]!\n"                   \
+	"mov x29, sp\n"                                 \
+	"stp x0, x1, [sp, #16]\n"                       \
+	"mov x2, x30\n"                                 \
+	"bl " c "\n"                                    \
+	"mov x16, x0\n"                                 \
+	"ldp x0, x1, [sp, #16]\n"                       \
+	"ldp x29, x30, [sp], #32\n"                     \
+	WRAP_END(real)                                  \
+	".size " name ", . - " name "\n"
+#define WRAP3(name, c, real)                            \
+	WRAP_HEAD(name)                                 \
+	"stp x29, x30, [sp, #-48]!\n"                   \
+	"mov x29, sp\n"                                 \
+	"stp x0, x1, [sp, #16]\n"                       \
+	"str x2, [sp, #32]\n"                           \
+	"mov x3, x30\n"                                 \
+	"bl " c "\n"                                    \
+	"mov x16, x0\n"                                 \
+	"ldp x0, x1, [sp, #16]\n"                       \
+	"ldr x2, [sp, #32]\n"                           \
+	"ldp x29, x30, [sp], #48\n"                     \
+	WRAP_END(real)                                  \
+	".size " name ", . - " name "\n"
 
 __asm__(".pushsection .text, \"ax\", %progbits\n"
 	".balign 16\n"
@@ -192,26 +271,13 @@ __asm__(".pushsection .text, \"ax\", %progbits\n"
 	"ldp x29, x30, [sp], #224\n"
 	"br x16\n"
 	".size vgpu_shim_lazy, . - vgpu_shim_lazy\n"
-	/* dlopen(file, mode) */
-	".balign 16\n"
-	".globl dlopen\n"
-	".type dlopen, %function\n"
-	"dlopen:\n" LANDING
-	"stp x29, x30, [sp, #-32]!\n"
-	"mov x29, sp\n"
-	"stp x0, x1, [sp, #16]\n"
-	"mov x2, x30\n"
-	"bl vgpu_shim_dlopen_redirect\n"
-	"mov x16, x0\n"
-	"ldp x0, x1, [sp, #16]\n"
-	"ldp x29, x30, [sp], #32\n"
-	"cbnz x16, 1f\n"
-	"adrp x17, vgpu_shim_real_dlopen\n"
-	"ldr x17, [x17, :lo12:vgpu_shim_real_dlopen]\n"
-	"br x17\n"
-	"1: mov x0, x16\n"
-	"ret\n"
-	".size dlopen, . - dlopen\n"
+	/* dlopen(file, mode), dlsym(handle, name): the C half gets the
+	 * caller's return address (x30) as its last argument. */
+	WRAP2("dlopen", "vgpu_shim_dlopen_redirect", "vgpu_shim_real_dlopen")
+	WRAP2("dlsym", "vgpu_shim_dlsym_redirect", "vgpu_shim_real_dlsym")
+	/* dlmopen(lmid, file, mode), dlvsym(handle, name, version) */
+	WRAP3("dlmopen", "vgpu_shim_dlmopen_redirect", "vgpu_shim_real_dlmopen")
+	WRAP3("dlvsym", "vgpu_shim_dlvsym_redirect", "vgpu_shim_real_dlvsym")
 	".popsection\n");
 
 #else

@@ -35,8 +35,8 @@ bad=$(grep -v '^/\*\|^ \*' "$nvml" | grep -cvE '^X\(nvml[A-Za-z0-9_]+\)$')
 is "$bad" 0 "every NVML list line is X(name)"
 if [ -r "$shim" ]; then
 	nm -D --defined-only "$shim" | awk '{ print $3 }' | sort -u > "$tmp/exported"
-	{ sed -n 's/^X(\([A-Za-z0-9_]*\).*/\1/p' "$list" "$nvml"; echo dlopen; } | sort -u > "$tmp/listed"
-	is "$(comm -3 "$tmp/exported" "$tmp/listed" | tr -d '\t' | tr '\n' ' ')" "" "the shim exports exactly the listed names and dlopen"
+	{ sed -n 's/^X(\([A-Za-z0-9_]*\).*/\1/p' "$list" "$nvml"; printf '%s\n' dlopen dlmopen dlsym dlvsym dlerror; } | sort -u > "$tmp/listed"
+	is "$(comm -3 "$tmp/exported" "$tmp/listed" | tr -d '\t' | tr '\n' ' ')" "" "the shim exports exactly the listed names and its loader wrappers"
 	is "$(readelf -d "$shim" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" "libcuda.so.1" "the shim's soname is libcuda.so.1"
 else
 	skip "the shim exports the lists" "$shim not built"

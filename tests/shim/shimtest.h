@@ -243,6 +243,9 @@ static inline void probe_env(const struct scen *s, int shim, const char *const *
 	}
 }
 
+/* The program probe_start runs (a test may set another, built beside it). */
+static const char *probe_program __attribute__((unused)) = "tests/shim/shimprobe";
+
 /* Start the probe; its stdout (and stderr, when err_fd is given) come back
  * through pipes. Returns the pid. */
 static inline pid_t probe_start(const struct scen *s, int shim, const char *const *extra, const char *const *argv,
@@ -264,7 +267,7 @@ static inline pid_t probe_start(const struct scen *s, int shim, const char *cons
 		dup2(o[1], 1);
 		dup2(e[1], 2);
 		probe_env(s, shim, extra);
-		args[n++] = build_path("tests/shim/shimprobe");
+		args[n++] = build_path(probe_program);
 		while (*argv && n < 63)
 			args[n++] = *argv++;
 		args[n] = NULL;
