@@ -5,7 +5,8 @@
 #   tests/pkg/install.sh [RELEASE...]     (default: $VGPU_PKG_RELEASES, else
 #                                          the host's Slurm release and 24.11)
 #   VGPU_PKG_SOURCE=HEAD                  package the last commit, not the
-#                                         working tree
+#                                         working tree; =DIR: the tree in DIR
+#                                         with this tree's debian/, tests/pkg/
 #
 # For each Slurm release (22.05 bookworm, 24.11 trixie, 26.05 sid):
 #   1. dpkg-buildpackage -us -uc -b in a copy of the tree (on the host for
@@ -63,6 +64,11 @@ mkdir -p "$tmp/tree"
 if [ "${VGPU_PKG_SOURCE:-}" = HEAD ]; then
 	# the last commit (a shared working tree where others are mid-edit)
 	git archive HEAD | tar -xf - -C "$tmp/tree"
+elif [ -n "${VGPU_PKG_SOURCE:-}" ]; then
+	# another source tree (e.g. an unpacked snapshot), with this tree's
+	# debian/ and tests/pkg/
+	tar -C "$VGPU_PKG_SOURCE" --exclude='./build*' --exclude=./debian -cf - . | tar -xf - -C "$tmp/tree" &&
+		rm -rf "$tmp/tree/tests/pkg" && cp -a debian "$tmp/tree/debian" && cp -a tests/pkg "$tmp/tree/tests/pkg"
 elif [ -e .git ] && command -v git >/dev/null 2>&1; then
 	git ls-files -co --exclude-standard -z | tar --null -cf - -T - 2>/dev/null | tar -xf - -C "$tmp/tree"
 else
@@ -159,8 +165,6 @@ release() {
 	cur_root=$w/roots/slurm-$rel
 	PKG_TAP_N=$tap_n unshare --mount --propagation private -- sh -c '
 		mount -t overlay vgpu-pkg -o "lowerdir=$1,upperdir=$2/ov/upper,workdir=$2/ov/work" "$2/roots/slurm-$3" || exit 1
-		# vgpu-chroot run binds the host'"'"'s /etc/hosts (a minbase bookworm has none)
-		[ -e "$2/roots/slurm-$3/etc/hosts" ] || : >"$2/roots/slurm-$3/etc/hosts"
 		VGPU_CHROOT_CACHE=$2/roots exec "$4" run "$3" --bind "$2/share" --env PKG_SHARE="$2/share" --env PKG_TAP_N="$PKG_TAP_N" \
 			--env PKG_REL="$3" --env PKG_CTLD_PORT="$5" --env PKG_SLURMD_PORT="$6" -- bash "$2/share/inchroot.sh"
 	' vgpu-pkg "$base" "$w" "$rel" "$chroot_tool" "$(free_port)" "$(free_port)"
