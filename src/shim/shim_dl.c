@@ -8,7 +8,8 @@
  *    (libcuda.so*, libnvidia-ml.so*), else the file the name leads to (a
  *    path as given, /proc/self/fd/N included; a bare name through the
  *    objects already loaded, then the caller's search path as the loader
- *    walks it): the same device and inode as the real driver/NVML, or the
+ *    walks it; $ORIGIN, $LIB, $PLATFORM expanded as it does): the same
+ *    device and inode as the real driver/NVML, or the
  *    ELF identity of a driver (shim_dlelf.c). Symlinks, hard links and
  *    copies at any path all end at the shim.
  *  - dlmopen into another namespace: the driver itself is redirected to the
@@ -39,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,11 +218,89 @@ static int search(const char *name, void *caller, char *path, size_t len)
 	return k;
 }
 
+/* The value of a dynamic string token at *p ($NAME or ${NAME}; *p at the
+ * '$'), advancing *p past it; NULL for no token the loader knows. */
+static const char *dst_value(const char **p, const char *origin, const char *lib)
+{
+	static const char *const names[] = { "ORIGIN", "LIB", "PLATFORM" };
+	const char *q = *p + 1;
+	int brace = *q == '{';
+
+	q += brace;
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(names[i]);
+		const char *end = q + n;
+
+		if (strncmp(q, names[i], n) != 0 || (brace && *end != '}') ||
+		    (!brace && (*end == '_' || (*end >= 'A' && *end <= 'Z') || (*end >= 'a' && *end <= 'z') ||
+				(*end >= '0' && *end <= '9'))))
+			continue;
+		*p = end + brace;
+		if (i == 0)
+			return origin;
+		if (i == 1)
+			return lib;
+		return (const char *)getauxval(AT_PLATFORM);
+	}
+	return NULL;
+}
+
+static int file_or_search(const char *file, void *caller)
+{
+	char path[4096];
+	int k = strchr(file, '/') ? file_kind(file) : search(file, caller, path, sizeof(path));
+
+	return k > 0 ? k : VGPU_SHIM_DL_OTHER;
+}
+
+/* A name with $ORIGIN, $LIB or $PLATFORM, expanded as the loader does for
+ * the caller ($ORIGIN: the caller's directory; $LIB: each value glibc is
+ * built with on Debian and others, x86_64 and aarch64): the kind of the
+ * first expansion that is a driver. */
+static int dst_kind(const char *file, void *caller)
+{
+	static const char *const libs[] = { "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib64", "lib" };
+	struct link_map *lm = map_of(caller);
+	char origin[4096], out[4096];
+	ssize_t n;
+
+	if (lm && lm->l_name && lm->l_name[0] == '/')
+		snprintf(origin, sizeof(origin), "%s", lm->l_name);
+	else if ((n = readlink("/proc/self/exe", origin, sizeof(origin) - 1)) > 0)
+		origin[n] = '\0';
+	else
+		origin[0] = '\0';
+	if (strrchr(origin, '/'))
+		*strrchr(origin, '/') = '\0';
+	for (size_t v = 0; v < sizeof(libs) / sizeof(libs[0]); v++) {
+		size_t len = 0;
+		int k;
+
+		for (const char *p = file; *p && len + 1 < sizeof(out);) {
+			const char *val = *p == '$' ? dst_value(&p, origin, libs[v]) : NULL;
+
+			if (val) {
+				size_t m = strlen(val);
+
+				if (len + m >= sizeof(out))
+					break;
+				memcpy(out + len, val, m);
+				len += m;
+			} else {
+				out[len++] = *p++;
+			}
+		}
+		out[len] = '\0';
+		if ((k = file_or_search(out, caller)) != VGPU_SHIM_DL_OTHER)
+			return k;
+	}
+	return VGPU_SHIM_DL_OTHER;
+}
+
 /* What the loader would load for file when caller asks: VGPU_SHIM_DL_*. */
 static int driver_file(const char *file, void *caller)
 {
 	const char *base = strrchr(file, '/');
-	char path[4096];
 	void *h;
 	int k;
 
@@ -229,8 +309,10 @@ static int driver_file(const char *file, void *caller)
 		return VGPU_SHIM_DL_CUDA;
 	if (strncmp(base, "libnvidia-ml.so", 15) == 0)
 		return VGPU_SHIM_DL_NVML;
+	if (strchr(file, '$'))
+		return dst_kind(file, caller);
 	if (strchr(file, '/'))
-		return (k = file_kind(file)) > 0 ? k : VGPU_SHIM_DL_OTHER;
+		return file_or_search(file, caller);
 	/* a bare name: an object loaded under that name or soname first */
 	h = ((void *(*)(const char *, int))vgpu_shim_real_dlopen)(file, RTLD_LAZY | RTLD_NOLOAD);
 	if (h) {
@@ -240,7 +322,7 @@ static int driver_file(const char *file, void *caller)
 		dlclose(h);
 		return k;
 	}
-	return (k = search(file, caller, path, sizeof(path))) > 0 ? k : VGPU_SHIM_DL_OTHER;
+	return file_or_search(file, caller);
 }
 
 /* The shim's own handle (each call takes a reference, as dlopen does). */

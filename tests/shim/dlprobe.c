@@ -16,6 +16,8 @@
  *                          (LM_ID_NEWLM, PATH)
  *   helper LIB PATH        dlopen(LIB), its dlhelper_open(PATH)
  *   mhelper LIB PATH       dlmopen(LM_ID_NEWLM, LIB), its dlhelper_open(PATH)
+ *   dhelper LIB PATH       dlopen(LIB, RTLD_DEEPBIND), its dlhelper_open(PATH)
+ *                          (its dlopen binds to libc's, not the shim's)
  * Prints "handle: shim|other|null[ DLERROR]"; then, for a handle that has
  * cuMemAlloc_v2: cuInit, device 0's primary context, one cuMemAlloc_v2
  * of BYTES: "alloc: RC" (RC the CUresult; "alloc: none" otherwise).
@@ -84,10 +86,11 @@ static void *route(int argc, char **argv)
 
 		return m ? m(LM_ID_NEWLM, argv[3], RTLD_NOW) : NULL;
 	}
-	if ((strcmp(r, "helper") == 0 || strcmp(r, "mhelper") == 0) && argc > 3) {
+	if ((strcmp(r, "helper") == 0 || strcmp(r, "mhelper") == 0 || strcmp(r, "dhelper") == 0) && argc > 3) {
 		open_fn o;
 
-		h = r[0] == 'm' ? dlmopen(LM_ID_NEWLM, argv[2], RTLD_NOW) : dlopen(argv[2], RTLD_NOW);
+		h = r[0] == 'm' ? dlmopen(LM_ID_NEWLM, argv[2], RTLD_NOW) :
+				  dlopen(argv[2], RTLD_NOW | (r[0] == 'd' ? RTLD_DEEPBIND : 0));
 		o = h ? (open_fn)dlsym(h, "dlhelper_open") : NULL;
 		return o ? o(argv[3], RTLD_NOW) : NULL;
 	}

@@ -11,7 +11,9 @@
  * LD_LIBRARY_PATH that is a symlink, libc's dlopen reached through
  * dlsym(RTLD_NEXT) (held before too: RTLD_NEXT from the program is the
  * shim), dlvsym (both versions), dlsym on libc's handle, libc's dlsym
- * through dlvsym, a second library's dlopen, dlmopen(LM_ID_NEWLM) of the
+ * through dlvsym, a second library's dlopen, $ORIGIN in the name, a copy
+ * that a RTLD_DEEPBIND library loads with libc's dlopen (its handle is the
+ * copy's; what the program looks up in it is the shim's), dlmopen(LM_ID_NEWLM) of the
  * driver and of a copy (also through dlvsym), and dlmopen of a library that
  * would load the driver inside its namespace. Also: other libraries are
  * left alone (dlopen, dlmopen), a copy of NVML gives the shim.
@@ -43,7 +45,8 @@ static void run(struct scen *s, int shim, const char *const *extra, const char *
 }
 
 /* The route args must reach the driver without the shim and end at the
- * shim under it (refused: a NULL handle with the shim's reason is held too). */
+ * shim under it (refused 1: a NULL handle with the shim's reason; 2: the
+ * handle is another object's, but what is looked up in it is the shim's). */
 static void held(struct scen *s, const char *what, const char *const *extra, const char *const *args, int refused)
 {
 	char handle[600], alloc[64];
@@ -52,7 +55,9 @@ static void held(struct scen *s, const char *what, const char *const *extra, con
 	check(strcmp(alloc, "0") == 0, "%s: without the shim the route reaches the driver (4 GiB allocated: alloc %s, %s)",
 	      what, alloc, handle);
 	run(s, 1, extra, args, handle, alloc);
-	if (refused)
+	if (refused == 2)
+		check(strcmp(handle, "shim") != 0, "%s: under the shim the handle is not the shim's (%s)", what, handle);
+	else if (refused)
 		check(strncmp(handle, "null ", 5) == 0 && strstr(handle, "slurm-vgpu") != NULL,
 		      "%s: under the shim it is refused, and dlerror() says why (%s)", what, handle);
 	else
@@ -82,7 +87,7 @@ static int hard_link(const struct scen *s, char *buf, size_t len)
 
 int main(void)
 {
-	char sym[700], copy[700], nvcopy[700], lp[700], lpenv[720], hard[1100], helper[1100];
+	char sym[700], copy[700], nvcopy[700], lp[700], lpenv[720], hard[1100], helper[1100], origin[2048];
 	struct scen s;
 
 	scen_init(&s, "sim/nodes/a100x2.json", "dl");
@@ -105,6 +110,18 @@ int main(void)
 	snprintf(lpenv, sizeof(lpenv), "%s/libroute.so", lp);
 	link_or_copy(real_cuda, lpenv, 1);
 	snprintf(lpenv, sizeof(lpenv), "LD_LIBRARY_PATH=%s", lp);
+	/* $ORIGIN is the probe's directory: up from there to the copy */
+	{
+		char probe[PATH_MAX];
+		size_t len;
+
+		if (!realpath(build_path("tests/shim/dlprobe"), probe))
+			return 99;
+		len = (size_t)snprintf(origin, sizeof(origin), "$ORIGIN");
+		for (char *c = strchr(probe + 1, '/'); c && len + 3 < sizeof(origin); c = strchr(c + 1, '/'))
+			len += (size_t)snprintf(origin + len, sizeof(origin) - len, "/..");
+		snprintf(origin + len, sizeof(origin) - len, "%s", copy);
+	}
 
 	{
 		const char *a[] = { "open", sym, ASK, NULL };
@@ -153,6 +170,14 @@ int main(void)
 	{
 		const char *a[] = { "helper", helper, copy, ASK, NULL };
 		held(&s, "a second library's dlopen of a copy", NULL, a, 0);
+	}
+	{
+		const char *a[] = { "open", origin, ASK, NULL };
+		held(&s, "dlopen of $ORIGIN/... naming a copy", NULL, a, 0);
+	}
+	{
+		const char *a[] = { "dhelper", helper, copy, ASK, NULL };
+		held(&s, "a copy loaded by a RTLD_DEEPBIND library's dlopen (libc's), used through dlsym", NULL, a, 2);
 	}
 	{
 		const char *a[] = { "mopen", real_cuda, ASK, NULL };
