@@ -117,12 +117,13 @@ release() {
 		for i in $(seq 1 $((ncases + ninner))); do skip "$t release skipped" "no chroot: ${why:-see $w/ensure.log}"; done
 		return
 	fi
-	[ "$rel" = "$host_rel" ] || in="$chroot_tool run $rel --bind $tmp --"
+	local where="on the host"
+	[ "$rel" = "$host_rel" ] || { in="$chroot_tool run $rel --bind $tmp --"; where="in the $rel chroot"; }
 	cp -a "$tmp/tree" "$w/src/slurm-vgpu"
 	# 1. build
 	$in sh -c "cd '$w/src/slurm-vgpu' && DEB_BUILD_OPTIONS='nocheck parallel=2' dpkg-buildpackage -us -uc -b" >"$w/build.log" 2>&1
 	rc=$?
-	is "$rc" 0 "$t dpkg-buildpackage -us -uc -b builds (${in:+in the $rel chroot}${in:-on the host})"
+	is "$rc" 0 "$t dpkg-buildpackage -us -uc -b builds ($where)"
 	if [ $rc -ne 0 ]; then
 		diag "$(tail -n 30 "$w/build.log")"
 		local i
