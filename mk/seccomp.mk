@@ -12,3 +12,8 @@ TESTS += tests/unit/test_seccomp
 tests_unit_test_seccomp_SOURCES = tests/unit/test_seccomp.c tests/unit/vgpu_test.h
 tests_unit_test_seccomp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_seccomp_LDADD = $(UNIT_LDADD) $(PTHREAD_LIBS)
+
+if SIMULATOR
+TESTS += tests/e2e/0375-userns.sh
+endif
+EXTRA_DIST += tests/e2e/0375-userns.sh

@@ -18,6 +18,7 @@ static void from_args(vgpu_spank_config_t *cfg, const vgpu_plugargs_t *a)
 	cfg->ctx_bytes = a->ctx_bytes;
 	cfg->log_level = a->log_level;
 	cfg->preload = (vgpu_spank_preload_t)a->preload;
+	cfg->allow_userns = a->allow_userns;
 }
 
 int vgpu_spank_config_parse(int argc, char **argv, vgpu_spank_config_t *cfg, vgpu_err_t *err)

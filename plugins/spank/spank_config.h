@@ -11,6 +11,9 @@
  *   log=      the shim's log level (off|error|warn|info|debug, default warn)
  *   preload=  etc: LD_PRELOAD plus a private /etc/ld.so.preload per task
  *             (overlay mount); env: LD_PRELOAD only (default etc)
+ *   userns=   deny: a seccomp filter in each task of a slice step keeps it
+ *             from making or joining user namespaces (vgpu_seccomp.h);
+ *             allow: no filter (default deny; doc/shim.md "Threat model")
  *
  * The parsing is the core's (vgpu_plugargs.h). A bad argument or a shim=
  * that is not this build's shim does not stop the plugin from loading: the
@@ -47,6 +50,7 @@ typedef struct vgpu_spank_config {
 	uint64_t ctx_bytes;
 	vgpu_log_level_t log_level;
 	vgpu_spank_preload_t preload;
+	int allow_userns;               /* userns=allow: slice steps may make user namespaces */
 	vgpu_spank_config_state_t state;
 	/* "" when OK; else why, starting with "FILE:LINE: ..." */
 	char invalid[VGPU_ERR_MAX + 2 * VGPU_PATH_MAX + 64];

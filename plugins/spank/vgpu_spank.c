@@ -15,15 +15,26 @@
  * built for when another loads it (vgpu_slurmcheck_plugin_loaded). Its
  * Slurm imports are in every supported release (22.05-26.05), so the
  * module loads (-z now) far enough to say it.
+ *
+ * Slice steps (the task's environment has VGPU_STEP_DESC, which user_init
+ * sets for them) get the user-namespace seccomp filter (vgpu_seccomp.h)
+ * unless plugstack.conf says userns=allow: installed in task_init_privileged
+ * (root, so no_new_privs stays off and setuid programs keep working),
+ * else in task_init (no_new_privs set). A task whose filter cannot be
+ * installed prints why and exits 1: it never runs unfiltered.
  */
 #include "config.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <slurm/slurm.h>
 #include <slurm/spank.h>
 
 #include "spank_config.h"
 #include "vgpu_elfid.h"
+#include "vgpu_seccomp.h"
+#include "vgpu_stepdesc.h"
 #include "vgpu_slurmcheck.h"
 #include "spank_option.h"
 #include "spank_remote.h"
@@ -31,6 +42,10 @@
 SPANK_PLUGIN(vgpu, 1);
 
 static vgpu_spank_config_t cfg;
+
+/* In this task: is the user-namespace filter installed, and why not. */
+static int userns_filtered;
+static vgpu_err_t userns_err;
 
 /* Said at dlopen, before Slurm checks plugin_version (major.minor). */
 __attribute__((constructor)) static void release_check(void)
@@ -119,13 +134,47 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	}
 }
 
+/* Does this task need the user-namespace filter: a slice step (its
+ * environment has the step description) and no userns=allow. */
+static int wants_userns_filter(spank_t sp)
+{
+	char desc[16];
+	spank_err_t rc;
+
+	if (cfg.allow_userns)
+		return 0;
+	rc = spank_getenv(sp, VGPU_STEPDESC_ENV, desc, sizeof(desc));
+	return rc == ESPANK_SUCCESS || rc == ESPANK_NOSPACE;
+}
+
+/* Install the filter once in this task; 0, or -1 with userns_err. */
+static int filter_userns(void)
+{
+	vgpu_seccomp_mode_t mode;
+
+	if (userns_filtered)
+		return 0;
+	if (vgpu_seccomp_deny_userns(&mode, &userns_err) != 0)
+		return -1;
+	userns_filtered = 1;
+	return 0;
+}
+
 int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 {
+	int rc;
+
 	(void)ac;
 	(void)av;
 	switch (spank_context()) {
 	case S_CTX_REMOTE:
-		return vgpu_spank_remote_task_privileged(sp);
+		rc = vgpu_spank_remote_task_privileged(sp);
+		/* After the private /etc is made (its mount namespace is
+		 * made as root, not a user namespace); a failure here is
+		 * retried, and refused, in task_init. */
+		if (wants_userns_filter(sp) && filter_userns() != 0)
+			slurm_verbose("vgpu: %s; retried without privilege in task_init", userns_err.msg);
+		return rc;
 	default:
 		return 0;
 	}
@@ -133,11 +182,22 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
+	int rc;
+
 	(void)ac;
 	(void)av;
 	switch (spank_context()) {
 	case S_CTX_REMOTE:
-		return vgpu_spank_remote_task_init(sp);
+		rc = vgpu_spank_remote_task_init(sp);
+		if (rc == 0 && wants_userns_filter(sp) && filter_userns() != 0) {
+			slurm_error("vgpu: %s: the task is refused", userns_err.msg);
+			fprintf(stderr, "vgpu: this step's GPU slice cannot be enforced, so it does not run: %s "
+				"(plugstack.conf userns=allow runs slice steps without the filter)\n",
+				userns_err.msg);
+			fflush(stderr);
+			_exit(1);
+		}
+		return rc;
 	default:
 		return 0;
 	}

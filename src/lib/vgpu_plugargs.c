@@ -73,6 +73,13 @@ static int parse_one(const char *arg, vgpu_plugargs_t *out, vgpu_err_t *err)
 					    vgpu_err_quote(q, sizeof(q), val, 64));
 		return 0;
 	}
+	if (strcmp(key, "userns") == 0) {
+		if (strcmp(val, "deny") != 0 && strcmp(val, "allow") != 0)
+			return vgpu_err_set(err, "userns: '%s' is neither deny nor allow",
+					    vgpu_err_quote(q, sizeof(q), val, 64));
+		out->allow_userns = strcmp(val, "allow") == 0;
+		return 0;
+	}
 unknown:
 	return vgpu_err_set(err, "unknown argument '%s' (" EXPECTED ")",
 			    vgpu_err_quote(q, sizeof(q), arg, 64));

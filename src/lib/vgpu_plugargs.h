@@ -4,6 +4,7 @@
  *
  *   required /usr/lib/slurm-vgpu/vgpu_spank.so conf=/etc/slurm/vgpu.conf \
  *            [shim=/path/libvgpu-shim.so] [ctx=300M] [log=warn] [preload=etc|env]
+ *            [userns=deny|allow]
  *
  * Slurm hands a SPANK plugin its arguments as argc/argv only. The parser
  * says which argument was bad (its index); vgpu_plugargs_locate finds the
@@ -33,6 +34,7 @@ typedef struct vgpu_plugargs {
 	uint64_t ctx_bytes;
 	vgpu_log_level_t log_level;     /* default VGPU_LOG_WARN */
 	vgpu_plugargs_preload_t preload;
+	int allow_userns;               /* userns=allow: no seccomp filter in slice steps (default deny) */
 } vgpu_plugargs_t;
 
 /* Deepest `include` nesting vgpu_plugargs_locate follows (Slurm sets none). */
