@@ -30,3 +30,24 @@ fuzz_trace_SOURCES = tests/fuzz/fuzz_trace.c
 fuzz_trace_LDADD = libvgpucore.la
 fuzz_trace_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 endif
+
+# The job the replay driver submits: holds GPU memory through the CUDA
+# driver for the job's duration (built with `make`, it is small).
+noinst_PROGRAMS += bench/replay_hold
+bench_replay_hold_SOURCES = bench/replay_hold.c
+bench_replay_hold_LDADD = -ldl
+
+TESTS += tests/sh/0410-replay-report.sh
+EXTRA_DIST += tests/sh/0410-replay-report.sh tests/e2e/0400-replay.sh bench/replay.py \
+	tools/vgpu-replay tools/vgpu-replay-record
+if SIMULATOR
+TESTS += tests/e2e/0400-replay.sh
+endif
+
+# `make bench-replay`: a small trace through whole, strict and memory on a
+# devcluster of this machine's Slurm, the ratios with configuration,
+# release, trace and seed (bench/replay.sh; doc/replay.md).
+bench-replay:
+	$(MAKE) $(AM_MAKEFLAGS) all && VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' bash $(srcdir)/bench/replay.sh
+.PHONY: bench-replay
+EXTRA_DIST += bench/replay.sh
