@@ -21,8 +21,10 @@ static void request_usage(FILE *out)
 	fprintf(out,
 		"usage: vgpu request [OPTIONS] REQUEST\n\n"
 		"Parse a GPU slice request (the text after --gres=vgpu:, e.g.\n"
-		"'mem=10G,cores=25') and print its canonical form, then for each GPU\n"
-		"type of vgpu.conf the shards it takes and the limits its steps get.\n\n"
+		"'mem=10G,cores=25', 'share=1/3', 'mem=33%%') and print its canonical\n"
+		"form, then for each GPU type of vgpu.conf the shards it takes, the limits\n"
+		"its steps get (the memory limit holds the contexts: allocations get it\n"
+		"less one context) and how many such slices one GPU holds.\n\n"
 		"  -c, --conf FILE   vgpu.conf to use (default %s)\n"
 		"  -t, --type NAME   only this GPU type\n"
 		"      --slurm       for the cli_filter: print 'ok SHARDS REQUEST FEATURES'\n"
@@ -35,14 +37,16 @@ static void request_usage(FILE *out)
 		VGPU_CONF_PATH);
 }
 
-/* Print one type's line; returns 0 when the request fits that type. */
+/* Print one type's line; returns 0 when the request fits that type. The
+ * slice's memory limit holds its contexts: what allocations get is the limit
+ * less one context; "N per GPU" is how many such slices one GPU holds. */
 static int show_type(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 		     const vgpu_request_t *req)
 {
 	vgpu_limits_t lim;
 	vgpu_err_t err;
 	unsigned shards, total;
-	char mem[32];
+	char mem[32], alloc[32], ctx[32];
 
 	total = vgpu_account_gpu_shards(conf, type, &err);
 	if (total == 0 || vgpu_account_shards(conf, type, req, &shards, &err) != 0 ||
@@ -51,8 +55,11 @@ static int show_type(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 		return -1;
 	}
 	vgpu_size_human(lim.mem_bytes, mem, sizeof(mem));
-	printf("%-10s %u of %u shards -> memory %s, SM share %u.%02u%%\n", type->name, shards,
-	       total, mem, lim.sm_share / 100, lim.sm_share % 100);
+	vgpu_size_human(lim.mem_bytes - lim.ctx_bytes, alloc, sizeof(alloc));
+	vgpu_size_human(lim.ctx_bytes, ctx, sizeof(ctx));
+	printf("%-10s %u of %u shards -> memory %s (%s after one %s context), SM share %u.%02u%%, %u per GPU\n",
+	       type->name, shards, total, mem, alloc, ctx, lim.sm_share / 100, lim.sm_share % 100,
+	       total / shards);
 	return 0;
 }
 

@@ -15,7 +15,11 @@
 	X(cuDeviceGetByPCIBusId, 1)     \
 	X(cuDeviceGetAttribute, 1)      \
 	X(cuDriverGetVersion, 0)        \
-	X(cuGetErrorString, 0)
+	X(cuGetErrorString, 0)          \
+	X(cuDeviceTotalMem_v2, 0)       \
+	X(cuCtxCreate_v2, 0)            \
+	X(cuCtxDestroy_v2, 0)           \
+	X(cuMemGetInfo_v2, 0)
 
 struct vgpu_cudaprobe {
 	char lib[256];
@@ -108,6 +112,58 @@ int vgpu_cudaprobe_sms(vgpu_cudaprobe_t *p, const char *bus_id, unsigned *sms, v
 	if (v <= 0)
 		return vgpu_err_set(err, "%s: %s reports %d SMs", p->lib, bus_id, v);
 	*sms = (unsigned)v;
+	return 0;
+}
+
+/* Free memory of the current context's GPU; 0 when the query fails. */
+static size_t free_now(const vgpu_cudaprobe_t *p)
+{
+	size_t fr = 0, total = 0;
+
+	return p->cuMemGetInfo_v2(&fr, &total) == VGPU_CUDA_SUCCESS ? fr : 0;
+}
+
+int vgpu_cudaprobe_memory(vgpu_cudaprobe_t *p, const char *bus_id, uint64_t *total,
+			  uint64_t *context, vgpu_err_t *err)
+{
+	vgpu_CUcontext base = NULL, extra = NULL;
+	vgpu_CUdevice dev = -1;
+	vgpu_CUresult rc;
+	size_t t = 0;
+	char e[128];
+
+	*total = *context = 0;
+	if (p->no_device || !p->cuDeviceTotalMem_v2 || !p->cuCtxCreate_v2 || !p->cuCtxDestroy_v2 ||
+	    !p->cuMemGetInfo_v2)
+		return 1;
+	rc = p->cuDeviceGetByPCIBusId(&dev, bus_id);
+	if (rc != VGPU_CUDA_SUCCESS)
+		return 1;
+	rc = p->cuDeviceTotalMem_v2(&t, dev);
+	if (rc != VGPU_CUDA_SUCCESS)
+		return vgpu_err_set(err, "%s: cuDeviceTotalMem(%s): %s", p->lib, bus_id, errstr(p, rc, e, sizeof(e)));
+	*total = t;
+	/* One context stays current; each further one is measured by the free
+	 * memory it takes (the largest of three, so that memory another
+	 * process frees meanwhile cannot make it look smaller). */
+	rc = p->cuCtxCreate_v2(&base, 0, dev);
+	if (rc != VGPU_CUDA_SUCCESS)
+		return vgpu_err_set(err, "%s: cuCtxCreate(%s): %s", p->lib, bus_id, errstr(p, rc, e, sizeof(e)));
+	for (int i = 0; i < 3; i++) {
+		size_t before = free_now(p), after;
+
+		rc = p->cuCtxCreate_v2(&extra, 0, dev);
+		if (rc != VGPU_CUDA_SUCCESS)
+			break;
+		after = free_now(p);
+		p->cuCtxDestroy_v2(extra);
+		if (before && after && before > after && before - after > *context)
+			*context = before - after;
+	}
+	p->cuCtxDestroy_v2(base);
+	if (rc != VGPU_CUDA_SUCCESS)
+		return vgpu_err_set(err, "%s: cuCtxCreate(%s), a second context: %s", p->lib, bus_id,
+				    errstr(p, rc, e, sizeof(e)));
 	return 0;
 }
 

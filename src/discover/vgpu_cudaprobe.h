@@ -12,6 +12,8 @@
 #ifndef VGPU_CUDAPROBE_H
 #define VGPU_CUDAPROBE_H
 
+#include <stdint.h>
+
 #include "vgpu_error.h"
 
 typedef struct vgpu_cudaprobe vgpu_cudaprobe_t;
@@ -27,6 +29,16 @@ void vgpu_cudaprobe_close(vgpu_cudaprobe_t *probe);
  * when CUDA does not see that GPU (CUDA_VISIBLE_DEVICES); -1 with
  * err when a call fails otherwise. */
 int vgpu_cudaprobe_sms(vgpu_cudaprobe_t *probe, const char *bus_id, unsigned *sms, vgpu_err_t *err);
+
+/* Memory of the GPU with bus id bus_id as CUDA offers it: *total
+ * (cuDeviceTotalMem: NVML's total less what the driver keeps) and *context,
+ * the device memory one CUDA context takes (measured: a context is made and
+ * the free memory it took read back; 0 when it took none). Returns 0; 1 when
+ * CUDA does not see that GPU or lacks the calls; -1 with err when a call
+ * fails. Run it on an idle GPU: memory other processes allocate meanwhile
+ * is counted to the context (never memory they free). */
+int vgpu_cudaprobe_memory(vgpu_cudaprobe_t *probe, const char *bus_id, uint64_t *total,
+			  uint64_t *context, vgpu_err_t *err);
 
 /* cuDriverGetVersion (13000 for CUDA 13.0), or 0 when unknown. */
 int vgpu_cudaprobe_driver_version(vgpu_cudaprobe_t *probe);

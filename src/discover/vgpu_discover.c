@@ -85,6 +85,30 @@ static void add_source(vgpu_inventory_t *inv, const char *part)
 	snprintf(inv->source + used, sizeof(inv->source) - used, "%s%s", used ? "+" : "", part);
 }
 
+/* What the driver keeps of a GPU's memory and what one context takes
+ * (vgpu conf sizes slices from them); problems are warnings. */
+static void fill_memory(const vgpu_discover_opts_t *o, vgpu_cudaprobe_t *cuda, vgpu_gpu_t *g)
+{
+	uint64_t total = 0, ctx = 0;
+	vgpu_err_t err;
+	int rc = vgpu_cudaprobe_memory(cuda, g->bus_id, &total, &ctx, &err);
+
+	if (rc < 0) {
+		vgpu_discover_warnf(o->warn, o->warn_arg, "GPU %u (%s): context size unknown: %s", g->index,
+				    g->bus_id, err.msg);
+		return;
+	}
+	if (rc > 0)
+		return;
+	if (g->mem_bytes && total && total < g->mem_bytes)
+		g->reserved_bytes = g->mem_bytes - total;
+	if (ctx && g->mem_bytes && g->reserved_bytes + ctx < g->mem_bytes)
+		g->context_bytes = ctx;
+	else
+		vgpu_discover_warnf(o->warn, o->warn_arg, "GPU %u (%s): context size unknown: a CUDA context took no memory that could be measured",
+				    g->index, g->bus_id);
+}
+
 /* SMs of every GPU from the CUDA driver; problems are warnings. */
 static void fill_sms(const vgpu_discover_opts_t *o, vgpu_inventory_t *inv)
 {
@@ -109,6 +133,8 @@ static void fill_sms(const vgpu_discover_opts_t *o, vgpu_inventory_t *inv)
 			continue;
 		}
 		rc = vgpu_cudaprobe_sms(cuda, g->bus_id, &g->sms, &err);
+		if (rc == 0)
+			fill_memory(o, cuda, g);
 		if (rc == 0) {
 			used = 1;
 		} else if (rc > 0) {

@@ -75,13 +75,13 @@ int vgpu_account_usable(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 	uint64_t reserve = vgpu_conf_type_reserve(conf, type);
 	char a[32], b[32];
 
-	if (reserve >= type->mem_bytes) {
-		vgpu_size_human(reserve, a, sizeof(a));
+	if (type->driver_bytes >= type->mem_bytes || reserve >= type->mem_bytes - type->driver_bytes) {
+		vgpu_size_human(reserve + type->driver_bytes, a, sizeof(a));
 		vgpu_size_human(type->mem_bytes, b, sizeof(b));
-		return vgpu_err_set(err, "GPU type '%s': MemoryReserve %s leaves nothing of its %s",
+		return vgpu_err_set(err, "GPU type '%s': MemoryReserve and DriverReserved (%s) leave nothing of its %s",
 				    type->name, a, b);
 	}
-	*usable = type->mem_bytes - reserve;
+	*usable = type->mem_bytes - type->driver_bytes - reserve;
 	return 0;
 }
 
@@ -126,7 +126,7 @@ unsigned vgpu_account_gpu_shards(const vgpu_conf_t *conf,
 static void offer_text(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type, uint64_t usable,
 		       char *buf, size_t len)
 {
-	uint64_t reserve = vgpu_conf_type_reserve(conf, type);
+	uint64_t reserve = vgpu_conf_type_reserve(conf, type) + type->driver_bytes;
 	char u[32], m[32], r[32];
 
 	vgpu_size_human(usable, u, sizeof(u));
@@ -138,40 +138,80 @@ static void offer_text(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type, uin
 		snprintf(buf, len, "%s usable", u);
 }
 
+int vgpu_account_ctx(const vgpu_gpu_type_t *type, const vgpu_request_t *req, uint64_t *ctx,
+		     vgpu_err_t *err)
+{
+	uint64_t measured = vgpu_conf_type_context(type);
+	char a[32], b[32];
+
+	*ctx = measured;
+	if (!req || !req->ctx_bytes)
+		return 0;
+	if (req->ctx_bytes < measured) {
+		vgpu_size_human(req->ctx_bytes, a, sizeof(a));
+		vgpu_size_human(measured, b, sizeof(b));
+		return vgpu_err_set(err, "ctx=%s is less than a CUDA context takes on one %s GPU (%s, vgpu.conf GpuType=%s ContextMemory%s): leave ctx= out or give at least that",
+				    a, type->name, b, type->name, type->ctx_bytes ? "" : ", the default");
+	}
+	*ctx = req->ctx_bytes;
+	return 0;
+}
+
+/* Shards of a relative request (mem=P%, share=K/N) on a GPU of `gpu`
+ * shards: rounded down, so that floor(100/N)% and 1/N fit N times. */
+static uint64_t relative_shards(const vgpu_request_t *req, unsigned gpu)
+{
+	if (req->share_den)
+		return (uint64_t)req->share_num * gpu / req->share_den;
+	return (uint64_t)req->mem_pct * gpu / 100;
+}
+
 int vgpu_account_shards(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 			const vgpu_request_t *req, unsigned *shards,
 			vgpu_err_t *err)
 {
-	char rt[VGPU_REQUEST_TEXT_MAX + 64], off[128], need[32];
-	uint64_t usable, k = 0, ks;
+	char rt[VGPU_REQUEST_TEXT_MAX + 64], off[128], need[32], cx[32];
+	uint64_t usable, k = 0, ks, ctx, want;
+	vgpu_limits_t lim;
 	unsigned gpu;
 
 	req_text(req, rt, sizeof(rt));
 	if (req->type[0] && strcasecmp(req->type, type->name) != 0)
 		return vgpu_err_set(err, "request '%s' asks for type '%s', not '%s'", rt, req->type,
 				    type->name);
-	if (conf->mode == VGPU_MODE_MEMORY && req->mem_bytes == 0)
-		return vgpu_err_set(err, "request '%s': memory accounting needs mem= (e.g. mem=10G)", rt);
-	if (!req->mem_bytes && !req->cores_pct)
-		return vgpu_err_set(err, "request '%s' gives neither mem nor cores", rt);
-	if (req->cores_pct > 100)
-		return vgpu_err_set(err, "request '%s': cores=%u is more than 100", rt, req->cores_pct);
+	if (conf->mode == VGPU_MODE_MEMORY && req->mem_bytes == 0 && !vgpu_request_relative(req))
+		return vgpu_err_set(err, "request '%s': memory accounting needs mem= or share= (e.g. mem=10G)", rt);
+	if (!req->mem_bytes && !req->cores_pct && !vgpu_request_relative(req))
+		return vgpu_err_set(err, "request '%s' gives neither mem, share nor cores", rt);
+	if (req->cores_pct > 100 || req->mem_pct > 100 ||
+	    (req->share_den && (req->share_num < 1 || req->share_num > req->share_den)))
+		return vgpu_err_set(err, "request '%s': a share above 100%%", rt);
+	if (vgpu_account_ctx(type, req, &ctx, err) != 0)
+		return vgpu_err_prefix(err, "request '%s'", rt);
 	gpu = vgpu_account_gpu_shards(conf, type, err);
 	if (gpu == 0 || vgpu_account_usable(conf, type, &usable, err) != 0)
 		return -1;
 	offer_text(conf, type, usable, off, sizeof(off));
-	vgpu_size_human(req->mem_bytes, need, sizeof(need));
-	if (req->mem_bytes > usable)
-		return vgpu_err_set(err, "request '%s' needs %s, more than one %s GPU offers (%s)",
-				    rt, need, type->name, off);
-	if (conf->mode == VGPU_MODE_STRICT) {
-		if (req->mem_bytes)
-			k = muldiv_ceil(req->mem_bytes, gpu, usable);
+	vgpu_size_human(ctx, cx, sizeof(cx));
+	/* mem= is what the job's allocations get: its first context on top. */
+	want = req->mem_bytes ? req->mem_bytes + ctx : 0;
+	vgpu_size_human(want, need, sizeof(need));
+	if (want > usable)
+		return vgpu_err_set(err, "request '%s' needs %s with one context (%s), more than one %s GPU offers (%s)",
+				    rt, need, cx, type->name, off);
+	if (vgpu_request_relative(req)) {
+		k = relative_shards(req, gpu);
+		if (k < 1)
+			return vgpu_err_set(err, "request '%s' is less than one of the %u shards of a %s GPU", rt,
+					    gpu, type->name);
+	} else if (conf->mode == VGPU_MODE_STRICT) {
+		if (want)
+			k = muldiv_ceil(want, gpu, usable);
 		ks = ((uint64_t)req->cores_pct * gpu + 99) / 100;
 		if (ks > k)
 			k = ks;
 	} else {
-		k = req->mem_bytes / conf->shard_bytes + (req->mem_bytes % conf->shard_bytes != 0);
+		k = want / conf->shard_bytes + (want % conf->shard_bytes != 0);
 		if (k > gpu) {
 			char sh[32];
 
@@ -182,6 +222,16 @@ int vgpu_account_shards(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 	}
 	if (k < 1)
 		k = 1;
+	if (k > gpu)
+		k = gpu;
+	/* Every slice must hold its first context (cores=1 of a small GPU). */
+	if (vgpu_account_limits(conf, type, (unsigned)k, req, &lim, err) != 0)
+		return vgpu_err_prefix(err, "request '%s'", rt);
+	if (lim.mem_bytes <= lim.ctx_bytes) {
+		vgpu_size_human(lim.mem_bytes, need, sizeof(need));
+		return vgpu_err_set(err, "request '%s': its %llu shards of a %s GPU (%s) cannot hold one CUDA context (%s)",
+				    rt, (unsigned long long)k, type->name, need, cx);
+	}
 	*shards = (unsigned)k;
 	return 0;
 }
@@ -200,6 +250,9 @@ int vgpu_account_limits(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 				    gpu);
 	memset(limits, 0, sizeof(*limits));
 	limits->shards = shards;
+	limits->ctx_bytes = vgpu_conf_type_context(type);
+	if (req && req->ctx_bytes > limits->ctx_bytes)
+		limits->ctx_bytes = req->ctx_bytes;
 	if (conf->mode == VGPU_MODE_STRICT) {
 		if (muldiv(usable, shards, gpu, &mem, NULL) != 0)
 			return vgpu_err_set(err, "%u shards of a %s GPU: arithmetic overflow", shards,
@@ -213,6 +266,11 @@ int vgpu_account_limits(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 			return vgpu_err_set(err, "SM cap %u%% is outside 1..100", cores);
 		limits->mem_bytes = (uint64_t)shards * conf->shard_bytes;
 		limits->sm_share = cores * 100;
+		if (req && req->share_den && req->share_num <= req->share_den && !req->cores_pct)
+			limits->sm_share = (unsigned)((uint64_t)req->share_num * VGPU_SHARE_FULL /
+						      req->share_den);
+		if (limits->sm_share < 1)
+			limits->sm_share = 1;
 	}
 	return 0;
 }
@@ -246,8 +304,8 @@ int vgpu_account_shards_any(const vgpu_conf_t *conf, const vgpu_request_t *req,
 			*type_out = t;
 		return 0;
 	}
-	if (conf->mode == VGPU_MODE_MEMORY && req->mem_bytes == 0)
-		return vgpu_err_set(err, "request '%s': memory accounting needs mem= (e.g. mem=10G)", rt);
+	if (conf->mode == VGPU_MODE_MEMORY && req->mem_bytes == 0 && !vgpu_request_relative(req))
+		return vgpu_err_set(err, "request '%s': memory accounting needs mem= or share= (e.g. mem=10G)", rt);
 	for (i = 0; i < conf->ntypes && i < VGPU_CONF_TYPES_MAX; i++) {
 		const vgpu_gpu_type_t *t = &conf->types[i];
 		unsigned k;
@@ -255,7 +313,8 @@ int vgpu_account_shards_any(const vgpu_conf_t *conf, const vgpu_request_t *req,
 		char u[32];
 
 		if (vgpu_account_shards(conf, t, req, &k, NULL) == 0) {
-			if (k > best_k) {
+			/* a part of a GPU: the count that fits N on every type */
+			if (!best || (vgpu_request_relative(req) ? k < best_k : k > best_k)) {
 				best_k = k;
 				best = t;
 			}

@@ -197,7 +197,7 @@ const char *vgpu_admit_env(char *const *env, unsigned n, const char *name)
 static int req_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '=' || c == ':' || c == '.' || c == '_' || c == '-';
+	       c == '=' || c == ':' || c == '.' || c == '_' || c == '-' || c == '%' || c == '/';
 }
 
 int vgpu_admit_comment_take(char *comment, char *req, size_t reqlen)

@@ -70,7 +70,7 @@ int vgpu_admit_check(const vgpu_admit_job_t *job, unsigned max_shards,
 #define VGPU_ADMIT_COMMENT_TAG "[vgpu-request:"
 
 /* Take the marker off the front of `comment` in place: on success the
- * request (1 to reqlen-1 characters of [A-Za-z0-9=:._-]) is copied to req
+ * request (1 to reqlen-1 characters of [A-Za-z0-9=:._%/-]) is copied to req
  * and comment keeps only what followed the closing ']' (possibly ""), and 1
  * is returned. Returns 0 and leaves comment alone when it is NULL, does not
  * start with the tag, or the request is empty, too long, unterminated or

@@ -51,6 +51,7 @@ static int set_size0(const key_def_t *def, void *obj, const char *val, vgpu_err_
 static int set_abspath(const key_def_t *def, void *obj, const char *val, vgpu_err_t *err);
 static int set_string(const key_def_t *def, void *obj, const char *val, vgpu_err_t *err);
 static int set_type_reserve(const key_def_t *def, void *obj, const char *val, vgpu_err_t *err);
+static int set_size1(const key_def_t *def, void *obj, const char *val, vgpu_err_t *err);
 
 #define CONF(f) offsetof(vgpu_conf_t, f), sizeof(((vgpu_conf_t *)0)->f)
 #define TYPE(f) offsetof(vgpu_gpu_type_t, f), sizeof(((vgpu_gpu_type_t *)0)->f)
@@ -77,6 +78,8 @@ static const key_def_t type_keys[] = {
 	{ "SMs", set_uint, TYPE(sms), 1, VGPU_CONF_SMS_MAX },
 	{ "Model", set_string, TYPE(model), 0, 0 },
 	{ "MemoryReserve", set_type_reserve, TYPE(reserve_bytes), 0, 0 },
+	{ "DriverReserved", set_size0, TYPE(driver_bytes), 0, 0 },
+	{ "ContextMemory", set_size1, TYPE(ctx_bytes), 0, 0 },
 };
 #define NTYPE_KEYS (sizeof(type_keys) / sizeof(type_keys[0]))
 
@@ -152,6 +155,19 @@ static int set_size0(const key_def_t *def, void *obj, const char *val, vgpu_err_
 {
 	return vgpu_size_parse_ex(val, strlen(val), def->name, VGPU_SIZE_ZERO_OK,
 				  (uint64_t *)((char *)obj + def->offset), err);
+}
+
+/* A size of at least one byte (ContextMemory=0 would leave contexts free). */
+static int set_size1(const key_def_t *def, void *obj, const char *val, vgpu_err_t *err)
+{
+	char qb[QBUF];
+
+	if (set_size0(def, obj, val, err) != 0)
+		return -1;
+	if (*(uint64_t *)((char *)obj + def->offset) == 0)
+		return vgpu_err_set(err, "%s: '%s': every CUDA context takes memory (give what one takes, e.g. 300M)",
+				    def->name, q(qb, val));
+	return 0;
 }
 
 static int set_type_reserve(const key_def_t *def, void *obj, const char *val, vgpu_err_t *err)
@@ -316,7 +332,7 @@ static int parse_type_line(state_t *st, const pair_t *first, char *line, size_t 
 			if (find_key(conf_keys, NCONF_KEYS, p.key))
 				return vgpu_err_set(err, "%s: not a GpuType key (give it on a line of its own)",
 						    q(qk, p.key));
-			return vgpu_err_set(err, "%s: unknown GpuType key (value '%s'; expected Memory, SMs, Model or MemoryReserve)",
+			return vgpu_err_set(err, "%s: unknown GpuType key (value '%s'; expected Memory, SMs, Model, MemoryReserve, DriverReserved or ContextMemory)",
 					    q(qk, p.key), q(qb, p.val));
 		}
 		if (seen & (1u << (def - type_keys)))
@@ -385,11 +401,18 @@ static int check_types(state_t *st, vgpu_err_t *err)
 		uint64_t reserve = vgpu_conf_type_reserve(c, t);
 
 		st->line = st->type_line[i];
-		vgpu_size_human(reserve, a, sizeof(a));
 		vgpu_size_human(t->mem_bytes, b, sizeof(b));
-		if (reserve >= t->mem_bytes)
-			return vgpu_err_set(err, "GpuType: '%s': MemoryReserve %s%s leaves nothing of its Memory %s",
-					    t->name, a, t->reserve_set ? "" : " (global)", b);
+		if (t->driver_bytes >= t->mem_bytes) {
+			vgpu_size_human(t->driver_bytes, a, sizeof(a));
+			return vgpu_err_set(err, "GpuType: '%s': DriverReserved %s leaves nothing of its Memory %s",
+					    t->name, a, b);
+		}
+		vgpu_size_human(reserve, a, sizeof(a));
+		if (reserve >= t->mem_bytes - t->driver_bytes)
+			return vgpu_err_set(err, "GpuType: '%s': MemoryReserve %s%s leaves nothing of its Memory %s%s",
+					    t->name, a, t->reserve_set ? "" : " (global)", b,
+					    t->driver_bytes ? " less DriverReserved" : "");
+		reserve += t->driver_bytes;
 		if (c->mode == VGPU_MODE_STRICT && t->mem_bytes - reserve < c->shards_per_gpu)
 			return vgpu_err_set(err, "GpuType: '%s': usable memory of %llu bytes cannot hold %u shards",
 					    t->name, (unsigned long long)(t->mem_bytes - reserve),
@@ -498,6 +521,11 @@ const vgpu_gpu_type_t *vgpu_conf_find_type(const vgpu_conf_t *conf, const char *
 uint64_t vgpu_conf_type_reserve(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type)
 {
 	return type->reserve_set ? type->reserve_bytes : conf->reserve_bytes;
+}
+
+uint64_t vgpu_conf_type_context(const vgpu_gpu_type_t *type)
+{
+	return type->ctx_bytes ? type->ctx_bytes : VGPU_CONF_DEFAULT_CONTEXT;
 }
 
 const char *vgpu_conf_mode_name(vgpu_mode_t mode)

@@ -15,6 +15,7 @@
  *   CudaLibrary=libcuda.so.1
  *   CliqueMap=/etc/slurm/vgpu-cliquemap.json # NVLink partitions (none when unset)
  *   GpuType=h100 Memory=81559M SMs=132 [Model="NVIDIA H100 80GB HBM3"] [MemoryReserve=1G]
+ *           [DriverReserved=470M] [ContextMemory=300M]
  *
  * Unknown keys, duplicate settings, bad values: errors "FILE:LINE: ...".
  */
@@ -35,7 +36,10 @@
 #define VGPU_CONF_FILE_MAX (1u << 20)   /* vgpu_conf_load reads at most this */
 
 /* Defaults (vgpu_conf_init; documented in doc/vgpu.conf.5). */
-#define VGPU_CONF_DEFAULT_SHARDS 100u
+#define VGPU_CONF_DEFAULT_SHARDS 120u   /* halves .. sixths and eighths divide it */
+/* Charged per CUDA context on a GpuType without ContextMemory= (a context
+ * takes a few hundred MiB; `vgpu conf` writes the measured size). */
+#define VGPU_CONF_DEFAULT_CONTEXT (UINT64_C(512) << 20)
 #define VGPU_CONF_DEFAULT_SHARD_BYTES (UINT64_C(1) << 30)
 #define VGPU_CONF_DEFAULT_CORES 100u
 #define VGPU_CONF_DEFAULT_STATE_DIR "/run/slurm-vgpu"
@@ -65,6 +69,10 @@ typedef struct vgpu_gpu_type {
 	unsigned sms;                   /* streaming multiprocessors */
 	uint64_t reserve_bytes;         /* kept back from slices on this type */
 	int reserve_set;                /* reserve_bytes given on this line */
+	uint64_t driver_bytes;          /* DriverReserved=: what the driver keeps of
+					 * mem_bytes (NVML total - CUDA total); 0 none */
+	uint64_t ctx_bytes;             /* ContextMemory=: one CUDA context; 0: not
+					 * given (VGPU_CONF_DEFAULT_CONTEXT) */
 } vgpu_gpu_type_t;
 
 typedef struct vgpu_conf {
@@ -90,8 +98,8 @@ void vgpu_conf_init(vgpu_conf_t *conf);
  * vgpu_conf_init). On error returns -1 with "NAME:LINE: Key: what was wrong
  * with 'value'"; conf is then left as vgpu_conf_init made it (never
  * half-filled). After the last line, every GpuType is checked against the
- * final settings: its reserve must leave memory, and in memory mode room
- * for one shard. */
+ * final settings: its reserves (DriverReserved and MemoryReserve) must
+ * leave memory, and in memory mode room for one shard. */
 int vgpu_conf_parse(const char *text, size_t len, const char *name,
 		    vgpu_conf_t *conf, vgpu_err_t *err);
 
@@ -107,6 +115,10 @@ const vgpu_gpu_type_t *vgpu_conf_find_type(const vgpu_conf_t *conf,
 /* Reserve in force for a type: its own, else the global one. */
 uint64_t vgpu_conf_type_reserve(const vgpu_conf_t *conf,
 				const vgpu_gpu_type_t *type);
+
+/* Memory one CUDA context takes on a GPU of the type: its ContextMemory=,
+ * else VGPU_CONF_DEFAULT_CONTEXT. Never 0. */
+uint64_t vgpu_conf_type_context(const vgpu_gpu_type_t *type);
 
 /* "strict" or "memory". */
 const char *vgpu_conf_mode_name(vgpu_mode_t mode);

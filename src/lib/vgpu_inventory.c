@@ -268,7 +268,8 @@ static int differ(char *what, size_t len, const char *fmt, ...)
 static int compare_gpu(const vgpu_gpu_t *a, const vgpu_gpu_t *b, size_t i, char *what, size_t len)
 {
 	static const char *const f[] = { "index", "minor", "uuid", "bus_id", "model", "type", "memory",
-					 "sms", "mig_enabled", "numa_node", "cpus", "cores", "nvlink", "fabric" };
+					 "sms", "mig_enabled", "numa_node", "cpus", "cores", "nvlink", "fabric",
+					 "reserved", "context" };
 	const int ne[] = { a->index != b->index, a->minor != b->minor, STR_NE(a->uuid, b->uuid),
 			   STR_NE(a->bus_id, b->bus_id), STR_NE(a->model, b->model),
 			   STR_NE(a->type, b->type), a->mem_bytes != b->mem_bytes, a->sms != b->sms,
@@ -280,7 +281,8 @@ static int compare_gpu(const vgpu_gpu_t *a, const vgpu_gpu_t *b, size_t i, char 
 				   a->fabric.health_mask != b->fabric.health_mask ||
 				   a->fabric.health_summary != b->fabric.health_summary ||
 				   STR_NE(a->fabric.source, b->fabric.source) ||
-				   a->fabric.ncliques != b->fabric.ncliques };
+				   a->fabric.ncliques != b->fabric.ncliques,
+			   a->reserved_bytes != b->reserved_bytes, a->context_bytes != b->context_bytes };
 
 	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
 		if (ne[k])

@@ -76,6 +76,9 @@ typedef struct vgpu_gpu {
 	char model[96];                 /* NVML name, "NVIDIA H100 80GB HBM3" */
 	char type[VGPU_NAME_MAX];       /* gres.conf Type=, "h100" */
 	uint64_t mem_bytes;             /* total memory NVML reports */
+	uint64_t reserved_bytes;        /* of it, what the driver keeps (NVML total -
+					 * CUDA total); 0 unknown or none */
+	uint64_t context_bytes;         /* one CUDA context, measured; 0 unknown */
 	unsigned sms;                   /* multiprocessor count */
 	int mig_enabled;                /* current MIG mode: 1 on, 0 off */
 	int numa_node;                  /* -1: unknown */

@@ -99,6 +99,10 @@ static json_object *gpu_to_json(const vgpu_gpu_t *g)
 	bad |= put(o, "type", json_object_new_string(g->type));
 	if (g->mem_bytes)
 		bad |= put(o, "memory", new_u64(g->mem_bytes));
+	if (g->reserved_bytes)
+		bad |= put(o, "reserved", new_u64(g->reserved_bytes));
+	if (g->context_bytes)
+		bad |= put(o, "context", new_u64(g->context_bytes));
 	if (g->sms)
 		bad |= put(o, "sms", json_object_new_int64(g->sms));
 	bad |= put(o, "mig_enabled", json_object_new_boolean(g->mig_enabled != 0));
@@ -560,6 +564,16 @@ static int parse_gpu(const jctx_t *c, json_object *go, const char *prefix, vgpu_
 	if ((rc = get_int(c, go, prefix, "memory", OPTIONAL, 1, INT64_MAX, &x)) < 0)
 		return -1;
 	g->mem_bytes = rc ? (uint64_t)x : 0;
+	if ((rc = get_int(c, go, prefix, "reserved", OPTIONAL, 0, INT64_MAX, &x)) < 0)
+		return -1;
+	g->reserved_bytes = rc ? (uint64_t)x : 0;
+	if ((rc = get_int(c, go, prefix, "context", OPTIONAL, 1, INT64_MAX, &x)) < 0)
+		return -1;
+	g->context_bytes = rc ? (uint64_t)x : 0;
+	if (g->mem_bytes && g->reserved_bytes + g->context_bytes >= g->mem_bytes) {
+		join(path, sizeof(path), prefix, "reserved");
+		return jerr(c, path, "reserved and context leave nothing of memory");
+	}
 	if ((rc = get_int(c, go, prefix, "sms", OPTIONAL, 1, UINT32_MAX, &x)) < 0)
 		return -1;
 	g->sms = rc ? (unsigned)x : 0;

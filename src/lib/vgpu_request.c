@@ -10,9 +10,11 @@
 
 #define QUOTE_MAX 64
 
-enum { KEY_MEM, KEY_CORES, KEY_TYPE, KEY_GPUS, KEY_COUNT };
+enum { KEY_MEM, KEY_SHARE, KEY_CORES, KEY_CTX, KEY_TYPE, KEY_GPUS, KEY_COUNT };
 
-static const char *const key_names[KEY_COUNT] = { "mem", "cores", "type", "gpus" };
+static const char *const key_names[KEY_COUNT] = { "mem", "share", "cores", "ctx", "type", "gpus" };
+static const char *const key_example[KEY_COUNT] = { "mem=10G", "share=1/3", "cores=25", "ctx=512M",
+						    "type=h100", "gpus=2" };
 
 /* Parse a decimal number of at most 9 digits (no sign) from the whole of
  * s; returns 0 and sets *out, -1 when s is no number, 1 when it has more
@@ -61,12 +63,50 @@ int vgpu_request_check_name(const char *name, const char *what, vgpu_err_t *err)
 	return 0;
 }
 
+/* "mem=P%": a percentage of what one GPU offers. */
+static int parse_mem_pct(const char *val, const char *qi, vgpu_request_t *req, vgpu_err_t *err)
+{
+	unsigned n = 0;
+	int rc = parse_count(val, 1, &n);
+
+	if (rc < 0)
+		return vgpu_err_set(err, "mem: '%s' is not a whole percentage (expected 1%%..100%%, e.g. mem=33%%)",
+				    qi);
+	if (rc > 0 || n < 1 || n > 100)
+		return vgpu_err_set(err, "mem: '%s' is out of range (expected 1%%..100%%)", qi);
+	req->mem_pct = n;
+	return 0;
+}
+
+/* "share=K/N", 1 <= K <= N <= VGPU_REQUEST_SHARE_MAX. */
+static int parse_share(char *val, const char *qi, vgpu_request_t *req, vgpu_err_t *err)
+{
+	char *slash = strchr(val, '/');
+	unsigned k = 0, n = 0;
+	int rk, rn;
+
+	if (!slash)
+		return vgpu_err_set(err, "share: '%s' is not a fraction K/N (e.g. share=1/3)", qi);
+	*slash = '\0';
+	rk = parse_count(val, 0, &k);
+	rn = parse_count(slash + 1, 0, &n);
+	*slash = '/';
+	if (rk < 0 || rn < 0)
+		return vgpu_err_set(err, "share: '%s' is not a fraction K/N of whole numbers (e.g. share=1/3)", qi);
+	if (rk > 0 || rn > 0 || k < 1 || n < 1 || n > VGPU_REQUEST_SHARE_MAX || k > n)
+		return vgpu_err_set(err, "share: '%s' is out of range (expected K/N with 1 <= K <= N <= %d)", qi,
+				    VGPU_REQUEST_SHARE_MAX);
+	req->share_num = k;
+	req->share_den = n;
+	return 0;
+}
+
 /* Apply one item "key=value" (NUL-terminated copy in item) to req. */
 static int parse_item(char *item, vgpu_request_t *req, int *seen, vgpu_err_t *err)
 {
 	char qi[4 * QUOTE_MAX + 16], qk[4 * QUOTE_MAX + 16];
 	char *eq = strchr(item, '=');
-	const char *val;
+	char *val;
 	unsigned n = 0;
 	int key, rc;
 
@@ -81,19 +121,23 @@ static int parse_item(char *item, vgpu_request_t *req, int *seen, vgpu_err_t *er
 			break;
 	*eq = '=';
 	if (key == KEY_COUNT)
-		return vgpu_err_set(err, "unknown key '%s' in '%s' (expected mem, cores, type or gpus)",
+		return vgpu_err_set(err, "unknown key '%s' in '%s' (expected mem, share, cores, ctx, type or gpus)",
 				    qk, qi);
 	if (seen[key])
 		return vgpu_err_set(err, "duplicate key '%s' in '%s' (each key may appear once)",
 				    key_names[key], qi);
 	seen[key] = 1;
 	if (*val == '\0')
-		return vgpu_err_set(err, "empty value in '%s' (e.g. %s)", qi,
-				    key == KEY_MEM ? "mem=10G" : key == KEY_CORES ? "cores=25" :
-				    key == KEY_TYPE ? "type=h100" : "gpus=2");
+		return vgpu_err_set(err, "empty value in '%s' (e.g. %s)", qi, key_example[key]);
 	switch (key) {
 	case KEY_MEM:
+		if (val[strlen(val) - 1] == '%')
+			return parse_mem_pct(val, qi, req, err);
 		return vgpu_size_parse(val, strlen(val), "mem", &req->mem_bytes, err);
+	case KEY_SHARE:
+		return parse_share(val, qi, req, err);
+	case KEY_CTX:
+		return vgpu_size_parse(val, strlen(val), "ctx", &req->ctx_bytes, err);
 	case KEY_CORES:
 		rc = parse_count(val, 1, &n);
 		if (rc < 0)
@@ -151,8 +195,12 @@ static int parse(const char *text, vgpu_request_t *req, vgpu_err_t *err)
 		buf[end] = sep;
 		start = end + 1;
 	}
-	if (!seen[KEY_MEM] && !seen[KEY_CORES])
-		return vgpu_err_set(err, "request '%s' gives neither mem nor cores (e.g. mem=10G or cores=25)", q);
+	if (!seen[KEY_MEM] && !seen[KEY_CORES] && !seen[KEY_SHARE])
+		return vgpu_err_set(err, "request '%s' gives neither mem, share nor cores (e.g. mem=10G, share=1/3 or cores=25)",
+				    q);
+	if (seen[KEY_SHARE] && (seen[KEY_MEM] || seen[KEY_CORES]))
+		return vgpu_err_set(err, "request '%s': share= sets both memory and SMs; give it without mem= and cores=",
+				    q);
 	return 0;
 }
 
@@ -182,14 +230,28 @@ int vgpu_request_format(const vgpu_request_t *req, char *buf, size_t len)
 	if (req->mem_bytes) {
 		vgpu_size_format(req->mem_bytes, mem, sizeof(mem));
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "mem=%s", mem);
+	} else if (req->mem_pct) {
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "mem=%u%%", req->mem_pct);
 	}
+	if (req->share_den)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%sshare=%u/%u", o ? "," : "",
+				      req->share_num, req->share_den);
 	if (req->cores_pct)
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "%scores=%u", o ? "," : "",
 				      req->cores_pct);
+	if (req->ctx_bytes) {
+		vgpu_size_format(req->ctx_bytes, mem, sizeof(mem));
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%sctx=%s", o ? "," : "", mem);
+	}
 	if (req->type[0])
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "%stype=%.*s", o ? "," : "",
 				      VGPU_NAME_MAX - 1, req->type);
 	if (req->gpus)
 		snprintf(out + o, sizeof(out) - o, "%sgpus=%u", o ? "," : "", req->gpus);
 	return snprintf(buf, len, "%s", out);
+}
+
+int vgpu_request_relative(const vgpu_request_t *req)
+{
+	return req->mem_pct != 0 || req->share_den != 0;
 }

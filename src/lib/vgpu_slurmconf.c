@@ -15,6 +15,8 @@ typedef struct seen_type {
 	char name[VGPU_NAME_MAX];
 	char model[VGPU_MODEL_MAX];
 	uint64_t mem_bytes;
+	uint64_t reserved_bytes;        /* the most the driver keeps of one */
+	uint64_t context_bytes;         /* the largest context measured */
 	unsigned sms;
 	unsigned count;
 } seen_type_t;
@@ -48,6 +50,8 @@ static vgpu_gpu_type_t type_for_gpu(const vgpu_conf_t *conf, const vgpu_gpu_t *g
 	snprintf(t.name, sizeof(t.name), "%s", gpu->type);
 	snprintf(t.model, sizeof(t.model), "%s", gpu->model);
 	t.mem_bytes = gpu->mem_bytes;
+	t.driver_bytes = gpu->reserved_bytes;
+	t.ctx_bytes = gpu->context_bytes;
 	t.sms = gpu->sms;
 	return t;
 }
@@ -152,6 +156,22 @@ int vgpu_slurmconf_check(const vgpu_conf_t *conf, const vgpu_inventory_t *invs,
 						    "lower Memory= for that type",
 						    inv->hostname, gpu->index, gpu->type, have,
 						    ct->name, want);
+			}
+			if (ct && gpu->mem_bytes - gpu->reserved_bytes < ct->mem_bytes - ct->driver_bytes) {
+				vgpu_size_human(gpu->mem_bytes - gpu->reserved_bytes, have, sizeof(have));
+				vgpu_size_human(ct->mem_bytes - ct->driver_bytes, want, sizeof(want));
+				return vgpu_err_set(err, "node %s gpu %u (%s) offers jobs %s (memory less what the "
+						    "driver keeps), less than vgpu.conf GpuType=%s Memory= less "
+						    "DriverReserved= (%s): slices would not fit; raise DriverReserved=",
+						    inv->hostname, gpu->index, gpu->type, have, ct->name, want);
+			}
+			if (ct && gpu->context_bytes > vgpu_conf_type_context(ct)) {
+				vgpu_size_human(gpu->context_bytes, have, sizeof(have));
+				vgpu_size_human(vgpu_conf_type_context(ct), want, sizeof(want));
+				return vgpu_err_set(err, "node %s gpu %u (%s): a CUDA context takes %s, more than "
+						    "vgpu.conf GpuType=%s ContextMemory%s (%s) charges: raise ContextMemory=",
+						    inv->hostname, gpu->index, gpu->type, have, ct->name,
+						    ct->ctx_bytes ? "=" : " (default)", want);
 			}
 			if (ct && gpu->sms < ct->sms)
 				return vgpu_err_set(err, "node %s gpu %u (%s) has %u SMs, fewer than "
@@ -397,6 +417,10 @@ static int write_types(FILE *out, const sorted_t *s)
 				seen[k].sms = gpu->sms;
 				nseen++;
 			}
+			if (gpu->reserved_bytes > seen[k].reserved_bytes)
+				seen[k].reserved_bytes = gpu->reserved_bytes;
+			if (gpu->context_bytes > seen[k].context_bytes)
+				seen[k].context_bytes = gpu->context_bytes;
 			if (gpu->mem_bytes < seen[k].mem_bytes)
 				seen[k].mem_bytes = gpu->mem_bytes;
 			if (gpu->sms < seen[k].sms)
@@ -405,10 +429,21 @@ static int write_types(FILE *out, const sorted_t *s)
 		}
 	}
 	for (k = 0; k < nseen; k++) {
-		/* Whole MiB, rounded down: never promise more than the GPU has. */
+		char drv[48] = "", ctx[48] = "", v[32];
+
+		/* Whole MiB, memory rounded down and what the driver keeps and a
+		 * context takes rounded up: never promise more than the GPU has. */
 		vgpu_size_format(seen[k].mem_bytes & ~(uint64_t)0xfffff, mem, sizeof(mem));
-		fprintf(out, "GpuType=%s Memory=%s SMs=%u Model=\"%s\"   # %u GPU%s\n", seen[k].name,
-			mem, seen[k].sms, seen[k].model, seen[k].count, seen[k].count == 1 ? "" : "s");
+		if (seen[k].reserved_bytes) {
+			vgpu_size_format((seen[k].reserved_bytes + 0xfffff) & ~(uint64_t)0xfffff, v, sizeof(v));
+			snprintf(drv, sizeof(drv), " DriverReserved=%s", v);
+		}
+		if (seen[k].context_bytes) {
+			vgpu_size_format((seen[k].context_bytes + 0xfffff) & ~(uint64_t)0xfffff, v, sizeof(v));
+			snprintf(ctx, sizeof(ctx), " ContextMemory=%s", v);
+		}
+		fprintf(out, "GpuType=%s Memory=%s%s%s SMs=%u Model=\"%s\"   # %u GPU%s\n", seen[k].name,
+			mem, drv, ctx, seen[k].sms, seen[k].model, seen[k].count, seen[k].count == 1 ? "" : "s");
 	}
 	return rc;
 }

@@ -508,7 +508,15 @@ vgpu_stepplan_state_t vgpu_stepplan_slice(const vgpu_conf_t *conf, const vgpu_gp
 	}
 	p->gpu.mem_bytes = p->lim.mem_bytes;
 	p->gpu.sm_bp = p->lim.sm_share;
-	p->gpu.ctx_bytes = ctx_bytes;
+	/* every context is charged at least what one takes on this GPU type
+	 * (vgpu.conf ContextMemory=, vgpu_account_limits); ctx= may add to it */
+	p->gpu.ctx_bytes = ctx_bytes > p->lim.ctx_bytes ? ctx_bytes : p->lim.ctx_bytes;
+	if (p->gpu.ctx_bytes >= p->gpu.mem_bytes) {
+		vgpu_stepplan_refuse(p, "GPU %u (%s): its slice (%llu bytes) cannot hold one CUDA context (%llu bytes, vgpu.conf GpuType=%s ContextMemory)",
+				     p->index, uuid, (unsigned long long)p->gpu.mem_bytes,
+				     (unsigned long long)p->gpu.ctx_bytes, type->name);
+		return p->state;
+	}
 	p->need_job_cap = 0;
 	if (batch) {
 		/* the batch step holds the job's whole allocation on the node */

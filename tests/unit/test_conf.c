@@ -41,7 +41,7 @@ START_TEST(defaults)
 {
 	vgpu_conf_init(&conf);
 	ck_assert_int_eq(conf.mode, VGPU_MODE_STRICT);
-	ck_assert_uint_eq(conf.shards_per_gpu, 100);
+	ck_assert_uint_eq(conf.shards_per_gpu, 120);
 	ck_assert_uint_eq(conf.shard_bytes, GiB);
 	ck_assert_uint_eq(conf.default_cores, 100);
 	ck_assert_uint_eq(conf.reserve_bytes, 0);
@@ -56,7 +56,7 @@ START_TEST(defaults)
 
 	memset(&conf, 0x77, sizeof(conf));
 	parse_ok("");
-	ck_assert_uint_eq(conf.shards_per_gpu, 100);
+	ck_assert_uint_eq(conf.shards_per_gpu, 120);
 	ck_assert_str_eq(conf.state_dir, "/run/slurm-vgpu");
 	parse_ok("# only a comment\n\n   \t\n#\n");
 	ck_assert_uint_eq(conf.ntypes, 0);
@@ -237,7 +237,7 @@ START_TEST(gpu_type_errors)
 	ck_assert_str_eq(ERR("GpuType=h/100 Memory=80G SMs=132\n"),
 			 "vgpu.conf:1: GpuType: name 'h/100' has a character other than letters, digits, '_', '.', '-'");
 	ck_assert_str_eq(ERR("GpuType=h100 Memory=80G SMs=132 Cores=0-7\n"),
-			 "vgpu.conf:1: Cores: unknown GpuType key (value '0-7'; expected Memory, SMs, Model or MemoryReserve)");
+			 "vgpu.conf:1: Cores: unknown GpuType key (value '0-7'; expected Memory, SMs, Model, MemoryReserve, DriverReserved or ContextMemory)");
 	ck_assert_str_eq(ERR("GpuType=h100 Memory=80G SMs=132 ShardsPerGpu=10\n"),
 			 "vgpu.conf:1: ShardsPerGpu: not a GpuType key (give it on a line of its own)");
 	ck_assert_str_eq(ERR("GpuType=h100 Memory=80G SMs=132 GpuType=a100\n"),
@@ -327,7 +327,7 @@ START_TEST(load)
 	ck_assert_int_eq(vgpu_conf_load(path, &conf, &err), -1);
 	snprintf(msg, sizeof(msg), "%s:2: ShardsPerGpu: duplicate setting '65' (first on line 1)", path);
 	ck_assert_str_eq(err.msg, msg);
-	ck_assert_uint_eq(conf.shards_per_gpu, 100);
+	ck_assert_uint_eq(conf.shards_per_gpu, 120);
 
 	/* exactly 1 MiB of comment lines is read; one byte more is refused */
 	big = malloc(VGPU_CONF_FILE_MAX + 1);
@@ -366,7 +366,7 @@ START_TEST(shipped_example_parses)
 
 	ck_assert_msg(vgpu_conf_load(vgpu_test_srcpath("etc/vgpu.conf.example"), &conf, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(conf.mode, VGPU_MODE_STRICT);
-	ck_assert_uint_eq(conf.shards_per_gpu, 100);
+	ck_assert_uint_eq(conf.shards_per_gpu, 120);
 	ck_assert_uint_eq(conf.reserve_bytes, 512 * MiB);
 	ck_assert_uint_eq(conf.ntypes, 3);
 	t = vgpu_conf_find_type(&conf, "h100");

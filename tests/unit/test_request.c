@@ -7,6 +7,7 @@
 #include "vgpu_test.h"
 
 #define GiB (UINT64_C(1) << 30)
+#define MiB (UINT64_C(1) << 20)
 
 static vgpu_request_t parse_ok(const char *s)
 {
@@ -70,6 +71,7 @@ START_TEST(accepts_the_grammar)
 }
 END_TEST
 
+
 START_TEST(gres_form_after_prefix)
 {
 	/* --gres=vgpu:mem=10G:cores=25 reaches us as "mem=10G:cores=25" */
@@ -100,17 +102,17 @@ START_TEST(structure_errors)
 	ck_assert_str_eq(parse_err("mem=10G,2", "argument 1"),
 			 "argument 1: item '2' has no '=' (expected key=value, e.g. mem=10G)");
 	ck_assert_str_eq(parse_err("memory=10G", "--gres"),
-			 "--gres: unknown key 'memory' in 'memory=10G' (expected mem, cores, type or gpus)");
+			 "--gres: unknown key 'memory' in 'memory=10G' (expected mem, share, cores, ctx, type or gpus)");
 	ck_assert_str_eq(parse_err("=10G", NULL),
-			 "unknown key '' in '=10G' (expected mem, cores, type or gpus)");
+			 "unknown key '' in '=10G' (expected mem, share, cores, ctx, type or gpus)");
 	ck_assert_str_eq(parse_err("mem=1G,MEM=2G", NULL),
 			 "duplicate key 'mem' in 'MEM=2G' (each key may appear once)");
 	ck_assert_str_eq(parse_err("cores=5,type=a,cores=6", NULL),
 			 "duplicate key 'cores' in 'cores=6' (each key may appear once)");
 	ck_assert_str_eq(parse_err("type=h100", "--vgpu"),
-			 "--vgpu: request 'type=h100' gives neither mem nor cores (e.g. mem=10G or cores=25)");
+			 "--vgpu: request 'type=h100' gives neither mem, share nor cores (e.g. mem=10G, share=1/3 or cores=25)");
 	ck_assert_str_eq(parse_err("gpus=2", NULL),
-			 "request 'gpus=2' gives neither mem nor cores (e.g. mem=10G or cores=25)");
+			 "request 'gpus=2' gives neither mem, share nor cores (e.g. mem=10G, share=1/3 or cores=25)");
 	ck_assert_str_eq(parse_err("mem=10G cores=25", NULL),
 			 "mem: unexpected ' cores=25' after '10G' in '10G cores=25' (no spaces, one unit)");
 }
@@ -216,6 +218,50 @@ START_TEST(canonical_form)
 }
 END_TEST
 
+/* Parts of a GPU and the per-context charge. */
+START_TEST(fractions_and_ctx)
+{
+	vgpu_request_t r;
+
+	r = parse_ok("share=1/3");
+	ck_assert_uint_eq(r.share_num, 1);
+	ck_assert_uint_eq(r.share_den, 3);
+	ck_assert(vgpu_request_relative(&r));
+	ck_assert_str_eq(fmt(&r), "share=1/3");
+	r = parse_ok("SHARE=02/64:type=h100");
+	ck_assert_str_eq(fmt(&r), "share=2/64,type=h100");
+	r = parse_ok("mem=33%,cores=20");
+	ck_assert_uint_eq(r.mem_pct, 33);
+	ck_assert_uint_eq(r.mem_bytes, 0);
+	ck_assert_str_eq(fmt(&r), "mem=33%,cores=20");
+	r = parse_ok("mem=10G:ctx=512M");
+	ck_assert_uint_eq(r.ctx_bytes, 512 * MiB);
+	ck_assert(!vgpu_request_relative(&r));
+	ck_assert_str_eq(fmt(&r), "mem=10G,ctx=512M");
+	ck_assert_str_eq(parse_err("share=1/3,mem=10G", NULL),
+			 "request 'share=1/3,mem=10G': share= sets both memory and SMs; give it without mem= and cores=");
+	ck_assert_str_eq(parse_err("cores=5,share=1/2", NULL),
+			 "request 'cores=5,share=1/2': share= sets both memory and SMs; give it without mem= and cores=");
+	ck_assert_str_eq(parse_err("share=3", NULL), "share: 'share=3' is not a fraction K/N (e.g. share=1/3)");
+	ck_assert_str_eq(parse_err("share=1/x", NULL),
+			 "share: 'share=1/x' is not a fraction K/N of whole numbers (e.g. share=1/3)");
+	ck_assert_str_eq(parse_err("share=4/3", NULL),
+			 "share: 'share=4/3' is out of range (expected K/N with 1 <= K <= N <= 64)");
+	ck_assert_str_eq(parse_err("share=0/3", NULL),
+			 "share: 'share=0/3' is out of range (expected K/N with 1 <= K <= N <= 64)");
+	ck_assert_str_eq(parse_err("share=1/65", NULL),
+			 "share: 'share=1/65' is out of range (expected K/N with 1 <= K <= N <= 64)");
+	ck_assert_str_eq(parse_err("mem=101%", NULL), "mem: 'mem=101%' is out of range (expected 1%..100%)");
+	ck_assert_str_eq(parse_err("mem=0%", NULL), "mem: 'mem=0%' is out of range (expected 1%..100%)");
+	ck_assert_str_eq(parse_err("mem=%", NULL),
+			 "mem: 'mem=%' is not a whole percentage (expected 1%..100%, e.g. mem=33%)");
+	ck_assert_str_eq(parse_err("mem=1.5%", NULL),
+			 "mem: 'mem=1.5%' is not a whole percentage (expected 1%..100%, e.g. mem=33%)");
+	ck_assert_str_eq(parse_err("ctx=1G", NULL),
+			 "request 'ctx=1G' gives neither mem, share nor cores (e.g. mem=10G, share=1/3 or cores=25)");
+}
+END_TEST
+
 START_TEST(format_parse_round_trip)
 {
 	static const char *const types[] = { "", "h100", "a100-80", "l40s", "x.y_z-9" };
@@ -238,6 +284,16 @@ START_TEST(format_parse_round_trip)
 			r.cores_pct = 1;
 		snprintf(r.type, sizeof(r.type), "%s", types[(x >> 30) % 5]);
 		r.gpus = (unsigned)((x >> 40) % (VGPU_REQUEST_GPUS_MAX + 1));
+		if ((x >> 47) % 4 == 0)
+			r.ctx_bytes = 1 + ((x >> 8) >> ((x >> 3) % 60));
+		if ((x >> 50) % 5 == 0 && !r.mem_bytes) {
+			r.mem_pct = 1 + (unsigned)((x >> 52) % 100);
+		} else if ((x >> 50) % 5 == 1) {
+			r.mem_bytes = 0;
+			r.cores_pct = 0;
+			r.share_den = 1 + (unsigned)((x >> 53) % VGPU_REQUEST_SHARE_MAX);
+			r.share_num = 1 + (unsigned)((x >> 59) % r.share_den);
+		}
 		vgpu_request_format(&r, buf, sizeof(buf));
 		ck_assert_msg(vgpu_request_parse(buf, NULL, &back, &err) == 0, "'%s': %s", buf, err.msg);
 		ck_assert_msg(memcmp(&r, &back, sizeof(r)) == 0, "'%s' changed", buf);
@@ -270,6 +326,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, length_limit);
 	tcase_add_test(tc, canonical_form);
 	tcase_add_test(tc, format_parse_round_trip);
+	tcase_add_test(tc, fractions_and_ctx);
 	tcase_add_test(tc, check_name);
 	suite_add_tcase(s, tc);
 	return s;
