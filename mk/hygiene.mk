@@ -3,6 +3,6 @@
 ## (.clang-format, .clang-tidy, tools/format-check.sh). doc/developers.md,
 ## "Build hygiene".
 
-TESTS += tests/sh/0400-hardening.sh tests/sh/0410-format-check.sh
-EXTRA_DIST += tests/sh/0400-hardening.sh tests/sh/0410-format-check.sh \
+TESTS += tests/sh/0400-hardening.sh tests/sh/0420-format-check.sh
+EXTRA_DIST += tests/sh/0400-hardening.sh tests/sh/0420-format-check.sh \
 	.clang-format .clang-tidy tools/format-check.sh tools/format-baseline
