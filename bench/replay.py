@@ -240,7 +240,9 @@ def report(dirs, gpu_mem, check_only):
             res[cfg] = (c, fig, bad)
         print("== replay %s: trace %s (mix %s, seed %s), compressed %gx" % (d, os.path.join(d, "trace.csv"), mix, seed, x))
         for cfg, (c, fig, bad) in res.items():
-            print("-- %s, Slurm %s, %s shards per GPU" % (cfg, c["rel"], c["spg"] if c["spg"] else "-"))
+            sliced = any(j["shards"] for j in c["jobs"])
+            print("-- %s, Slurm %s, %s" % (cfg, c["rel"], "%d shards per GPU" % c["spg"] if c["spg"] and sliced
+                                           else "whole GPUs only"))
             print("   jobs %d, ran %d (Prolog and Epilog recorded), refused at submit %d, not COMPLETED %d" % (
                 fig["jobs"], fig["done"], fig["refused"], fig["not_completed"]))
             if "makespan_s" in fig and not check_only:

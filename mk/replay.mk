@@ -51,3 +51,4 @@ bench-replay:
 	$(MAKE) $(AM_MAKEFLAGS) all && VGPU_BUILDDIR='$(abs_top_builddir)' VGPU_SRCDIR='$(abs_top_srcdir)' bash $(srcdir)/bench/replay.sh
 .PHONY: bench-replay
 EXTRA_DIST += bench/replay.sh
+dist_doc_DATA += doc/replay.md
