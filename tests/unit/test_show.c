@@ -11,11 +11,15 @@
 
 static vgpu_show_node_t node;
 
+/* The cases were written for 100 shards per GPU (the default before 120):
+ * a text without ShardsPerGpu= gets ShardsPerGpu=100, as an old config. */
 static void conf_from(vgpu_conf_t *conf, const char *text)
 {
 	vgpu_err_t err = { "" };
+	char buf[1024];
 
-	ck_assert_msg(vgpu_conf_parse(text, strlen(text), "test.conf", conf, &err) == 0, "%s", err.msg);
+	snprintf(buf, sizeof(buf), "%s%s", strstr(text, "ShardsPerGpu") ? "" : "ShardsPerGpu=100\n", text);
+	ck_assert_msg(vgpu_conf_parse(buf, strlen(buf), "test.conf", conf, &err) == 0, "%s", err.msg);
 }
 
 static void init_ok(const char *gres)
