@@ -20,7 +20,9 @@ plugins_spank_vgpu_spank_la_SOURCES = \
 	plugins/spank/spank_state.c \
 	plugins/spank/spank_state.h \
 	plugins/spank/spank_gpu.c \
-	plugins/spank/spank_gpu.h
+	plugins/spank/spank_gpu.h \
+	plugins/spank/spank_leftover.c \
+	plugins/spank/spank_leftover.h
 plugins_spank_vgpu_spank_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-Wl,--version-script=$(srcdir)/plugins/spank/vgpu_spank.map
 plugins_spank_vgpu_spank_la_LIBADD = libvgpucore.la
@@ -98,6 +100,7 @@ TESTS += tests/unit/test_spank
 tests_unit_test_spank_SOURCES = tests/unit/test_spank.c tests/unit/vgpu_test.h \
 	plugins/spank/spank_config.c plugins/spank/spank_config.h \
 	plugins/spank/spank_state.c plugins/spank/spank_state.h \
+	plugins/spank/spank_leftover.c plugins/spank/spank_leftover.h \
 	plugins/spank/spank_mount.c plugins/spank/spank_mount.h \
 	plugins/spank/spank_gpu.c plugins/spank/spank_gpu.h
 tests_unit_test_spank_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank
@@ -121,3 +124,12 @@ if SIMULATOR
 TESTS += $(PLUGIN_E2E_TESTS)
 endif
 EXTRA_DIST += $(PLUGIN_E2E_TESTS)
+
+## On real daemons (root): the step plan's refusals (no private /etc; an
+## unusable StateDir under the 22.05 whole-GPU guard) and a setsid
+## leftover killed at the job's end (tests/e2e/0380).
+STEPPLAN_E2E_TESTS = tests/e2e/0380-step-refusals.sh
+if SIMULATOR
+TESTS += $(STEPPLAN_E2E_TESTS)
+endif
+EXTRA_DIST += $(STEPPLAN_E2E_TESTS)

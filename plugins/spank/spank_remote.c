@@ -1,11 +1,14 @@
 /*
  * spank_remote.c - the vgpu SPANK plugin in slurmstepd (remote context).
  *
- * One slurmstepd per step and node: init_post_opt (root) prepares the step,
- * user_init puts the shim into the job's environment (it reaches every
- * task, the batch script included), task_init_privileged (root, in each
- * task before exec) gives the task a private /etc/ld.so.preload, exit
- * removes the step's directory.
+ * One slurmstepd per step and node: init_post_opt (root) gathers Slurm's
+ * values and StateDir's view and applies what the core decides
+ * (vgpu_stepplan.h: ONE plan or ONE refusal per step), user_init puts the
+ * shim into the job's environment (it reaches every task, the batch script
+ * included), task_init_privileged (root, in each task before exec) gives
+ * the task a private /etc/ld.so.preload, task_init ends the tasks of a
+ * refused step, exit removes the step's directory and, after the job's
+ * last step on the node, kills what still holds the job's GPU memory.
  */
 #include "config.h"
 
@@ -24,29 +27,28 @@
 #include "vgpu_slurm_compat.h"
 
 #include "spank_gpu.h"
+#include "spank_leftover.h"
 #include "spank_mount.h"
 #include "spank_remote.h"
 #include "spank_state.h"
-#include "vgpu_account.h"
 #include "vgpu_conf.h"
 #include "vgpu_elfid.h"
 #include "vgpu_metrics.h"
 #include "vgpu_request.h"
-#include "vgpu_slurmcheck.h"
 #include "vgpu_stepdesc.h"
+#include "vgpu_stepplan.h"
 
 /* What the step's callbacks share (one slurmstepd per step; task children
- * get a copy). */
+ * get a copy). The step's one state is plan.state; `made` says what
+ * StateDir holds of it (to remove at exit). */
 static struct {
-	int active;                     /* this step runs under the shim */
-	int failed;                     /* holds shards but cannot be enforced */
-	int refused;                    /* a whole GPU that holds other jobs' slices */
-	int whole;                      /* a whole-GPU step recorded in StateDir */
-	char why[VGPU_ERR_MAX + 256];
+	vgpu_stepplan_t plan;
+	int made;                       /* its directory is in StateDir */
 	int preload_etc;
 	uint32_t job, node;
 	char state_dir[VGPU_PATH_MAX];
 	char name[64];                  /* JOB.STEP.NODE */
+	char label[64];                 /* JOB.STEP */
 	char dir[VGPU_PATH_MAX + 64];   /* StateDir/JOB.STEP.NODE */
 	char jobdir[VGPU_PATH_MAX + 64]; /* StateDir/job.JOB.NODE */
 	char desc[VGPU_PATH_MAX + 80];
@@ -54,39 +56,13 @@ static struct {
 	char shim[VGPU_PATH_MAX];
 } step;
 
+/* The guard's message tail (Slurm 22.05 shard bug). */
+#define WHOLE_UNGUARDED "a whole-GPU step is not run without the check against slices on its GPUs (Slurm 22.05 shard bug)"
+
 /* A Slurm environment variable of the job, or -1 when unset. */
 static int job_env(spank_t sp, const char *name, char *buf, int len)
 {
 	return spank_getenv(sp, name, buf, len) == ESPANK_SUCCESS && buf[0] ? 0 : -1;
-}
-
-/* The single GPU index the step's shards sit on (vgpu_slurmcheck_slice_gpu:
- * a step whose GPU variables name two GPUs, which Slurm does under
- * SelectTypeParameters=MULTIPLE_SHARING_GRES_PJ, is refused naming it). */
-static int step_gpu(spank_t sp, unsigned *index, vgpu_err_t *err)
-{
-	char step_gpus[1024], job_gpus[1024], cuda[4096];
-	vgpu_slurmcheck_step_env_t env;
-
-	env.step_gpus = job_env(sp, "SLURM_STEP_GPUS", step_gpus, sizeof(step_gpus)) == 0 ? step_gpus : NULL;
-	env.job_gpus = job_env(sp, "SLURM_JOB_GPUS", job_gpus, sizeof(job_gpus)) == 0 ? job_gpus : NULL;
-	env.cuda_visible = job_env(sp, "CUDA_VISIBLE_DEVICES", cuda, sizeof(cuda)) == 0 ? cuda : NULL;
-	return vgpu_slurmcheck_slice_gpu(&env, index, err);
-}
-
-static int shard_count(spank_t sp, unsigned *shards, vgpu_err_t *err)
-{
-	char buf[64], *end;
-	unsigned long v;
-
-	if (job_env(sp, "SLURM_SHARDS_ON_NODE", buf, sizeof(buf)) != 0)
-		return 1; /* no shards: a whole GPU or none */
-	errno = 0;
-	v = strtoul(buf, &end, 10);
-	if (errno || end == buf || *end != '\0' || v == 0 || v > 1000000)
-		return vgpu_err_set(err, "SLURM_SHARDS_ON_NODE='%s' is not a shard count", buf);
-	*shards = (unsigned)v;
-	return 0;
 }
 
 /* This node's name: slurmstepd exports SLURMD_NODENAME into its own
@@ -208,56 +184,27 @@ out:
 	return rc;
 }
 
-/* The batch step's cap, recorded in the job's directory for the job's other
- * steps on this node ("UUID MEM SM"): they need not ask slurmctld. */
-static int write_cap(const vgpu_stepdesc_gpu_t *g, vgpu_err_t *err)
-{
-	char path[sizeof(step.jobdir) + 8], text[160];
 
-	snprintf(path, sizeof(path), "%s/cap", step.jobdir);
-	snprintf(text, sizeof(text), "%s %llu %u\n", g->uuid, (unsigned long long)g->job_mem_bytes, g->job_sm_bp);
-	return vgpu_spank_state_write(path, text, err);
+/* Lines about leftovers go to slurmd's log (slurmstepd logs there). */
+static void say_error(void *ctx, const char *line)
+{
+	(void)ctx;
+	slurm_error("vgpu: %s", line);
 }
 
-/* Fill g's job cap from the job's directory, when its batch step recorded
- * one for this GPU and it is not below g's own limits. 0, or -1. */
-static int read_cap(vgpu_stepdesc_gpu_t *g, const char *uuid)
+/* Under the StateDir lock: clean up after dead steps, and over the view
+ * of what is left, refuse a slice beside whole-GPU steps of other jobs
+ * (Slurm 22.05 shard bug only) and -- with `alone` -- stop when another
+ * step of the job is live on the node (1: the step must carry the job's
+ * cap); else make (or keep) the job's directory and make the step's with
+ * its files (its GPU; its description, and with preload, etc/ with the
+ * private ld.so.preload and the description linked in as
+ * etc/vgpu-step.desc, where the shim looks first: VGPU_STEP_DESC cannot
+ * redirect it). 0, 1, or -1 (refused: step.plan says why, or err). */
+static int make_dirs(uid_t uid, gid_t gid, const char *desc, const char *preload, int alone, vgpu_err_t *err)
 {
-	char path[sizeof(step.jobdir) + 8], text[160], u[64];
-	unsigned long long mem = 0;
-	unsigned sm = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cap", step.jobdir);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	if (sscanf(text, "%63s %llu %u", u, &mem, &sm) != 3 || strcmp(u, uuid) != 0 || mem < g->mem_bytes ||
-	    sm < g->sm_bp || sm > VGPU_STEPDESC_SM_FULL)
-		return -1;
-	g->job_mem_bytes = mem;
-	g->job_sm_bp = sm;
-	return 0;
-}
-
-
-/* Under the StateDir lock: clean up after dead steps, make (or keep) the
- * job's directory, make the step's with its files (its GPU index; its
- * description, and with preload, etc/ with the private ld.so.preload and
- * the description linked in as etc/vgpu-step.desc, where the shim looks
- * first: VGPU_STEP_DESC cannot redirect it). With `alone`, only when no
- * other step of the job is live on the node: else nothing is made and 1 is
- * returned (the step must carry the job's cap). 0, 1, or -1 with err. */
-static int make_dirs(uid_t uid, gid_t gid, unsigned index, const char *desc, const char *preload,
-		     int alone, vgpu_err_t *err)
-{
-	char gpu[300], wjobs[200];
+	char gpu[VGPU_STEPPLAN_HOST_MAX + 32];
+	vgpu_stepplan_gpus_t g = { .whole = 0, .n = 1 };
 	vgpu_spank_state_file_t files[] = {
 		{ "gpu", gpu, NULL },
 		{ "step.desc", desc, NULL },
@@ -265,38 +212,43 @@ static int make_dirs(uid_t uid, gid_t gid, unsigned index, const char *desc, con
 		{ "etc/ld.so.preload", preload, NULL },
 		{ &VGPU_STEPDESC_PINNED[1], NULL, "step.desc" }, /* "etc/vgpu-step.desc" */
 	};
+	vgpu_stepplan_view_t view;
 	int lock, rc = -1;
 
+	snprintf(g.host, sizeof(g.host), "%s", host());
+	g.index[0] = step.plan.index;
+	if (vgpu_stepplan_gpus_format(&g, gpu, sizeof(gpu)) != 0)
+		return vgpu_err_set(err, "GPU %u on '%s': cannot be recorded in StateDir", g.index[0], g.host);
 	lock = vgpu_spank_state_lock(step.state_dir, err);
 	if (lock < 0)
 		return -1;
-	vgpu_spank_state_clean(step.state_dir, step.name);
-	/* the other side of guard_whole (Slurm 22.05's shard bug only) */
-	if (VGPU_SLURM_SHARD_DEALLOC_BUG &&
-	    vgpu_spank_state_wholes(step.state_dir, host(), step.job, index, wjobs, sizeof(wjobs)) > 0) {
-		vgpu_err_set(err, "GPU %u is held whole by job(s) %s (Slurm 22.05 shard bug, see "
-			     "slurm-vgpu doc/slurm-integration.md)", index, wjobs);
+	vgpu_spank_state_clean(step.state_dir, step.name, say_error, NULL);
+	vgpu_spank_state_view(step.state_dir, &view);
+	if (vgpu_stepplan_slice_check(&view, host(), step.job, VGPU_SLURM_SHARD_DEALLOC_BUG, &step.plan) !=
+	    VGPU_STEPPLAN_SLICE)
 		goto out;
-	}
-	if (alone && vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, NULL) > 0) {
+	if (alone && vgpu_stepplan_job_steps(&view, step.job, step.node, NULL) > 0) {
+		vgpu_stepplan_view_free(&view);
 		vgpu_spank_state_unlock(lock);
 		return 1;
 	}
-	snprintf(gpu, sizeof(gpu), "%u %s\n", index, host());
 	if (vgpu_spank_state_job(step.state_dir, step.jobdir, uid, gid, err) != 0 ||
-	    vgpu_spank_state_create_files(step.state_dir, step.dir, (uid_t)-1, gid, files,
-					  preload ? 5 : 2, err) != 0)
+	    vgpu_spank_state_create_files(step.state_dir, step.dir, (uid_t)-1, gid, files, preload ? 5 : 2, err) != 0)
 		goto out;
 	rc = 0;
 out:
 	if (rc != 0 && vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, NULL) == 0)
 		vgpu_spank_state_remove(step.jobdir, NULL);
+	vgpu_stepplan_view_free(&view);
 	vgpu_spank_state_unlock(lock);
 	return rc;
 }
 
 /* Under the StateDir lock: remove the step's directory, and the job's when
- * no other step of the job on this node is alive. */
+ * no other step of the job on this node is alive -- after the processes
+ * still holding the job's GPU memory were killed (reported in slurmd's
+ * log); while any is left, the job's directory (its ledgers) stays and
+ * the next step on the node tries again. */
 static void remove_dirs(void)
 {
 	vgpu_err_t err;
@@ -306,130 +258,102 @@ static void remove_dirs(void)
 		slurm_error("vgpu: %s", err.msg);
 	if (vgpu_spank_state_remove(step.dir, &err) != 0)
 		slurm_error("vgpu: %s", err.msg);
-	if (vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, step.name) == 0 &&
-	    vgpu_spank_state_remove(step.jobdir, &err) != 0)
-		slurm_error("vgpu: %s", err.msg);
+	if (vgpu_spank_state_job_steps(step.state_dir, step.job, step.node, step.name) == 0) {
+		char what[128];
+		int left;
+
+		snprintf(what, sizeof(what), "job %u: its last step on %s (%s) ended; ", step.job, host(), step.label);
+		left = vgpu_spank_leftover_reap(step.jobdir, what, say_error, NULL);
+		if (left != 0)
+			slurm_error("vgpu: job %u: %s stays while processes hold the job's GPU memory", step.job,
+				    step.jobdir);
+		else if (vgpu_spank_state_remove(step.jobdir, &err) != 0)
+			slurm_error("vgpu: %s", err.msg);
+	}
 	vgpu_spank_state_unlock(lock);
 }
 
-/* A comma list of Slurm GPU indices ("0,1"); returns how many, -1 when
- * malformed. */
-static int gpu_list(const char *text, unsigned *out, int max)
+/* A whole-GPU step where Slurm has the 22.05 shard bug: under the StateDir
+ * lock (a slice step starting at the same time either is seen here or sees
+ * this step's record), the core checks the view; a step that may run is
+ * recorded ("IDX HOST whole" per GPU) for later slice steps. Anything that
+ * keeps the check or the record from being made refuses the step. */
+static void setup_whole(spank_t sp, const vgpu_spank_config_t *cfg)
 {
-	const char *p = text;
-	int n = 0;
-
-	while (*p) {
-		char *end;
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(p, &end, 10);
-		if (errno || end == p || v > 1023 || n >= max || (*end != ',' && *end != '\0'))
-			return -1;
-		out[n++] = (unsigned)v;
-		p = *end ? end + 1 : end;
-	}
-	return n;
-}
-
-/* A step with whole GPUs and no shards (Slurm 22.05 shard bug, see
- * doc/slurm-integration.md): refuse it when a GPU it was given holds live
- * slice steps of other jobs. Never fails the step's setup itself: it marks
- * the step refused and its tasks end in task_init. Called only where the
- * bug is (VGPU_SLURM_SHARD_DEALLOC_BUG: before 23.11.5); compiled on every
- * release. */
-static void guard_whole(spank_t sp, const vgpu_spank_config_t *cfg)
-{
-	char buf[256], jobs[200], name[64], label[64], lines[64 * 80];
-	unsigned gpus[64], gpu = 0;
-	uint32_t job = 0;
+	char lines[VGPU_STEPPLAN_GPUS_MAX * (VGPU_STEPPLAN_HOST_MAX + 16)];
+	vgpu_stepplan_view_t view;
 	vgpu_conf_t conf;
 	vgpu_err_t err;
-	size_t o = 0;
-	int n, lock;
+	int lock;
 
-	if (job_env(sp, "SLURM_STEP_GPUS", buf, sizeof(buf)) != 0 &&
-	    job_env(sp, "SLURM_JOB_GPUS", buf, sizeof(buf)) != 0)
-		return; /* no GPU */
-	n = gpu_list(buf, gpus, 64);
-	if (n <= 0 || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
-		return;
-	if (cfg->state == VGPU_SPANK_CONFIG_BAD_ARGS) {
-		/* the check needs the plugin's configuration (not the shim) */
-		step.refused = 1;
-		snprintf(step.why, sizeof(step.why), "vgpu: %.500s; a whole-GPU step is not run "
-			 "without the check against slices on its GPU (Slurm 22.05 shard bug)", cfg->invalid);
-		slurm_error("%s", step.why);
-		return;
-	}
 	if (vgpu_conf_load(cfg->conf_path, &conf, &err) != 0) {
-		slurm_error("vgpu: whole-GPU check skipped: %s", err.msg);
+		vgpu_stepplan_refuse(&step.plan, "%s; " WHOLE_UNGUARDED, err.msg);
 		return;
 	}
-	/* Under the lock, so a slice step starting at the same time either is
-	 * seen here or sees this step's record. */
+	if (step_name(sp, step.name, sizeof(step.name), step.label, sizeof(step.label), &err) != 0 ||
+	    (size_t)snprintf(step.dir, sizeof(step.dir), "%s/%s", conf.state_dir, step.name) >= sizeof(step.dir)) {
+		vgpu_stepplan_refuse(&step.plan, "%s; " WHOLE_UNGUARDED,
+				     err.msg[0] ? err.msg : "StateDir: path too long");
+		return;
+	}
+	snprintf(step.state_dir, sizeof(step.state_dir), "%s", conf.state_dir);
 	if ((lock = vgpu_spank_state_lock(conf.state_dir, &err)) < 0) {
-		slurm_error("vgpu: whole-GPU check skipped: %s", err.msg);
+		vgpu_stepplan_refuse(&step.plan, "%s; " WHOLE_UNGUARDED, err.msg);
 		return;
 	}
-	if (vgpu_spank_state_slices(conf.state_dir, host(), job, gpus, (size_t)n, &gpu, jobs,
-				    sizeof(jobs)) != 0) {
-		step.refused = 1;
-		snprintf(step.why, sizeof(step.why),
-			 "vgpu: GPU %u holds slices of job(s) %s; Slurm allocated it whole to this job (Slurm "
-			 "22.05 shard bug, see slurm-vgpu doc/slurm-integration.md); not running", gpu, jobs);
-		slurm_error("%s", step.why);
-		goto out;
-	}
-	/* The record slice steps check: "IDX HOST whole" per GPU. */
-	for (int i = 0; i < n && o < sizeof(lines); i++)
-		o += (size_t)snprintf(lines + o, sizeof(lines) - o, "%u %s whole\n", gpus[i], host());
-	if (o < sizeof(lines) && step_name(sp, name, sizeof(name), label, sizeof(label), &err) == 0 &&
-	    (size_t)snprintf(step.dir, sizeof(step.dir), "%s/%s", conf.state_dir, name) < sizeof(step.dir)) {
+	vgpu_spank_state_view(conf.state_dir, &view);
+	if (vgpu_stepplan_whole_check(&view, host(), step.job, &step.plan) == VGPU_STEPPLAN_WHOLE) {
 		vgpu_spank_state_file_t files[] = { { "gpu", lines, NULL } };
 
-		snprintf(step.state_dir, sizeof(step.state_dir), "%s", conf.state_dir);
-		if (vgpu_spank_state_create_files(conf.state_dir, step.dir, (uid_t)-1, 0, files, 1, &err) == 0)
-			step.whole = 1;
+		if (vgpu_stepplan_gpus_format(&step.plan.whole, lines, sizeof(lines)) != 0)
+			vgpu_stepplan_refuse(&step.plan, "GPUs of this step cannot be recorded in StateDir %s; "
+					     WHOLE_UNGUARDED, conf.state_dir);
+		else if (vgpu_spank_state_create_files(conf.state_dir, step.dir, (uid_t)-1, 0, files, 1, &err) != 0)
+			vgpu_stepplan_refuse(&step.plan, "the whole-GPU record is not made: %s; " WHOLE_UNGUARDED,
+					     err.msg);
 		else
-			slurm_error("vgpu: whole-GPU record not made: %s", err.msg);
+			step.made = 1;
 	}
-out:
+	vgpu_stepplan_view_free(&view);
 	vgpu_spank_state_unlock(lock);
 }
 
-static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request,
-		 vgpu_err_t *err)
+/* The job's StateDir cap file (vgpu_stepplan_cap_*), written by its batch
+ * step for the job's other steps on this node: they need not ask
+ * slurmctld. */
+static int write_cap(const vgpu_stepdesc_gpu_t *g, vgpu_err_t *err)
+{
+	char path[sizeof(step.jobdir) + 8], text[160];
+
+	snprintf(path, sizeof(path), "%s/cap", step.jobdir);
+	if (vgpu_stepplan_cap_format(g->uuid, g->job_mem_bytes, g->job_sm_bp, text, sizeof(text)) != 0)
+		return vgpu_err_set(err, "%s: the cap of GPU %s cannot be written", path, g->uuid);
+	return vgpu_spank_state_write(path, text, err);
+}
+
+/* A step holding shards: everything but the decisions, which the core
+ * makes (vgpu_stepplan_slice, _slice_check, _job_cap). -1 with err, or
+ * with step.plan REFUSED. */
+static int setup_slice(spank_t sp, const vgpu_spank_config_t *cfg, const char *request, vgpu_err_t *err)
 {
 	vgpu_conf_t conf;
 	vgpu_request_t req, *reqp = NULL;
 	const vgpu_gpu_type_t *type;
-	vgpu_limits_t lim;
 	vgpu_stepdesc_t d;
-	char name[64], label[64], model[128], uuid[128], envreq[VGPU_REQUEST_TEXT_MAX + 1];
+	char model[128], uuid[128], envreq[VGPU_REQUEST_TEXT_MAX + 1], cap[256], jname[64];
 	static char desc[VGPU_STEPDESC_FILE_MAX];
 	char preload[8192];
 	const char *where = "--vgpu-request";
-	unsigned shards = 0, index = 0, jshards = 0;
+	unsigned jshards = 0;
 	uint32_t stepid = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int r, ask = 0;
+	ssize_t caplen;
+	int r, batch;
 
-	if (spank_get_item(sp, S_JOB_STEPID, &stepid) == ESPANK_SUCCESS &&
-	    stepid == SLURM_EXTERN_CONT)
-		return 0;
-	r = shard_count(sp, &shards, err);
-	if (r > 0 && VGPU_SLURM_SHARD_DEALLOC_BUG)
-		guard_whole(sp, cfg);
-	if (r != 0)
-		return r > 0 ? 0 : -1;
-	if (cfg->state != VGPU_SPANK_CONFIG_OK)
-		return vgpu_err_set(err, "%s", cfg->invalid);
-	if (step_gpu(sp, &index, err) != 0 || step_name(sp, name, sizeof(name), label,
-							sizeof(label), err) != 0)
+	if (step_name(sp, step.name, sizeof(step.name), step.label, sizeof(step.label), err) != 0)
 		return -1;
+	batch = spank_get_item(sp, S_JOB_STEPID, &stepid) == ESPANK_SUCCESS && stepid == SLURM_BATCH_SCRIPT;
 	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS)
 		return vgpu_err_set(err, "cannot get the job's uid/gid from Slurm");
@@ -447,120 +371,116 @@ static int setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request
 		reqp = &req;
 	}
 	vgpu_stepdesc_init(&d);
-	snprintf(d.step, sizeof(d.step), "%s", label);
+	snprintf(d.step, sizeof(d.step), "%s", step.label);
 	if (vgpu_spank_gpu_libpath(conf.cuda_path, d.cuda_path, sizeof(d.cuda_path), err) != 0 ||
 	    vgpu_spank_gpu_libpath(conf.nvml_path, d.nvml_path, sizeof(d.nvml_path), err) != 0)
 		return -1;
-	if (vgpu_spank_gpu_lookup(d.nvml_path, index, uuid, sizeof(uuid), model, sizeof(model),
-				  err) != 0)
+	if (vgpu_spank_gpu_lookup(d.nvml_path, step.plan.index, uuid, sizeof(uuid), model, sizeof(model), err) != 0)
 		return -1;
 	if (!(type = vgpu_spank_gpu_type(&conf, model, err)))
 		return -1;
-	if (reqp && reqp->type[0] && strcmp(reqp->type, type->name) != 0)
-		reqp->type[0] = '\0'; /* the shards decide; the type was checked at submit */
-	if (vgpu_account_limits(&conf, type, shards, reqp, &lim, err) != 0)
-		return vgpu_err_prefix(err, "GPU %u (%s)", index, uuid);
-	if (cfg->ctx_bytes >= lim.mem_bytes)
-		return vgpu_err_set(err, "plugstack.conf ctx=%llu is not less than the slice (%llu bytes)",
-				    (unsigned long long)cfg->ctx_bytes,
-				    (unsigned long long)lim.mem_bytes);
+	snprintf(jname, sizeof(jname), "job.%u.%u", step.job, step.node);
+	caplen = batch ? -1 : vgpu_spank_state_read(conf.state_dir, jname, "cap", cap, sizeof(cap));
+	if (vgpu_stepplan_slice(&conf, type, uuid, reqp, cfg->ctx_bytes, batch, caplen >= 0 ? cap : NULL,
+				caplen >= 0 ? (size_t)caplen : 0, &step.plan) != VGPU_STEPPLAN_SLICE)
+		return -1;
 	snprintf(step.shim, sizeof(step.shim), "%s", cfg->shim_path[0] ? cfg->shim_path : conf.shim_path);
 	if (vgpu_elfid_check(step.shim, VGPU_ELFID_IDENTITY, err) != 0) {
 		char loc[VGPU_PATH_MAX + 64];
 
 		if (cfg->shim_path[0])
-			return vgpu_err_prefix(err, "%s",
-					       vgpu_spank_config_where(cfg, loc, sizeof(loc)));
+			return vgpu_err_prefix(err, "%s", vgpu_spank_config_where(cfg, loc, sizeof(loc)));
 		return vgpu_err_prefix(err, "%s: ShimLibrary", cfg->conf_path);
 	}
-	if ((size_t)snprintf(step.dir, sizeof(step.dir), "%s/%s", conf.state_dir, name) >=
-		    sizeof(step.dir) ||
-	    (size_t)snprintf(step.jobdir, sizeof(step.jobdir), "%s/job.%u.%u", conf.state_dir, step.job,
-			     step.node) >= sizeof(step.jobdir) ||
-	    (size_t)snprintf(step.desc, sizeof(step.desc), "%s/step.desc", step.dir) >=
-		    sizeof(step.desc) ||
+	if ((size_t)snprintf(step.dir, sizeof(step.dir), "%s/%s", conf.state_dir, step.name) >= sizeof(step.dir) ||
+	    (size_t)snprintf(step.jobdir, sizeof(step.jobdir), "%s/%s", conf.state_dir, jname) >=
+		    sizeof(step.jobdir) ||
+	    (size_t)snprintf(step.desc, sizeof(step.desc), "%s/step.desc", step.dir) >= sizeof(step.desc) ||
 	    (size_t)snprintf(step.etc, sizeof(step.etc), "%s/etc", step.dir) >= sizeof(step.etc) ||
-	    (size_t)snprintf(d.acct_dir, sizeof(d.acct_dir), "%s/acct", step.jobdir) >=
-		    sizeof(d.acct_dir))
+	    (size_t)snprintf(d.acct_dir, sizeof(d.acct_dir), "%s/acct", step.jobdir) >= sizeof(d.acct_dir))
 		return vgpu_err_set(err, "StateDir %s: path too long", conf.state_dir);
 	d.log_level = cfg->log_level;
 	d.ngpus = 1;
-	if ((size_t)snprintf(d.gpus[0].uuid, sizeof(d.gpus[0].uuid), "%s", uuid) >=
-	    sizeof(d.gpus[0].uuid))
-		return vgpu_err_set(err, "GPU %u: UUID '%s' too long", index, uuid);
-	d.gpus[0].mem_bytes = lim.mem_bytes;
-	d.gpus[0].sm_bp = lim.sm_share;
-	d.gpus[0].ctx_bytes = cfg->ctx_bytes;
-	/* The job's cap on the GPU: the batch step holds the job's whole
-	 * allocation on the node; other steps read what it recorded, else ask
-	 * slurmctld (their own SLURM_SHARDS_ON_NODE is theirs, and `srun
-	 * --overlap` steps are not held within the job's shards by Slurm) --
-	 * but only when another step of the job is live on the node: a step
-	 * alone is within the job's shards by itself, and a step joining it
-	 * later puts the cap into the shared ledger before its processes run.
-	 * Without a cap, no job line. */
-	if (stepid == SLURM_BATCH_SCRIPT) {
-		d.gpus[0].job_mem_bytes = lim.mem_bytes;
-		d.gpus[0].job_sm_bp = lim.sm_share;
-	} else if (read_cap(&d.gpus[0], uuid) == 0) {
-		/* the batch step of the job on this node recorded it */
-	} else {
-		ask = 1;
-	}
+	/* The job's cap on the GPU (vgpu_stepplan_slice): the batch step's
+	 * own, else what the batch step recorded, else -- only when another
+	 * step of the job is live on the node: a step alone is within the
+	 * job's shards by itself, and a step joining it later puts the cap
+	 * into the shared ledger before its processes run -- slurmctld's
+	 * count (`srun --overlap` steps are not held within the job's shards
+	 * by Slurm). Without a cap, no job line. */
 	snprintf(step.state_dir, sizeof(step.state_dir), "%s", conf.state_dir);
-	snprintf(step.name, sizeof(step.name), "%s", name);
 	step.preload_etc = cfg->preload == VGPU_SPANK_PRELOAD_ETC;
 	if (step.preload_etc && preload_text(step.shim, preload, sizeof(preload), err) != 0)
 		return -1;
-	for (;;) {
+	for (int ask = step.plan.need_job_cap;;) {
+		d.gpus[0] = step.plan.gpu;
 		if (vgpu_stepdesc_check(&d, err) != 0)
 			return -1;
 		if (vgpu_stepdesc_format(&d, desc, sizeof(desc), err) < 0)
 			return vgpu_err_prefix(err, "%s", step.desc);
-		r = make_dirs(uid, gid, index, desc, step.preload_etc ? preload : NULL, ask, err);
+		r = make_dirs(uid, gid, desc, step.preload_etc ? preload : NULL, ask, err);
 		if (r <= 0)
 			break;
 		ask = 0; /* another step of the job is live: carry the job's cap */
-		if (job_shards(index, &jshards) == 0 && jshards >= shards) {
-			vgpu_limits_t jlim;
-
-			if (vgpu_account_limits(&conf, type, jshards, reqp, &jlim, err) != 0)
-				return vgpu_err_prefix(err, "GPU %u (%s), the job's %u shards", index, uuid,
-						       jshards);
-			d.gpus[0].job_mem_bytes = jlim.mem_bytes;
-			/* memory accounting: the SM cap comes from a request,
-			 * and this step's need not be the job's: not known */
-			d.gpus[0].job_sm_bp = conf.mode == VGPU_MODE_MEMORY ? 0 : jlim.sm_share;
-		}
+		if (job_shards(step.plan.index, &jshards) == 0 &&
+		    vgpu_stepplan_job_cap(&conf, type, reqp, jshards, &step.plan, err) != 0)
+			return -1;
 	}
 	if (r != 0)
 		return -1;
-	if (stepid == SLURM_BATCH_SCRIPT && write_cap(&d.gpus[0], err) != 0)
-		goto fail;
-	step.active = 1;
-	slurm_verbose("vgpu: step %s: GPU %u (%s, %s): %u shards -> %llu bytes, SM %u bp", label,
-		      index, uuid, type->name, shards, (unsigned long long)lim.mem_bytes,
-		      lim.sm_share);
+	step.made = 1;
+	if (batch && write_cap(&step.plan.gpu, err) != 0) {
+		remove_dirs();
+		step.made = 0;
+		return -1;
+	}
+	slurm_verbose("vgpu: step %s: GPU %u (%s, %s): %u shards -> %llu bytes, SM %u bp", step.label,
+		      step.plan.index, uuid, type->name, step.plan.shards, (unsigned long long)step.plan.lim.mem_bytes,
+		      step.plan.lim.sm_share);
 	return 0;
-fail:
-	remove_dirs();
-	return -1;
 }
 
 int vgpu_spank_remote_setup(spank_t sp, const vgpu_spank_config_t *cfg, const char *request)
 {
+	char step_gpus[1024], job_gpus[1024], cuda[4096], shards[64];
+	vgpu_stepplan_in_t in;
+	uint32_t stepid = 0;
 	vgpu_err_t err;
 
 	memset(&step, 0, sizeof(step));
-	if (setup(sp, cfg, request, &err) != 0) {
+	memset(&in, 0, sizeof(in));
+	in.extern_step = spank_get_item(sp, S_JOB_STEPID, &stepid) == ESPANK_SUCCESS && stepid == SLURM_EXTERN_CONT;
+	in.batch = stepid == SLURM_BATCH_SCRIPT;
+	if (spank_get_item(sp, S_JOB_ID, &step.job) != ESPANK_SUCCESS)
+		step.job = 0;
+	in.job = step.job;
+	in.host = host();
+	in.shards_on_node = job_env(sp, "SLURM_SHARDS_ON_NODE", shards, sizeof(shards)) == 0 ? shards : NULL;
+	in.step_gpus = job_env(sp, "SLURM_STEP_GPUS", step_gpus, sizeof(step_gpus)) == 0 ? step_gpus : NULL;
+	in.job_gpus = job_env(sp, "SLURM_JOB_GPUS", job_gpus, sizeof(job_gpus)) == 0 ? job_gpus : NULL;
+	in.cuda_visible = job_env(sp, "CUDA_VISIBLE_DEVICES", cuda, sizeof(cuda)) == 0 ? cuda : NULL;
+	in.guard = VGPU_SLURM_SHARD_DEALLOC_BUG;
+	in.config_invalid = cfg->state != VGPU_SPANK_CONFIG_OK ? cfg->invalid : NULL;
+	in.config_args_bad = cfg->state == VGPU_SPANK_CONFIG_BAD_ARGS;
+	switch (vgpu_stepplan_begin(&in, &step.plan)) {
+	case VGPU_STEPPLAN_WHOLE:
+		setup_whole(sp, cfg);
+		break;
+	case VGPU_STEPPLAN_SLICE:
 		/* Failing here would make Slurm drain the node for a batch step
-		 * ("batch job complete failure", verified on 22.05): the tasks
-		 * end themselves instead (vgpu_spank_remote_task_init). */
-		slurm_error("vgpu: %s", err.msg);
-		step.failed = 1;
-		snprintf(step.why, sizeof(step.why), "%s", err.msg);
+		 * ("batch job complete failure", verified on 22.05): a refused
+		 * step's tasks end themselves (vgpu_spank_remote_task_init). */
+		if (setup_slice(sp, cfg, request, &err) != 0 && step.plan.state != VGPU_STEPPLAN_REFUSED)
+			vgpu_stepplan_refuse(&step.plan, "%s", err.msg);
+		break;
+	default:
+		break;
 	}
-	vgpu_metrics_note_step(cfg->conf_path, host(), step.active, step.failed, step.refused);
+	if (step.plan.state == VGPU_STEPPLAN_REFUSED)
+		slurm_error("%s", step.plan.why);
+	vgpu_metrics_note_step(cfg->conf_path, host(), step.plan.state == VGPU_STEPPLAN_SLICE,
+			       step.plan.state == VGPU_STEPPLAN_REFUSED && step.plan.slice,
+			       step.plan.state == VGPU_STEPPLAN_REFUSED && !step.plan.slice);
 	return 0;
 }
 
@@ -569,7 +489,7 @@ int vgpu_spank_remote_user_init(spank_t sp)
 	char old[16384], val[sizeof(old) + VGPU_PATH_MAX + 2];
 	spank_err_t rc;
 
-	if (!step.active)
+	if (step.plan.state != VGPU_STEPPLAN_SLICE)
 		return 0;
 	rc = spank_getenv(sp, "LD_PRELOAD", old, sizeof(old));
 	if (rc == ESPANK_SUCCESS && old[0])
@@ -592,29 +512,30 @@ int vgpu_spank_remote_task_privileged(spank_t sp)
 	char why[VGPU_ERR_MAX], host_etc[sizeof(step.dir) + 16];
 
 	(void)sp;
-	if (!step.active || !step.preload_etc)
+	if (step.plan.state != VGPU_STEPPLAN_SLICE || !step.preload_etc)
 		return 0;
 	snprintf(host_etc, sizeof(host_etc), "%s/etc-host", step.dir);
-	if (vgpu_spank_mount_etc(step.etc, host_etc, why, sizeof(why)) != 0)
-		slurm_info("vgpu: private /etc/ld.so.preload: %s; LD_PRELOAD only", why);
+	if (vgpu_spank_mount_etc(step.etc, host_etc, why, sizeof(why)) != 0) {
+		/* LD_PRELOAD alone is weaker (a program that drops it runs
+		 * unenforced): this task does not run (task_init ends it) */
+		vgpu_stepplan_refuse(&step.plan, "private /etc/ld.so.preload (plugstack.conf preload=etc): %s", why);
+		slurm_error("%s", step.plan.why);
+	}
 	return 0;
 }
 
 int vgpu_spank_remote_task_init(spank_t sp)
 {
 	(void)sp;
-	if (step.refused) {
-		fprintf(stderr, "%s\n", step.why);
-		fflush(stderr);
-		_exit(1);
-	}
-	if (step.failed) {
-		fprintf(stderr, "vgpu: this step's GPU slice cannot be enforced, so it does not "
-			"run: %s\n", step.why);
-		fflush(stderr);
-		_exit(1);
-	}
-	return 0;
+	if (step.plan.state != VGPU_STEPPLAN_REFUSED)
+		return 0;
+	if (!step.plan.slice)
+		fprintf(stderr, "%s\n", step.plan.why);
+	else
+		fprintf(stderr, "vgpu: this step's GPU slice cannot be enforced, so it does not run: %s\n",
+			step.plan.why + 6);
+	fflush(stderr);
+	_exit(1);
 }
 
 int vgpu_spank_remote_exit(spank_t sp)
@@ -622,17 +543,17 @@ int vgpu_spank_remote_exit(spank_t sp)
 	vgpu_err_t err;
 
 	(void)sp;
-	if (step.whole) {
+	if (!step.made)
+		return 0;
+	step.made = 0;
+	if (!step.plan.slice) {
 		int lock = vgpu_spank_state_lock(step.state_dir, &err);
 
 		if (lock < 0 || vgpu_spank_state_remove(step.dir, &err) != 0)
 			slurm_error("vgpu: %s", err.msg);
 		vgpu_spank_state_unlock(lock);
-		step.whole = 0;
-	}
-	if (!step.active)
 		return 0;
+	}
 	remove_dirs();
-	step.active = 0;
 	return 0;
 }

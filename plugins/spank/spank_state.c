@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spank_leftover.h"
 #include "spank_state.h"
 #include "vgpu_proc.h"
+#include "vgpu_stepplan.h"
 
 #define REMOVE_DEPTH 32  /* deeper subtrees are moved up to the top and taken from there */
 #define REMOVE_PASSES 3  /* rescans when entries change under us */
@@ -233,7 +234,8 @@ int vgpu_spank_state_create_files(const char *state_dir, const char *dir, uid_t 
 		return -1;
 	if (mkdir(tmp, 0755) != 0 || chmod(tmp, 0755) != 0)
 		return vgpu_err_set(err, "cannot create %s: %s", tmp, strerror(errno));
-	snprintf(owner, sizeof(owner), "%ld %llu\n", (long)getpid(), self_start());
+	if (vgpu_stepplan_owner_format((long)getpid(), self_start(), owner, sizeof(owner)) != 0)
+		return vgpu_err_set(err, "%s: cannot tell this process's start time from /proc", dir);
 	snprintf(path, sizeof(path), "%s/owner", tmp);
 	if (write_new(path, owner, err) != 0)
 		goto out;
@@ -276,49 +278,23 @@ out:
 	return rc;
 }
 
-/* Is name JOB.STEP.NODE (digits, digits or "batch", digits), optionally
- * with ".new" (a directory being filled)? Returns 0 no, 1 yes, 2 yes+.new. */
+/* Is name JOB.STEP.NODE (vgpu_stepplan_name)? Returns 0 no, 1 yes, 2
+ * yes+.new (a directory being filled). */
 static int step_name(const char *name)
 {
-	const char *p = name;
-	int part;
+	unsigned long job, node;
+	int k = vgpu_stepplan_name(name, &job, &node);
 
-	for (part = 0; part < 3; part++) {
-		const char *start = p;
-
-		if (part == 1 && strncmp(p, "batch", 5) == 0)
-			p += 5;
-		else
-			while (isdigit((unsigned char)*p))
-				p++;
-		if (p == start)
-			return 0;
-		if (part < 2 && *p++ != '.')
-			return 0;
-	}
-	if (*p == '\0')
-		return 1;
-	return strcmp(p, ".new") == 0 ? 2 : 0;
+	return k == 1 ? 1 : k == 11 ? 2 : 0;
 }
 
-/* Is name job.JOB.NODE (digits)? Then *job and *node. Returns 0 no, 1 yes,
- * 2 yes+.new. */
+/* Is name job.JOB.NODE? Then *job and *node. Returns 0 no, 1 yes, 2
+ * yes+.new. */
 static int job_name(const char *name, unsigned long *job, unsigned long *node)
 {
-	char tail[8] = "";
-	int n = 0;
+	int k = vgpu_stepplan_name(name, job, node);
 
-	if (strncmp(name, "job.", 4) != 0 || !isdigit((unsigned char)name[4]))
-		return 0;
-	if (sscanf(name, "job.%lu.%lu%n", job, node, &n) != 2 || n == 0)
-		return 0;
-	for (const char *p = name + 4; p < name + n; p++)
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return 0;
-	if (name[n] == '\0')
-		return 1;
-	snprintf(tail, sizeof(tail), "%s", name + n);
-	return strcmp(tail, ".new") == 0 ? 2 : 0;
+	return k == 2 ? 1 : k == 12 ? 2 : 0;
 }
 
 /* Read "PID START" from dir/owner; 1 when that process still runs, 0 when
@@ -341,8 +317,7 @@ static int owner_alive(const char *state_dir, const char *name, int *has_owner)
 	close(fd);
 	if (n <= 0)
 		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
+	if (vgpu_stepplan_owner_parse(buf, (size_t)n, &pid, &start) != 0)
 		return 0;
 	*has_owner = 1;
 	/* unknown (a /proc that hides it) counts as alive: never remove a live
@@ -360,14 +335,10 @@ int vgpu_spank_state_job_steps(const char *state_dir, unsigned long job, unsigne
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		unsigned long j = 0, n = 0;
-		const char *dot;
 		int has;
 
-		if (step_name(de->d_name) != 1 || (except && strcmp(de->d_name, except) == 0))
-			continue;
-		dot = strrchr(de->d_name, '.');
-		if (sscanf(de->d_name, "%lu.", &j) != 1 || !dot || sscanf(dot + 1, "%lu", &n) != 1 || j != job ||
-		    n != node)
+		if (vgpu_stepplan_name(de->d_name, &j, &n) != 1 || (except && strcmp(de->d_name, except) == 0) ||
+		    j != job || n != node)
 			continue;
 		live += owner_alive(state_dir, de->d_name, &has);
 	}
@@ -375,7 +346,7 @@ int vgpu_spank_state_job_steps(const char *state_dir, unsigned long job, unsigne
 	return live;
 }
 
-int vgpu_spank_state_clean(const char *state_dir, const char *keep)
+int vgpu_spank_state_clean(const char *state_dir, const char *keep, vgpu_spank_leftover_say_t say, void *ctx)
 {
 	struct dirent *de;
 	DIR *d = opendir(state_dir);
@@ -399,6 +370,18 @@ int vgpu_spank_state_clean(const char *state_dir, const char *keep)
 		 * does (the caller holds the StateDir lock). */
 		if (jkind == 1 && vgpu_spank_state_job_steps(state_dir, job, node, NULL) > 0)
 			continue;
+		/* No step of the job is left (its slurmstepd was killed?): what
+		 * still holds its GPU memory is killed, and while something does,
+		 * its ledgers stay (the memory is taken). */
+		if (jkind == 1) {
+			char what[128];
+
+			snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name);
+			snprintf(what, sizeof(what), "job %lu (node index %lu), no step of it left on this node: ", job,
+				 node);
+			if (vgpu_spank_leftover_reap(path, what, say, ctx) != 0)
+				continue;
+		}
 		if (jkind == 2)
 			owner_alive(state_dir, de->d_name, &has_owner);
 		snprintf(path, sizeof(path), "%s/%s", state_dir, de->d_name);
@@ -465,110 +448,83 @@ int vgpu_spank_state_job(const char *state_dir, const char *dir, uid_t uid, gid_
 	return vgpu_spank_state_create(state_dir, dir, uid, gid, err);
 }
 
-/* The gpu file of step directory `name` under state_dir ("IDX HOST" of a
- * slice step, "IDX HOST whole" lines of a whole-GPU step) when the step
- * belongs to a job other than `job`: its text in buf (len bytes), its job
- * in *j, 1. Else 0. */
-static int other_step_gpu(const char *state_dir, const char *name, unsigned long job, char *buf,
-			  size_t len, unsigned long *j)
+/* Read dir/file of StateDir entry `name` into buf (len bytes, NUL-ended):
+ * its length, or -1 with errno. */
+static ssize_t read_entry_file(const char *state_dir, const char *name, const char *file, char *buf, size_t len)
 {
 	char path[1024];
 	ssize_t n;
-	int fd;
+	int fd, e;
 
-	if (step_name(name) != 1 || sscanf(name, "%lu.", j) != 1 || *j == job ||
-	    (size_t)snprintf(path, sizeof(path), "%s/%s/gpu", state_dir, name) >= sizeof(path))
-		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", state_dir, name, file) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -1;
 	n = read(fd, buf, len - 1);
+	e = errno;
 	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return 1;
+	errno = e;
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
 }
 
-/* Append job j to the list jobs ("12,14", o bytes used of len) unless it is
- * there already. Returns 1 when appended. */
-static int add_job(char *jobs, size_t len, size_t *o, unsigned long j)
-{
-	char id[32], hay[1100];
-
-	snprintf(id, sizeof(id), ",%lu,", j);
-	snprintf(hay, sizeof(hay), ",%s,", jobs);
-	if (strstr(hay, id))
-		return 0;
-	if (*o < len)
-		*o += (size_t)snprintf(jobs + *o, len - *o, "%s%lu", *o ? "," : "", j);
-	return 1;
-}
-
-int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned long job, const unsigned *gpus,
-			    size_t ngpus, unsigned *gpu, char *jobs, size_t len)
+int vgpu_spank_state_view(const char *state_dir, vgpu_stepplan_view_t *v)
 {
 	struct dirent *de;
-	DIR *d = opendir(state_dir);
-	int found = 0;
-	size_t o = 0;
+	DIR *d;
 
-	if (len)
-		jobs[0] = '\0';
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char buf[320], *end;
-		unsigned long j = 0, idx;
-		int has;
+	vgpu_stepplan_view_init(v, state_dir);
+	d = opendir(state_dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0; /* nothing made yet: nothing runs */
+		vgpu_stepplan_view_fail(v, "StateDir %s cannot be listed: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		vgpu_stepplan_entry_t e;
+		char buf[VGPU_STEPPLAN_FILE_MAX];
+		vgpu_err_t err;
+		ssize_t n;
+		int kind, has;
 
-		if (!other_step_gpu(state_dir, de->d_name, job, buf, sizeof(buf), &j))
-			continue;
-		idx = strtoul(buf, &end, 10);
-		if (*end != ' ' || strcspn(end + 1, "\n") != strlen(host) || strncmp(end + 1, host, strlen(host)) != 0)
-			continue; /* another node's (nodes may share StateDir) */
-		for (size_t i = 0; i < ngpus; i++) {
-			if (gpus[i] != idx || (found && *gpu != idx) || !owner_alive(state_dir, de->d_name, &has))
-				continue;
-			*gpu = (unsigned)idx;
-			found += add_job(jobs, len, &o, j);
+		errno = 0;
+		if (!(de = readdir(d))) {
+			if (errno)
+				vgpu_stepplan_view_fail(v, "StateDir %s cannot be listed: %s", state_dir, strerror(errno));
 			break;
 		}
+		memset(&e, 0, sizeof(e));
+		kind = vgpu_stepplan_name(de->d_name, &e.job, &e.node);
+		if (kind != 1 && kind != 2)
+			continue; /* .new directories are not published yet */
+		snprintf(e.name, sizeof(e.name), "%.63s", de->d_name); /* a name that classifies is short */
+		e.kind = kind == 1 ? VGPU_STEPPLAN_STEPDIR : VGPU_STEPPLAN_JOBDIR;
+		if (kind == 1) {
+			e.alive = owner_alive(state_dir, de->d_name, &has);
+			n = read_entry_file(state_dir, de->d_name, "gpu", buf, sizeof(buf));
+			if (n < 0)
+				snprintf(e.gpus_why, sizeof(e.gpus_why), "StateDir %.200s/%.63s/gpu: %s", state_dir, de->d_name,
+					 strerror(errno));
+			else if (vgpu_stepplan_gpus_parse(buf, (size_t)n, de->d_name, &e.gpus, &err) != 0)
+				snprintf(e.gpus_why, sizeof(e.gpus_why), "StateDir %.200s/%.280s", state_dir, err.msg);
+			else
+				e.gpus_ok = 1;
+			if (!has && n < 0 && errno == ENOENT)
+				continue; /* removed while we looked */
+		}
+		if (vgpu_stepplan_view_add(v, &e) != 0)
+			break;
 	}
 	closedir(d);
-	return found;
+	return v->complete ? 0 : -1;
 }
 
-int vgpu_spank_state_wholes(const char *state_dir, const char *host, unsigned long job, unsigned gpu,
-			    char *jobs, size_t len)
+ssize_t vgpu_spank_state_read(const char *state_dir, const char *name, const char *file, char *buf, size_t len)
 {
-	struct dirent *de;
-	DIR *d = opendir(state_dir);
-	size_t o = 0, hl = strlen(host);
-	int found = 0;
-
-	if (len)
-		jobs[0] = '\0';
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char buf[1024], *line, *save = NULL;
-		unsigned long j = 0;
-		int has, hit = 0;
-
-		if (!other_step_gpu(state_dir, de->d_name, job, buf, sizeof(buf), &j))
-			continue;
-		/* "IDX HOST whole" per GPU of a whole-GPU step */
-		for (line = strtok_r(buf, "\n", &save); line && !hit; line = strtok_r(NULL, "\n", &save)) {
-			char *end;
-			unsigned long idx = strtoul(line, &end, 10);
-
-			hit = end != line && *end == ' ' && idx == gpu && strncmp(end + 1, host, hl) == 0 &&
-			      strcmp(end + 1 + hl, " whole") == 0;
-		}
-		if (hit && owner_alive(state_dir, de->d_name, &has))
-			found += add_job(jobs, len, &o, j);
-	}
-	closedir(d);
-	return found;
+	return read_entry_file(state_dir, name, file, buf, len);
 }

@@ -23,7 +23,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "spank_leftover.h"
 #include "vgpu_error.h"
+#include "vgpu_stepplan.h"
 
 /* Remove path and everything below it without following symlinks.
  * Returns 0 (also when path does not exist), or -1 with err. */
@@ -55,9 +57,11 @@ int vgpu_spank_state_create_files(const char *state_dir, const char *dir, uid_t 
 /* Remove the step directories under state_dir whose owner process is gone
  * (dead, or its pid now has another start time), and the job directories
  * without a live step directory of their job and node, except `keep` (a
- * name or NULL). Call it holding the StateDir lock. Returns how many were
- * removed; never fails. */
-int vgpu_spank_state_clean(const char *state_dir, const char *keep);
+ * name or NULL): a job directory whose ledgers processes still hold
+ * (vgpu_spank_leftover_reap: killed when they are the job's, said through
+ * say) stays until they are gone. Call it holding the StateDir lock.
+ * Returns how many were removed; never fails. */
+int vgpu_spank_state_clean(const char *state_dir, const char *keep, vgpu_spank_leftover_say_t say, void *ctx);
 
 /* Create StateDir when missing and take an exclusive flock on it (blocks).
  * Returns the descriptor to give to vgpu_spank_state_unlock, or -1 with err. */
@@ -74,20 +78,17 @@ int vgpu_spank_state_job(const char *state_dir, const char *dir, uid_t uid, gid_
 int vgpu_spank_state_job_steps(const char *state_dir, unsigned long job, unsigned long node,
 			       const char *except);
 
-/* Live slice steps of jobs other than `job` on node `host` on any of the
- * Slurm GPU indices gpus[0..ngpus): returns how many jobs were found on the
- * first such GPU, with its index in *gpu and their ids in jobs ("12,14";
- * truncated to len). 0 when none (an empty StateDir costs one opendir and
- * readdir). */
-int vgpu_spank_state_slices(const char *state_dir, const char *host, unsigned long job, const unsigned *gpus,
-			    size_t ngpus, unsigned *gpu, char *jobs, size_t len);
+/* A view of StateDir for vgpu_stepplan's decisions: every step and job
+ * directory (not .new ones), whether a step's owner lives, its gpu file
+ * parsed (or why not). A StateDir that does not exist gives an empty
+ * view; one that cannot be listed an incomplete view saying why. Hold the
+ * lock. Returns 0 (complete) or -1 (incomplete); free it with
+ * vgpu_stepplan_view_free either way. */
+int vgpu_spank_state_view(const char *state_dir, vgpu_stepplan_view_t *v);
 
-/* Live whole-GPU steps of jobs other than `job` on node `host` holding Slurm
- * GPU index `gpu` (their step directory's gpu file has a line "IDX HOST
- * whole"): how many jobs, their ids in jobs ("12,14"; truncated to len).
- * Hold the lock. */
-int vgpu_spank_state_wholes(const char *state_dir, const char *host, unsigned long job, unsigned gpu,
-			    char *jobs, size_t len);
+/* Read state_dir/name/file into buf (len bytes, NUL-ended), not following
+ * a symlink: its length, or -1 with errno. */
+ssize_t vgpu_spank_state_read(const char *state_dir, const char *name, const char *file, char *buf, size_t len);
 
 /* Write `text` to path (mode 0644, replaced atomically). 0 or -1 with err. */
 int vgpu_spank_state_write(const char *path, const char *text, vgpu_err_t *err);

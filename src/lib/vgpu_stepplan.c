@@ -362,6 +362,7 @@ vgpu_stepplan_state_t vgpu_stepplan_begin(const vgpu_stepplan_in_t *in, vgpu_ste
 		p->state = VGPU_STEPPLAN_WHOLE;
 		return p->state;
 	}
+	p->slice = 1;
 	{
 		const char *s = in->shards_on_node, *end = s + strlen(s);
 		unsigned long long v;

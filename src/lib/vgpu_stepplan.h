@@ -146,6 +146,7 @@ typedef struct vgpu_stepplan_in {
 typedef struct vgpu_stepplan {
 	vgpu_stepplan_state_t state;
 	char why[VGPU_STEPPLAN_WHY_MAX]; /* REFUSED: the reason, starting "vgpu: " */
+	int slice;                      /* Slurm gave the step shards (a fact, also when REFUSED) */
 	unsigned shards;                /* SLICE */
 	unsigned index;                 /* SLICE: the GPU */
 	vgpu_stepplan_gpus_t whole;     /* WHOLE(_PLAIN): the GPUs (host set by guard) */

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "spank_gpu.h"
 #include "spank_mount.h"
 #include "spank_state.h"
+#include "spank_leftover.h"
+#include "vgpu_stepplan.h"
 #include "vgpu_test.h"
 
 static int parse(vgpu_spank_config_t *cfg, vgpu_err_t *err, const char *a, const char *b)
@@ -92,7 +95,7 @@ START_TEST(state_create_clean_remove)
 	ck_assert_int_eq(stat(dir, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0755);
 	/* a live owner (this process) keeps its directory */
-	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 0);
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL, NULL, NULL), 0);
 	ck_assert_int_eq(stat(dir, &st), 0);
 	/* a dead owner: a step dir written by a child that has exited */
 	pid = fork();
@@ -110,7 +113,7 @@ START_TEST(state_create_clean_remove)
 	/* names that are no step directory are never touched */
 	snprintf(path, sizeof(path), "%s/other", sd);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
-	ck_assert_int_eq(vgpu_spank_state_clean(sd, "7.0.0"), 1);
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, "7.0.0", NULL, NULL), 1);
 	snprintf(path, sizeof(path), "%s/8.batch.1", sd);
 	ck_assert_int_ne(stat(path, &st), 0);
 	snprintf(path, sizeof(path), "%s/other", sd);
@@ -250,7 +253,7 @@ START_TEST(state_clean_handles_half_created_dirs)
 	snprintf(path, sizeof(path), "%s/4.0.0.new", sd);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	ck_assert_int_eq(utime(path, &old), 0);
-	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 2);
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL, NULL, NULL), 2);
 	snprintf(path, sizeof(path), "%s/2.0.0.new", sd);
 	ck_assert_int_ne(stat(path, &st), 0);
 	snprintf(path, sizeof(path), "%s/3.0.0.new", sd);
@@ -525,12 +528,43 @@ static void make_step(const char *sd, const char *name, int live, int gpu)
 	}
 }
 
+/* Other jobs' live slices on GPUs `gpus` ("1,0") of host, as the
+ * whole-GPU guard sees them: the StateDir view and the core's check. How
+ * many jobs (0: the whole-GPU step may run); the GPU and their ids
+ * ("12,14") from the refusal. */
+static int slices(const char *sd, const char *host, unsigned long job, const char *gpus, unsigned *gpu, char *jobs,
+		  size_t len)
+{
+	vgpu_stepplan_in_t in;
+	vgpu_stepplan_view_t v;
+	vgpu_stepplan_t p;
+	char list[128] = "";
+	int n = 1;
+
+	memset(&in, 0, sizeof(in));
+	in.job = (uint32_t)job;
+	in.host = host;
+	in.step_gpus = gpus;
+	in.guard = 1;
+	ck_assert_int_eq(vgpu_stepplan_begin(&in, &p), VGPU_STEPPLAN_WHOLE);
+	vgpu_spank_state_view(sd, &v);
+	vgpu_stepplan_whole_check(&v, host, (uint32_t)job, &p);
+	vgpu_stepplan_view_free(&v);
+	if (p.state == VGPU_STEPPLAN_WHOLE)
+		return 0;
+	ck_assert_msg(sscanf(p.why, "vgpu: GPU %u holds slices of job(s) %127[0-9,];", gpu, list) == 2, "%s", p.why);
+	snprintf(jobs, len, "%s", list);
+	for (const char *c = list; *c; c++)
+		n += *c == ',';
+	return n;
+}
+
 /* The job directory lives while a step of its job on its node does; the
  * lock serialises it; the whole-GPU check finds other jobs' live slices. */
 START_TEST(state_job_dirs_and_slices)
 {
 	char base[] = "/tmp/test_spank.XXXXXX", sd[128], jd[192], path[256], jobs[64];
-	unsigned gpus[2] = { 1, 0 }, gpu = 99;
+	unsigned gpu = 99;
 	struct stat st;
 	vgpu_err_t err;
 	int lock;
@@ -538,7 +572,7 @@ START_TEST(state_job_dirs_and_slices)
 	ck_assert_ptr_nonnull(mkdtemp(base));
 	snprintf(sd, sizeof(sd), "%s/state", base);
 	/* nothing there: no slices, and the check is one opendir */
-	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 1, gpus, 2, &gpu, jobs, sizeof(jobs)), 0);
+	ck_assert_int_eq(slices(sd, "n1", 1, "1,0", &gpu, jobs, sizeof(jobs)), 0);
 	lock = vgpu_spank_state_lock(sd, &err);
 	ck_assert_int_ge(lock, 0);
 	snprintf(jd, sizeof(jd), "%s/job.7.0", sd);
@@ -566,7 +600,7 @@ START_TEST(state_job_dirs_and_slices)
 	ck_assert_int_eq(vgpu_spank_state_job_steps(sd, 7, 0, "7.batch.0"), 0);
 	ck_assert_int_eq(vgpu_spank_state_job_steps(sd, 7, 1, NULL), 1);
 	/* clean-up: the dead step goes, the job dir stays (a live step) */
-	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 1);
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL, NULL, NULL), 1);
 	ck_assert_int_eq(stat(jd, &st), 0);
 	/* other jobs' slices: live ones on GPU 0 (two steps of job 8, one of
 	 * job 9), a dead one of job 10, one on GPU 2 */
@@ -576,8 +610,8 @@ START_TEST(state_job_dirs_and_slices)
 	make_step(sd, "10.0.0", 0, 0);
 	make_step(sd, "11.0.0", 1, 2);
 	make_step(sd, "12.0.0", 1, 0); /* GPU 0 of another node sharing StateDir */
-	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 1, gpus, 1, &gpu, jobs, sizeof(jobs)), 0); /* GPU 1 only */
-	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 1, gpus, 2, &gpu, jobs, sizeof(jobs)), 3); /* 3 jobs */
+	ck_assert_int_eq(slices(sd, "n1", 1, "1", &gpu, jobs, sizeof(jobs)), 0); /* GPU 1 only */
+	ck_assert_int_eq(slices(sd, "n1", 1, "1,0", &gpu, jobs, sizeof(jobs)), 3); /* 3 jobs */
 	ck_assert_uint_eq(gpu, 0);
 	/* job ids in directory order: check the set */
 	{
@@ -593,16 +627,115 @@ START_TEST(state_job_dirs_and_slices)
 		ck_assert_uint_eq(strlen(jobs), 5);
 	}
 	/* the job itself is not "another job" */
-	gpus[0] = 0;
-	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n1", 8, gpus, 1, &gpu, jobs, sizeof(jobs)), 2);
-	ck_assert_int_eq(vgpu_spank_state_slices(sd, "n2", 8, gpus, 1, &gpu, jobs, sizeof(jobs)), 1);
+	ck_assert_int_eq(slices(sd, "n1", 8, "0", &gpu, jobs, sizeof(jobs)), 2);
+	ck_assert_int_eq(slices(sd, "n2", 8, "0", &gpu, jobs, sizeof(jobs)), 1);
 	ck_assert_str_eq(jobs, "12");
 	/* the job's last step on node 0 gone: the next clean-up takes its dir */
 	snprintf(path, sizeof(path), "%s/7.batch.0", sd);
 	ck_assert_int_eq(vgpu_spank_state_remove(path, &err), 0);
-	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL), 2); /* job.7.0 and 10.0.0 */
+	ck_assert_int_eq(vgpu_spank_state_clean(sd, NULL, NULL, NULL), 2); /* job.7.0 and 10.0.0 */
 	ck_assert_int_ne(stat(jd, &st), 0);
 	vgpu_spank_state_unlock(lock);
+	snprintf(path, sizeof(path), "rm -rf '%s'", base);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+/* A StateDir that cannot be listed gives an incomplete view: the
+ * whole-GPU guard and a slice step refuse, naming it (they let the step
+ * through before). */
+START_TEST(state_view_unlistable)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", sd[128];
+	vgpu_stepplan_in_t in;
+	vgpu_stepplan_view_t v;
+	vgpu_stepplan_t p;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(sd, sizeof(sd), "%s/state", base);
+	/* missing: nothing runs there, a complete empty view */
+	ck_assert_int_eq(vgpu_spank_state_view(sd, &v), 0);
+	ck_assert_uint_eq(v.n, 0);
+	vgpu_stepplan_view_free(&v);
+	f = fopen(sd, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(vgpu_spank_state_view(sd, &v), -1);
+	ck_assert_int_eq(v.complete, 0);
+	memset(&in, 0, sizeof(in));
+	in.job = 7;
+	in.host = "n1";
+	in.job_gpus = "0";
+	in.guard = 1;
+	ck_assert_int_eq(vgpu_stepplan_begin(&in, &p), VGPU_STEPPLAN_WHOLE);
+	ck_assert_int_eq(vgpu_stepplan_whole_check(&v, "n1", 7, &p), VGPU_STEPPLAN_REFUSED);
+	ck_assert_msg(strstr(p.why, "/state cannot be listed: Not a directory; a whole-GPU step is not run") != NULL,
+		      "%s", p.why);
+	in.shards_on_node = "10";
+	ck_assert_int_eq(vgpu_stepplan_begin(&in, &p), VGPU_STEPPLAN_SLICE);
+	ck_assert_int_eq(vgpu_stepplan_slice_check(&v, "n1", 7, 0, &p), VGPU_STEPPLAN_REFUSED);
+	vgpu_stepplan_view_free(&v);
+	unlink(sd);
+	rmdir(base);
+}
+END_TEST
+
+static char said[4][512];
+static int nsaid;
+static void say(void *ctx, const char *line)
+{
+	(void)ctx;
+	if (nsaid < 4)
+		snprintf(said[nsaid++], sizeof(said[0]), "%s", line);
+}
+
+/* A process that still has a job's ledger open at the job's end (a
+ * setsid child that outlived its step) is found through /proc, killed
+ * (it runs as the job's uid, the acct dir's owner) and said. */
+START_TEST(leftover_reap)
+{
+	char base[] = "/tmp/test_spank.XXXXXX", path[256], want[160];
+	vgpu_spank_leftover_t l[4];
+	int pfd[2], status;
+	pid_t pid;
+	char c;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(path, sizeof(path), "%s/acct", base);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	/* nothing holds it: nothing found, the job dir may go */
+	snprintf(path, sizeof(path), "%s/acct/GPU-1.ledger", base);
+	fclose(fopen(path, "w"));
+	ck_assert_int_eq(vgpu_spank_leftover_reap(base, "job 7: ", say, NULL), 0);
+	ck_assert_int_eq(nsaid, 0);
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		(void)!write(pfd[1], "x", 1);
+		for (;;)
+			pause();
+		_exit(fd);
+	}
+	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	ck_assert_int_eq(vgpu_spank_leftover_find(base, l, 4), 0); /* base itself has no ledger */
+	snprintf(path, sizeof(path), "%s/acct", base);
+	ck_assert_int_eq(vgpu_spank_leftover_find(path, l, 4), 1);
+	ck_assert_int_eq(l[0].pid, pid);
+	ck_assert_int_eq(l[0].uid, getuid());
+	ck_assert_str_eq(l[0].ledger, "GPU-1.ledger");
+	ck_assert_int_eq(vgpu_spank_leftover_reap(base, "job 7: ", say, NULL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(nsaid, 1);
+	snprintf(want, sizeof(want), "job 7: process %ld (test_spank, uid %ld) held GPU memory (GPU-1.ledger): killed",
+		 (long)pid, (long)getuid());
+	ck_assert_str_eq(said[0], want);
+	close(pfd[0]);
+	close(pfd[1]);
 	snprintf(path, sizeof(path), "rm -rf '%s'", base);
 	ck_assert_int_eq(system(path), 0);
 }
@@ -676,6 +809,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, state_remove_never_leaves_the_tree);
 	tcase_add_test(tc, state_clean_handles_half_created_dirs);
 	tcase_add_test(tc, state_job_dirs_and_slices);
+	tcase_add_test(tc, state_view_unlistable);
+	tcase_add_test(tc, leftover_reap);
 	tcase_add_test(tc, job_shards_from_gres_detail);
 	tcase_add_test(tc, job_shards_from_per_gpu_counts);
 	tcase_add_test(tc, private_etc_keeps_submounts);
