@@ -147,6 +147,27 @@ for rel in $other_rels; do
 	in_release=
 done
 
+# The packages (tests/pkg, TAP): the Debian packages built, linted, installed
+# into a throwaway chroot, configured as README.Debian says, upgraded and run,
+# for the host's release and VGPU_PKG_RELEASES (default 24.11; the "pkg"
+# suite); the RPM spec built with rpmbuild. VGPU_PKG=0 leaves them out.
+if [ "${VGPU_PKG:-1}" != 0 ]; then
+	for t in install rpm; do
+		echo "== pkg-$t"
+		t0=$(date +%s)
+		VGPU_PKG_RELEASES="$host_rel ${VGPU_PKG_RELEASES-24.11}" VGPU_TEST_TIMEOUT=${VGPU_PKG_TIMEOUT:-900} \
+			sh tools/test-timeout.sh bash "tests/pkg/$t.sh" >"$logdir/pkg-$t.log" 2>&1
+		p=$(grep -c '^ok ' "$logdir/pkg-$t.log") s=$(grep -c '^ok .*# SKIP' "$logdir/pkg-$t.log")
+		f=$(grep -Ec '^not ok |^Bail out!' "$logdir/pkg-$t.log")
+		grep -q '^1\.\.[0-9]' "$logdir/pkg-$t.log" || f=$((f + 1)) # no plan: it did not finish
+		passed=$((passed + p - s)) failed=$((failed + f))
+		skipped=$((skipped + s + $(grep -c '^1\.\.0 # SKIP' "$logdir/pkg-$t.log")))
+		grep -E '^(not ok|Bail out!)' "$logdir/pkg-$t.log" | head -20
+		[ "$f" -eq 0 ] || tail -30 "$logdir/pkg-$t.log"
+		echo "   pkg-$t took $(($(date +%s) - t0)) s: $((p - s)) passed, $f failed, $s skipped"
+	done
+fi
+
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

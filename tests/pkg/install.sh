@@ -6,7 +6,7 @@
 #                                          the host's Slurm release and 24.11)
 #   VGPU_PKG_SOURCE=HEAD                  package the last commit, not the
 #                                         working tree; =DIR: the tree in DIR
-#                                         with this tree's debian/, tests/pkg/
+#                                         with this tree's debian/, packaging/, tests/pkg/
 #
 # For each Slurm release (22.05 bookworm, 24.11 trixie, 26.05 sid):
 #   1. dpkg-buildpackage -us -uc -b in a copy of the tree (on the host for
@@ -68,7 +68,7 @@ elif [ -n "${VGPU_PKG_SOURCE:-}" ]; then
 	# another source tree (e.g. an unpacked snapshot), with this tree's
 	# debian/ and tests/pkg/
 	tar -C "$VGPU_PKG_SOURCE" --exclude='./build*' --exclude=./debian -cf - . | tar -xf - -C "$tmp/tree" &&
-		rm -rf "$tmp/tree/tests/pkg" && cp -a debian "$tmp/tree/debian" && cp -a tests/pkg "$tmp/tree/tests/pkg"
+		rm -rf "$tmp/tree/tests/pkg" "$tmp/tree/packaging" && cp -a debian packaging "$tmp/tree/" && cp -a tests/pkg "$tmp/tree/tests/pkg"
 elif [ -e .git ] && command -v git >/dev/null 2>&1; then
 	git ls-files -co --exclude-standard -z | tar --null -cf - -T - 2>/dev/null | tar -xf - -C "$tmp/tree"
 else
