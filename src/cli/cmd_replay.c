@@ -40,7 +40,7 @@ static void replay_usage(FILE *out)
 		"  plan       one line per job, tab-separated: INDEX OFFSET_S KIND NODES\n"
 		"             GRES TIME HOLD_S HOLD_MIB (times divided by --compress, default\n"
 		"             300; TIME: sbatch --time, the trace duration x --limit-factor\n"
-		"             (1.5) + 1 s, in minutes:seconds); GRES: gpu:N for whole GPUs\n"
+		"             (1.5) + 1 s, as [hours:]minutes:seconds); GRES: gpu:N for whole GPUs\n"
 		"             and, in config whole, for slices (gpu:1); vgpu:mem=...M[:cores=P]\n"
 		"             for slices in strict and memory (the same request: the\n"
 		"             configurations differ in the cluster's vgpu.conf)\n",
@@ -288,7 +288,7 @@ static int cmd_plan(int argc, char **argv)
 		double off = (double)j->submit_ms / 1000.0 / compress;
 		double hold = (double)j->duration_ms / 1000.0 / compress;
 		unsigned long lim = (unsigned long)ceil(hold * factor) + 1;
-		char gres[96];
+		char gres[96], tl[48];
 
 		if (!j->gpu_mem_mib || whole)
 			snprintf(gres, sizeof(gres), "gpu:%u", j->gpus_per_node);
@@ -298,8 +298,13 @@ static int cmd_plan(int argc, char **argv)
 		else
 			snprintf(gres, sizeof(gres), "vgpu:mem=%" PRIu64 "M", j->gpu_mem_mib);
 		/* the memory a job holds: its slice, or 1 GiB of each whole GPU */
-		printf("%zu\t%.3f\t%s\t%u\t%s\t%lu:%02lu\t%.3f\t%" PRIu64 "\n", i + 1, off, j->kind, j->nodes,
-		       gres, lim / 60, lim % 60, hold, j->gpu_mem_mib ? j->gpu_mem_mib : 1024);
+		/* sbatch --time: minutes:seconds, hours:minutes:seconds from an hour on */
+		if (lim < 3600)
+			snprintf(tl, sizeof(tl), "%lu:%02lu", lim / 60, lim % 60);
+		else
+			snprintf(tl, sizeof(tl), "%lu:%02lu:%02lu", lim / 3600, lim / 60 % 60, lim % 60);
+		printf("%zu\t%.3f\t%s\t%u\t%s\t%s\t%.3f\t%" PRIu64 "\n", i + 1, off, j->kind, j->nodes, gres, tl,
+		       hold, j->gpu_mem_mib ? j->gpu_mem_mib : 1024);
 	}
 	vgpu_trace_free(&t);
 	return 0;

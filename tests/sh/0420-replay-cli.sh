@@ -8,7 +8,7 @@ v=$VGPU_BUILDDIR/vgpu
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 [ -x "$v" ] || skip_all "no vgpu in $VGPU_BUILDDIR"
-plan 17
+plan 18
 
 "$v" replay generate --mix mixed --jobs 50 --seed 3 >"$t/a.csv"
 is "$?" 0 "generate exits 0"
@@ -38,6 +38,8 @@ is "$("$v" replay plan "$t/t.csv" --config memory)" "$("$v" replay plan "$t/t.cs
 is "$("$v" replay plan "$t/t.csv" --config whole --compress 10 --limit-factor 2 | cut -f 2,5,6)" "$(printf '%s\n' \
 	"0.000	gpu:1	2:01" "1.250	gpu:4	12:02" "3.000	gpu:1	0:13")" \
 	"plan whole: slices ask a whole GPU; --compress and --limit-factor"
+is "$("$v" replay plan "$t/t.csv" --config whole --compress 1 | cut -f 6)" "$(printf '%s\n' 15:01 1:30:02 1:31)" \
+	"time limits of an hour or more as hours:minutes:seconds"
 
 out=$("$v" replay plan "$t/t.csv" --config half 2>&1)
 is "$?:$out" "2:vgpu replay plan: --config 'half': expected whole, strict or memory" "a bad --config"
