@@ -37,9 +37,6 @@ src_shim_libcuda_la_SOURCES = \
 	src/shim/shim.h \
 	src/shim/shim_stubs.c \
 	src/shim/shim_main.c \
-	src/shim/shim_dl.c \
-	src/shim/shim_dl.h \
-	src/shim/shim_dlelf.c \
 	src/shim/shim_acct.c \
 	src/shim/shim_track.c \
 	src/shim/shim_mem.c \
@@ -69,7 +66,14 @@ src_shim_libcuda_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim
 src_shim_libcuda_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 src_shim_libcuda_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/src/shim/libvgpu-shim.map
-src_shim_libcuda_la_LIBADD = $(PTHREAD_LIBS)
+src_shim_libcuda_la_LIBADD = src/shim/libvgpushimdl.la $(PTHREAD_LIBS)
+# The loader wrappers' C halves, without sanitizer instrumentation: the
+# sanitizer runtimes call the shim's dlsym/dlvsym while they set themselves
+# up, before instrumented code can run (src/shim/shim_dl.c).
+noinst_LTLIBRARIES += src/shim/libvgpushimdl.la
+src_shim_libvgpushimdl_la_SOURCES = src/shim/shim_dl.c src/shim/shim_dl.h src/shim/shim_dlelf.c
+src_shim_libvgpushimdl_la_CPPFLAGS = $(src_shim_libcuda_la_CPPFLAGS)
+src_shim_libvgpushimdl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-sanitize=all
 EXTRA_src_shim_libcuda_la_DEPENDENCIES = $(srcdir)/src/shim/libvgpu-shim.map
 EXTRA_DIST += src/shim/libvgpu-shim.map tools/gen-cuda-exports.sh tools/gen-nvml-exports.sh
 

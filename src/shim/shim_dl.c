@@ -46,6 +46,7 @@
 
 void *vgpu_shim_real_dlmopen, *vgpu_shim_real_dlsym, *vgpu_shim_real_dlvsym;
 static void *real_dlerror;
+static int real_found;
 char vgpu_shim_dl_null[1];
 
 /* The reason for the last refusal in this thread, for dlerror(). */
@@ -79,13 +80,40 @@ char *dlerror(void)
 	return real ? real() : NULL;
 }
 
-/* ---- the real functions --------------------------------------------------- */
+/* ---- the real functions --------------------------------------------------- *
+ * dlsym and dlvsym are called by the sanitizer runtimes while they set up
+ * their interceptors, before they can run instrumented code or let an
+ * intercepted function be called: this file and shim_dlelf.c are built
+ * without instrumentation (mk/shim.mk), and what dlsym/dlvsym run before
+ * passing a call on (the real functions found, the name tested, the
+ * caller's object found) calls no libc function but dladdr1, which no
+ * sanitizer intercepts, and no pthread_once. */
 
-static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+static struct link_map *self_map;
+
+struct link_map *vgpu_shim_self_map(void)
+{
+	struct link_map *lm = __atomic_load_n(&self_map, __ATOMIC_ACQUIRE);
+	Dl_info info;
+
+	if (!lm && dladdr1((void *)vgpu_shim_self_map, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm)
+		__atomic_store_n(&self_map, lm, __ATOMIC_RELEASE);
+	return lm;
+}
+
+/* Do the NUL-terminated a and b hold the same string (prefix: a starts
+ * with b)? (Not strcmp: see above.) */
+static int same(const char *a, const char *b, int prefix)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *b == '\0' && (prefix || *a == '\0');
+}
 
 /* dlsym and dlvsym cannot be looked up with dlsym (that would be ours):
  * they are read from the symbol tables of the objects after the shim, as
- * RTLD_NEXT would find them. The rest through them. */
+ * RTLD_NEXT would find them. The rest through them. Idempotent: racing
+ * first callers store the same values. */
 static void find_real(void)
 {
 	struct link_map *self = vgpu_shim_self_map();
@@ -94,25 +122,26 @@ static void find_real(void)
 
 	for (struct link_map *lm = self ? self->l_next : NULL; lm; lm = lm->l_next) {
 		if (!vgpu_shim_real_dlsym && (p = vgpu_shim_dlelf_mem_sym(lm, "dlsym")) != NULL)
-			vgpu_shim_real_dlsym = p;
+			__atomic_store_n(&vgpu_shim_real_dlsym, p, __ATOMIC_RELEASE);
 		if (!vgpu_shim_real_dlvsym && (p = vgpu_shim_dlelf_mem_sym(lm, "dlvsym")) != NULL)
-			vgpu_shim_real_dlvsym = p;
+			__atomic_store_n(&vgpu_shim_real_dlvsym, p, __ATOMIC_RELEASE);
 	}
 	if (!vgpu_shim_real_dlsym || !vgpu_shim_real_dlvsym)
 		return;
-	/* the real dlsym called from here: RTLD_NEXT is what follows the shim
-	 * (not through our dlsym: we are inside its pthread_once) */
+	/* the real dlsym called from here: RTLD_NEXT is what follows the shim */
 	sym = (void *(*)(void *, const char *))vgpu_shim_real_dlsym;
-	vgpu_shim_real_dlmopen = sym(RTLD_NEXT, "dlmopen");
+	__atomic_store_n(&vgpu_shim_real_dlmopen, sym(RTLD_NEXT, "dlmopen"), __ATOMIC_RELEASE);
 	__atomic_store_n(&real_dlerror, sym(RTLD_NEXT, "dlerror"), __ATOMIC_RELEASE);
 	if (!__atomic_load_n(&vgpu_shim_real_dlopen, __ATOMIC_ACQUIRE))
 		__atomic_store_n(&vgpu_shim_real_dlopen, sym(RTLD_NEXT, "dlopen"), __ATOMIC_RELEASE);
+	__atomic_store_n(&real_found, 1, __ATOMIC_RELEASE);
 }
 
 static int ensure_real(void)
 {
-	pthread_once(&real_once, find_real);
-	return vgpu_shim_real_dlsym && vgpu_shim_real_dlvsym ? 0 : -1;
+	if (!__atomic_load_n(&real_found, __ATOMIC_ACQUIRE))
+		find_real();
+	return __atomic_load_n(&real_found, __ATOMIC_ACQUIRE) ? 0 : -1;
 }
 
 void *vgpu_shim_dl_real_dlopen(void)
@@ -437,13 +466,13 @@ static void *own_entry(const char *name)
 {
 	if (name[0] != 'd' || name[1] != 'l')
 		return NULL;
-	if (strcmp(name, "dlopen") == 0)
+	if (same(name, "dlopen", 0))
 		return (void *)vgpu_shim_dl_dlopen;
-	if (strcmp(name, "dlmopen") == 0)
+	if (same(name, "dlmopen", 0))
 		return (void *)vgpu_shim_dl_dlmopen;
-	if (strcmp(name, "dlsym") == 0)
+	if (same(name, "dlsym", 0))
 		return (void *)vgpu_shim_dl_dlsym;
-	if (strcmp(name, "dlvsym") == 0)
+	if (same(name, "dlvsym", 0))
 		return (void *)vgpu_shim_dl_dlvsym;
 	return NULL;
 }
@@ -489,7 +518,7 @@ static void *driver_symbol(void *p, const char *name)
 
 static int driver_name(const char *name)
 {
-	return (name[0] == 'c' && name[1] == 'u') || strncmp(name, "nvml", 4) == 0;
+	return (name[0] == 'c' && name[1] == 'u') || same(name, "nvml", 1);
 }
 
 /* dlsym (version NULL) and dlvsym. */

@@ -49,7 +49,14 @@ struct img {
 static int img_read(const struct img *im, Elf64_Addr va, void *buf, size_t n)
 {
 	if (im->fd < 0) {
-		memcpy(buf, (const void *)(im->base + va), n);
+		/* byte by byte: no library call on the path dlsym runs before a
+		 * sanitizer runtime is set up (shim_dl.c); volatile keeps the
+		 * compiler from making it one */
+		const volatile unsigned char *from = (const volatile unsigned char *)(im->base + va);
+		unsigned char *to = buf;
+
+		for (size_t i = 0; i < n; i++)
+			to[i] = from[i];
 		return 0;
 	}
 	for (int i = 0; i < im->nload; i++) {
@@ -72,26 +79,32 @@ static int img_read(const struct img *im, Elf64_Addr va, void *buf, size_t n)
 	return -1;
 }
 
-/* Does the string at strtab offset off equal s? */
-static int str_is(const struct img *im, Elf64_Xword off, const char *s)
+/* Does the string at strtab offset off equal s (whole: its NUL too), or
+ * start with it? (No strlen/memcmp: see img_read.) */
+static int str_cmp(const struct img *im, Elf64_Xword off, const char *s, int whole)
 {
 	char buf[64];
-	size_t n = strlen(s) + 1;
+	size_t n = 0;
 
-	if (n > sizeof(buf) || off >= im->strsz || n > im->strsz - off)
+	while (s[n] && n < sizeof(buf))
+		n++;
+	n += whole;
+	if (n > sizeof(buf) || off >= im->strsz || n > im->strsz - off || img_read(im, im->strtab + off, buf, n) != 0)
 		return 0;
-	return img_read(im, im->strtab + off, buf, n) == 0 && memcmp(buf, s, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] != s[i])
+			return 0;
+	return 1;
 }
 
-/* Does the string at strtab offset off start with prefix? */
+static int str_is(const struct img *im, Elf64_Xword off, const char *s)
+{
+	return str_cmp(im, off, s, 1);
+}
+
 static int str_starts(const struct img *im, Elf64_Xword off, const char *prefix)
 {
-	char buf[64];
-	size_t n = strlen(prefix);
-
-	if (n > sizeof(buf) || off >= im->strsz || n > im->strsz - off)
-		return 0;
-	return img_read(im, im->strtab + off, buf, n) == 0 && memcmp(buf, prefix, n) == 0;
+	return str_cmp(im, off, prefix, 0);
 }
 
 /* A dynamic-section address: loaded objects may hold them relocated. */
@@ -110,7 +123,8 @@ static int read_dynamic(struct img *im, Elf64_Addr dyn)
 			/* the section may end within the last 16 entries */
 			if (img_read(im, dyn + (Elf64_Addr)i * sizeof(Elf64_Dyn), d, sizeof(d[0])) != 0)
 				return -1;
-			memset(d + 1, 0, sizeof(d) - sizeof(d[0]));
+			for (int j = 1; j < 16; j++)
+				d[j].d_tag = DT_NULL;
 		}
 		for (int j = 0; j < 16; j++) {
 			switch (d[j].d_tag) {
@@ -254,7 +268,9 @@ int vgpu_shim_dlelf_fd_kind(int fd)
 /* A loaded object's image; 0 when its tables are usable. */
 static int mem_img(const struct link_map *lm, struct img *im)
 {
-	memset(im, 0, sizeof(*im));
+	static const struct img zero;
+
+	*im = zero; /* a memcpy at most: the runtimes' memcpy works before they are set up */
 	im->fd = -1;
 	if (!lm || !lm->l_ld)
 		return -1;

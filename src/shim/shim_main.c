@@ -398,18 +398,6 @@ void *vgpu_shim_resolve(void **slot)
 
 /* ---- what shim_dl.c needs ------------------------------------------------ */
 
-static struct link_map *self_map;
-
-struct link_map *vgpu_shim_self_map(void)
-{
-	struct link_map *lm = __atomic_load_n(&self_map, __ATOMIC_ACQUIRE);
-	Dl_info info;
-
-	if (!lm && dladdr1((void *)vgpu_shim_self_map, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm)
-		__atomic_store_n(&self_map, lm, __ATOMIC_RELEASE);
-	return lm;
-}
-
 int vgpu_shim_from_real(void *caller)
 {
 	struct link_map *lm = NULL;

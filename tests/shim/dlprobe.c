@@ -103,6 +103,7 @@ int main(int argc, char **argv)
 	void *h, *self;
 	alloc_fn alloc;
 	const char *err;
+	char why[1024];
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: dlprobe ROUTE ARG... BYTES\n");
@@ -111,8 +112,10 @@ int main(int argc, char **argv)
 	dlerror();
 	h = route(argc - 1, argv);
 	err = h ? NULL : dlerror();
+	/* the next dl call may free what dlerror returned */
+	snprintf(why, sizeof(why), "%s%s", err ? " " : "", err ? err : "");
 	self = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-	printf("handle: %s%s%s\n", !h ? "null" : h == self ? "shim" : "other", err ? " " : "", err ? err : "");
+	printf("handle: %s%s\n", !h ? "null" : h == self ? "shim" : "other", why);
 	alloc = h ? (alloc_fn)dlsym(h, "cuMemAlloc_v2") : NULL;
 	if (alloc) {
 		init_fn init = (init_fn)dlsym(h, "cuInit");
