@@ -2,6 +2,7 @@
 """bench/replay.py - the report of tools/vgpu-replay (doc/replay.md).
 
   replay.py report [--gpu-mem MIB] [--check-only] DIR...
+  replay.py plot DIR...     alloc.png and waits.png into each DIR (matplotlib)
 
 DIR: a run's output directory (tools/vgpu-replay run --out DIR): trace.csv,
 params ("compress X"), plan-slices (`vgpu replay plan --config strict`: the
@@ -281,7 +282,90 @@ def report(dirs, gpu_mem, check_only):
     return 1 if failed else 0
 
 
+def reserved(j, spg):
+    """GPUs a job reserves while it runs (a slice: shards / the GPU's)."""
+    if j["whole"]:
+        return float(sum(len(g) for g in j["gpus"].values()))
+    return len(j["gpus"]) * j["shards"] / float(spg)
+
+
+def plot(dirs, outdir):
+    """alloc.png (GPUs reserved and jobs running over trace time, per
+    configuration) and waits.png (mean and p95 wait per kind and
+    configuration) for each DIR, into outdir (default: the DIR)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        # Debian's python3-matplotlib is for Debian's python3, which another
+        # python3 on PATH (pyenv, a venv) does not see
+        deb = "/usr/bin/python3"
+        if os.path.exists(deb) and os.path.realpath(sys.executable) != os.path.realpath(deb):
+            os.execv(deb, [deb, "-B", os.path.abspath(__file__), "plot"] + dirs)
+        print("replay.py plot: no matplotlib (Debian: python3-matplotlib): no plots", file=sys.stderr)
+        return 1
+    for d in dirs:
+        params = dict(l.split(None, 1) for l in read_lines(os.path.join(d, "params")) if " " in l)
+        x = float(params.get("compress", "1"))
+        seed, mix = trace_info(os.path.join(d, "trace.csv"))
+        cfgs = [c for c in ("whole", "strict", "memory") if os.path.isdir(os.path.join(d, c))]
+        loaded = {c: load_config(os.path.join(d, c), x, 81089) for c in cfgs}
+        od = outdir or d
+        fig, axes = plt.subplots(len(cfgs), 1, figsize=(9, 2.6 * len(cfgs)), sharex=True, squeeze=False)
+        for ax, c in zip(axes[:, 0], cfgs):
+            cf = loaded[c]
+            done = [j for j in cf["jobs"] if j.get("start") is not None and j.get("end") is not None]
+            if not done:
+                continue
+            t0 = min(j["submit"] for j in cf["jobs"])
+            ev = []
+            for j in done:
+                r = reserved(j, cf["spg"] or 1)
+                ev += [(j["start"], r, 1), (j["end"], -r, -1)]
+            ev.sort()
+            ts, gs, ns, g, n = [0.0], [0.0], [0], 0.0, 0
+            for t, dr, dn in ev:
+                g += dr
+                n += dn
+                ts.append((t - t0) * x / 3600.0)
+                gs.append(g)
+                ns.append(n)
+            ax.step(ts, gs, where="post", label="GPUs reserved")
+            ax.step(ts, ns, where="post", label="jobs running", alpha=0.6)
+            ax.set_ylabel(c)
+            ax.set_title("%s, Slurm %s" % (c, cf["rel"]), fontsize=9, loc="left")
+            ax.legend(fontsize=7, loc="upper right")
+        axes[-1, 0].set_xlabel("trace time (h)")
+        fig.suptitle("replay: mix %s, seed %s, %gx" % (mix, seed, x), fontsize=10)
+        fig.tight_layout()
+        fig.savefig(os.path.join(od, "alloc.png"), dpi=100)
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        kinds = sorted({j["kind"] for c in cfgs for j in loaded[c]["jobs"]}) + ["all"]
+        wd = 0.8 / max(1, len(cfgs))
+        for i, c in enumerate(cfgs):
+            f, _ = figures(loaded[c], {})
+            w = f.get("waits", {})
+            xs = [k + i * wd for k in range(len(kinds))]
+            ax.bar(xs, [w.get(k, (0, 0, 0))[0] / 60 for k in kinds], wd, label="%s mean" % c)
+            ax.scatter(xs, [w.get(k, (0, 0, 0))[1] / 60 for k in kinds], marker="_", s=200, color="k")
+        ax.set_xticks([k + wd * (len(cfgs) - 1) / 2 for k in range(len(kinds))])
+        ax.set_xticklabels(kinds)
+        ax.set_ylabel("wait (min; bar mean, dash p95)")
+        ax.set_title("waits per kind: mix %s, seed %s, %gx, Slurm %s" % (
+            mix, seed, x, loaded[cfgs[0]]["rel"] if cfgs else "-"), fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(od, "waits.png"), dpi=100)
+        plt.close(fig)
+        print("plots: %s %s" % (os.path.join(od, "alloc.png"), os.path.join(od, "waits.png")))
+    return 0
+
+
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "plot":
+        return plot(argv[2:], None)
     if len(argv) < 2 or argv[1] != "report":
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ py=$VGPU_SRCDIR/bench/replay.py
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 command -v python3 >/dev/null 2>&1 || skip_all "no python3"
-plan 23
+plan 25
 
 # mkrun DIR: a run of one configuration (strict), 2 GPUs of 100 shards.
 # Jobs: 1, 2 ci slices of 25 shards on n1 GPU 0 (submitted at 100, started
@@ -89,6 +89,15 @@ printf 'JobId=14 JobState=CANCELLED JOB_GRES=shard:25\n' >>"$t/pend/strict/jobs"
 out=$(python3 "$py" report "$t/pend" 2>&1)
 like "$out" 'jobs 4, ran 3 \(Prolog and Epilog recorded\), refused at submit 0, not COMPLETED 1' "a cancelled job: not completed, not in the figures"
 like "$out" 'wait all      mean    510.0 s' "and not in the waits"
+# The plots: two PNG files, where matplotlib is installed (Debian's python3).
+if python3 -c 'import matplotlib' 2>/dev/null || /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+	out=$(python3 -B "$py" plot "$t/good" 2>&1)
+	is "$out" "plots: $t/good/alloc.png $t/good/waits.png" "plot names its two files"
+	is "$(head -c 4 "$t/good/alloc.png" | od -An -c | tr -d ' ')$(head -c 4 "$t/good/waits.png" | od -An -c | tr -d ' ')" '211PNG211PNG' "both are PNG images"
+else
+	skip "plot names its two files" "no matplotlib (python3-matplotlib)"
+	skip "both are PNG images" "no matplotlib"
+fi
 out=$(python3 "$py" report 2>&1)
 is "$?" 2 "report without a DIR: usage error"
 done_testing
