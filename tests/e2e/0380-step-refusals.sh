@@ -13,13 +13,16 @@
 #     is refused everywhere;
 #  3. `setsid` leaves a process holding 1 GiB of the slice after its step
 #     ends: at the end of the job's last step on the node it is killed and
-#     slurmd's log names it (it used to live on, holding the memory).
+#     slurmd's log names it (it used to live on, holding the memory);
+#  4. SIGKILL of a slice job's slurmstepd leaves its task holding 1 GiB
+#     after the job ends: the next slice step on the node kills it and
+#     slurmd's log names it (it used to live on).
 # Then (e). Each check fails on the code before vgpu_stepplan (cdd0550).
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
 e2e_need_plugins
-plan 22
+plan 28
 e2e_up steprefuse --nodes 1 --gpus 2 --spank
 cd "$e2e_tmp" || exit 1
 conf=$e2e_dir/etc/vgpu.conf
@@ -29,7 +32,7 @@ set_sd() { sed -i "s|^StateDir=.*|StateDir=$1|" "$conf"; }
 # a leftover this test made is never left behind, whatever the code does
 left_pid=
 trap '[ -z "$left_pid" ] || kill -9 "$left_pid" 2>/dev/null; e2e_cleanup' EXIT
-e2e_expected_errors='vgpu: (private /etc/ld.so.preload|StateDir .*statefile|job [0-9]+: its last step on n1)'
+e2e_expected_errors='vgpu: (private /etc/ld.so.preload|StateDir .*statefile|job [0-9]+: its last step on n1|job [0-9]+ \(node index 0\), no step)'
 slice_msg="vgpu: this step's GPU slice cannot be enforced, so it does not run: "
 # tasks: what the step's tasks said (srun's own lines left out)
 tasks() { printf '%s\n' "$1" | grep -v '^srun: '; }
@@ -95,6 +98,25 @@ job=$(sed -n 's/.* job \([0-9]*\): its last step on n1 .*process '"$left_pid"' (
 like "$(grep "process $left_pid " "$log")" "error: .*vgpu: job [0-9]+: its last step on n1 \([0-9]+\.0\) ended; process $left_pid \(shimprobe, uid 0\) held GPU memory \(GPU-[0-9a-f-]+\.ledger\): killed" \
 	"... slurmd's log names the job, the process and what was done"
 is "$(ls "$sd0" | grep -c "^job\.${job:-x}\.")" 0 "... the job's directory is gone with it"
+[ -e "/proc/$left_pid" ] || left_pid=
+
+# 4. SIGKILL of the batch step's slurmstepd: its task lives on, holding
+# memory after the job ended; the next slice step's clean-up kills it
+id=$(sbatch --parsable -o "$e2e_tmp/k-%j.out" --gres=shard:25 --wrap "echo \$\$ >$e2e_tmp/k.pid; exec $probe dlopen init alloc mem 1073741824 hold")
+t=150
+until grep -q '^hold: ready' "$e2e_tmp/k-$id.out" 2>/dev/null || [ $t -eq 0 ]; do sleep 0.2; t=$((t - 1)); done
+left_pid=$(cat "$e2e_tmp/k.pid" 2>/dev/null)
+stepd=$(awk '/^PPid:/ { print $2 }' "/proc/${left_pid:-x}/status" 2>/dev/null)
+ok "4. job $id's task holds 1 GiB, a child of slurmstepd" grep -q slurmstepd "/proc/${stepd:-x}/cmdline"
+kill -9 "${stepd:-x}" 2>/dev/null
+scancel "$id"
+ok "... with its slurmstepd killed, the job ends" e2e_wait_free "$id"
+ok "... and its task lives on" test -e "/proc/$left_pid"
+out=$(timeout 30 srun -Q --gres=shard:10 true 2>&1)
+is "$?" 0 "... the next slice step on the node runs"
+ok "... and the task is killed" gone "$left_pid"
+like "$(grep "process $left_pid " "$log")" "error: .*vgpu: job $id \(node index 0\), no step of it left on this node: process $left_pid \(shimprobe, uid 0\) held GPU memory \(GPU-[0-9a-f-]+\.ledger\): killed" \
+	"... slurmd's log names the job, the process and what was done"
 [ -e "/proc/$left_pid" ] || left_pid=
 
 e2e_health
