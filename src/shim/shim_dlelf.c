@@ -120,11 +120,10 @@ static int read_dynamic(struct img *im, Elf64_Addr dyn)
 
 	for (int i = 0; i < MAX_DYN; i += 16) {
 		if (img_read(im, dyn + (Elf64_Addr)i * sizeof(Elf64_Dyn), d, sizeof(d)) != 0) {
-			/* the section may end within the last 16 entries */
-			if (img_read(im, dyn + (Elf64_Addr)i * sizeof(Elf64_Dyn), d, sizeof(d[0])) != 0)
-				return -1;
-			for (int j = 1; j < 16; j++)
-				d[j].d_tag = DT_NULL;
+			/* the segment ends within these 16: one entry at a time */
+			for (int j = 0; j < 16; j++)
+				if (img_read(im, dyn + (Elf64_Addr)(i + j) * sizeof(Elf64_Dyn), &d[j], sizeof(d[j])) != 0)
+					d[j].d_tag = DT_NULL;
 		}
 		for (int j = 0; j < 16; j++) {
 			switch (d[j].d_tag) {
