@@ -19,13 +19,33 @@ tests_fuzz_replay_stepdesc_CPPFLAGS = $(AM_CPPFLAGS) -DVGPU_FUZZ_CORPUS='"stepde
 tests_fuzz_replay_stepdesc_CFLAGS = $(REPLAY_CFLAGS)
 tests_fuzz_replay_stepdesc_LDADD = libvgpucore.la
 # Its libFuzzer binary (mk/tests.mk's print-fuzz-bins lists SHIM_FUZZ_BINS).
-SHIM_FUZZ_BINS = fuzz/stepdesc
+SHIM_FUZZ_BINS = fuzz/stepdesc fuzz/dlelf
 if FUZZING
 noinst_PROGRAMS += fuzz/stepdesc
 fuzz_stepdesc_SOURCES = tests/fuzz/fuzz_stepdesc.c
 fuzz_stepdesc_LDADD = libvgpucore.la
 fuzz_stepdesc_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 endif
+
+## The shim's ELF identity reader (src/shim/shim_dlelf.c: it reads files a
+## job's user names to dlopen): fuzz target, its corpus replayed by `make
+## check` (instrumented here, unlike in the shim), and the seeds' kinds.
+check_PROGRAMS += tests/fuzz/replay_dlelf
+TESTS += tests/fuzz/replay_dlelf
+tests_fuzz_replay_dlelf_SOURCES = tests/fuzz/fuzz_dlelf.c src/shim/shim_dlelf.c src/shim/shim_dl.h $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_dlelf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim -DVGPU_FUZZ_CORPUS='"dlelf"'
+tests_fuzz_replay_dlelf_CFLAGS = $(REPLAY_CFLAGS)
+if FUZZING
+noinst_PROGRAMS += fuzz/dlelf
+fuzz_dlelf_SOURCES = tests/fuzz/fuzz_dlelf.c src/shim/shim_dlelf.c
+fuzz_dlelf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim
+fuzz_dlelf_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+endif
+check_PROGRAMS += tests/shim/test_dlelf
+TESTS += tests/shim/test_dlelf
+tests_shim_test_dlelf_SOURCES = tests/shim/test_dlelf.c src/shim/shim_dlelf.c src/shim/shim_dl.h
+tests_shim_test_dlelf_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
+EXTRA_tests_shim_test_dlelf_DEPENDENCIES = src/shim/libcuda.la sim/libcuda.la sim/libnvidia-ml.la
 
 ## The shim. libtool names the library after its soname, which must be
 ## libcuda.so.1 (see doc/shim.md): it is built as src/shim/libcuda.la
@@ -37,9 +57,6 @@ src_shim_libcuda_la_SOURCES = \
 	src/shim/shim.h \
 	src/shim/shim_stubs.c \
 	src/shim/shim_main.c \
-	src/shim/shim_dl.c \
-	src/shim/shim_dl.h \
-	src/shim/shim_dlelf.c \
 	src/shim/shim_acct.c \
 	src/shim/shim_track.c \
 	src/shim/shim_mem.c \
@@ -69,7 +86,14 @@ src_shim_libcuda_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/shim
 src_shim_libcuda_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 src_shim_libcuda_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/src/shim/libvgpu-shim.map
-src_shim_libcuda_la_LIBADD = $(PTHREAD_LIBS)
+src_shim_libcuda_la_LIBADD = src/shim/libvgpushimdl.la $(PTHREAD_LIBS)
+# The loader wrappers' C halves, without sanitizer instrumentation: the
+# sanitizer runtimes call the shim's dlsym/dlvsym while they set themselves
+# up, before instrumented code can run (src/shim/shim_dl.c).
+noinst_LTLIBRARIES += src/shim/libvgpushimdl.la
+src_shim_libvgpushimdl_la_SOURCES = src/shim/shim_dl.c src/shim/shim_dl.h src/shim/shim_dlelf.c
+src_shim_libvgpushimdl_la_CPPFLAGS = $(src_shim_libcuda_la_CPPFLAGS)
+src_shim_libvgpushimdl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-sanitize=all
 EXTRA_src_shim_libcuda_la_DEPENDENCIES = $(srcdir)/src/shim/libvgpu-shim.map
 EXTRA_DIST += src/shim/libvgpu-shim.map tools/gen-cuda-exports.sh tools/gen-nvml-exports.sh
 
