@@ -11,7 +11,6 @@ EXTRA_DIST += \
 	debian/copyright \
 	debian/rules \
 	debian/slurm-vgpu-sim.README.Debian \
-	debian/slurm-vgpu-sim.install \
 	debian/slurm-vgpu.examples \
 	debian/slurm-vgpu.install \
 	debian/source/format \
