@@ -98,7 +98,7 @@ EXTRA_src_shim_libcuda_la_DEPENDENCIES = $(srcdir)/src/shim/libvgpu-shim.map
 EXTRA_DIST += src/shim/libvgpu-shim.map tools/gen-cuda-exports.sh tools/gen-nvml-exports.sh
 
 install-exec-hook:
-	cd $(DESTDIR)$(pkglibdir) && rm -f libvgpu-shim.so && ln -sf shim/libcuda.so.1 libvgpu-shim.so
+	$(MKDIR_P) $(DESTDIR)$(pkglibdir) && cd $(DESTDIR)$(pkglibdir) && rm -f libvgpu-shim.so && ln -sf shim/libcuda.so.1 libvgpu-shim.so
 uninstall-hook:
 	rm -f $(DESTDIR)$(pkglibdir)/libvgpu-shim.so
 
