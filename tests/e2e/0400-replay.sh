@@ -30,8 +30,10 @@ submit_s,duration_s,nodes,gpus_per_node,gpu_mem_mib,gpu_cores_pct,kind,note
 20,30,2,1,0,0,train,two nodes
 20,20,1,1,40000,50,infer,half
 CSV
+# the driver's clusters are downed by lib.sh's trap too, should it be killed
+e2e_more_names="e2e-rpl-$$-whole e2e-rpl-$$-strict e2e-rpl-$$-memory"
 out=$(timeout 300 "$VGPU_SRCDIR/tools/vgpu-replay" run --trace "$e2e_tmp/t.csv" --compress 20 --nodes 2 --gpus 2 \
-	--builddir "$VGPU_BUILDDIR" --out "$e2e_tmp/out" 2>&1)
+	--builddir "$VGPU_BUILDDIR" --out "$e2e_tmp/out" --prefix "e2e-rpl-$$" 2>&1)
 rc=$?
 diag "$out"
 is "$rc" 0 "vgpu-replay run exits 0 (the over-commit check passed)"
@@ -55,7 +57,7 @@ else
 	is "$(grep -c 'Slurm over-committed a GPU' <<<"$out")" 0 "Slurm $(e2e_slurm): never a whole-GPU job beside slices"
 fi
 like "$out" 'ratios strict/whole \(Slurm [0-9.]+, trace .*, mix -, seed -\): mean wait' "the ratios name the release and trace"
-names=$(sed -n 's/^== [a-z]*: .*, devcluster \(rpl-[a-z]*-[0-9]*\)$/\1/p' <<<"$out")
+names=$(sed -n 's/^== [a-z]*: .*, devcluster \(e2e-rpl-[0-9]*-[a-z]*\)$/\1/p' <<<"$out")
 is "$(wc -w <<<"$names")" 3 "three devclusters, one per configuration"
 left=
 for n in $names; do "$devcluster" status --name "$n" >/dev/null 2>&1 && left="$left $n"; [ ! -d "/tmp/vgpu-devcluster-$(id -u)/$n" ] || left="$left $n(dir)"; done
