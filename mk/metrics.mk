@@ -11,7 +11,8 @@ libvgpucore_la_SOURCES += \
 	src/lib/vgpu_metrics_count.c \
 	src/lib/vgpu_metrics.h
 
-vgpu_SOURCES += src/cli/cmd_metrics.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h
+vgpu_SOURCES += src/cli/cmd_metrics.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h \
+	src/shim/vgpu_ledger_guard.c src/shim/vgpu_ledger_int.h
 vgpu_CPPFLAGS += -I$(top_srcdir)/src/shim
 
 dist_doc_DATA += doc/metrics.md

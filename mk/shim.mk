@@ -69,6 +69,8 @@ src_shim_libcuda_la_SOURCES = \
 	src/lib/vgpu_cuimage.c \
 	src/lib/vgpu_cuimage.h \
 	src/shim/vgpu_ledger.c \
+	src/shim/vgpu_ledger_guard.c \
+	src/shim/vgpu_ledger_int.h \
 	src/shim/vgpu_ledger.h \
 	src/include/vgpu_cuda_exports.def \
 	src/shim/nvml_exports.def \
@@ -119,6 +121,7 @@ tests_shim_shimprobe_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/sim
 check_PROGRAMS += tests/shim/test_ledger
 TESTS += tests/shim/test_ledger
 tests_shim_test_ledger_SOURCES = tests/shim/test_ledger.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h \
+	src/shim/vgpu_ledger_guard.c src/shim/vgpu_ledger_int.h \
 	src/lib/vgpu_proc.c src/lib/vgpu_proc.h
 tests_shim_test_ledger_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
 tests_shim_test_ledger_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -129,6 +132,7 @@ tests_shim_test_ledger_LDADD = $(CHECK_LIBS)
 check_PROGRAMS += tests/shim/test_ledger_ns
 TESTS += tests/shim/test_ledger_ns
 tests_shim_test_ledger_ns_SOURCES = tests/shim/test_ledger_ns.c src/shim/vgpu_ledger.c src/shim/vgpu_ledger.h \
+	src/shim/vgpu_ledger_guard.c src/shim/vgpu_ledger_int.h \
 	src/lib/vgpu_proc.c src/lib/vgpu_proc.h
 tests_shim_test_ledger_ns_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
 tests_shim_test_ledger_ns_LDADD = $(PTHREAD_LIBS)

@@ -155,8 +155,8 @@ static int slot_of(int g, struct vgpu_ledger *l)
 
 			SHIM_ERROR("GPU %s: %s%s", vgpu_shim.desc.gpus[g].uuid,
 				   e == ENOSPC ? "every ledger slot is held by a live process"
-					       : "cannot reopen or lock the ledger: ",
-				   e == ENOSPC ? "" : strerror(e));
+				   : vgpu_ledger_fault(l) ? "" : "cannot reopen or lock the ledger: ",
+				   e == ENOSPC ? "" : vgpu_ledger_fault(l) ? vgpu_ledger_fault(l) : strerror(e));
 		}
 		__atomic_store_n(&gpus[g].slot, s, __ATOMIC_RELEASE);
 	}
@@ -167,15 +167,19 @@ static int slot_of(int g, struct vgpu_ledger *l)
 vgpu_CUresult vgpu_shim_charge(int g, uint64_t bytes, const char *what)
 {
 	struct vgpu_ledger *l = vgpu_shim_ledger(g);
-	int s;
+	int s, r;
 
 	if (!l)
 		return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
 	s = slot_of(g, l);
 	if (s < 0)
 		return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
-	if (bytes == 0 || vgpu_ledger_reserve(l, s, bytes) == 0)
+	if (bytes == 0 || (r = vgpu_ledger_reserve(l, s, bytes)) == 0)
 		return VGPU_CUDA_SUCCESS;
+	if (r == 2) { /* tampered with: closed for the job (vgpu_ledger.h "Integrity") */
+		SHIM_ERROR("%s: %s", what, vgpu_ledger_fault(l));
+		return VGPU_CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	SHIM_INFO("%s: %llu more bytes would exceed the slice of %s (step: %llu of %llu bytes in use; "
 		  "job: %llu of %llu)", what, (unsigned long long)bytes, vgpu_shim.desc.gpus[g].uuid,
 		  (unsigned long long)vgpu_ledger_used(l), (unsigned long long)vgpu_ledger_limit(l),

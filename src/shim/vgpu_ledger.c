@@ -7,6 +7,7 @@
 #include "vgpu_proc.h" /* only for the start time shown with a pid */
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -15,57 +16,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define LEDGER_MAGIC UINT64_C(0x33524744454c5056) /* "VPLEDGR3" */
-#define OWNED (UINT64_C(1) << 63) /* set in every published owner word */
-#define START_MASK UINT64_C(0x7fffffff)
+#include "vgpu_ledger_int.h"
+
 #define RETRIES 2000 /* reservations re-tried while racing ones are in flight */
 #define BUCKET_IDLE_NS INT64_C(1000000000) /* a step schedule this far behind is recyclable */
-
-/* The file. Every field after the header is only touched atomically. */
-struct ledger_file {
-	uint64_t magic;
-	uint32_t version;
-	uint32_t nslots;
-	uint32_t nbuckets;
-	uint32_t pad0;
-	char uuid[64];
-	_Atomic uint32_t hwm; /* slots [0, hwm) may have been claimed */
-	_Atomic uint32_t job_sm; /* the job's SM cap, basis points (0: none) */
-	_Atomic uint64_t job_cap; /* the job's memory cap (0: none) */
-	_Atomic int64_t sm_tat; /* SM pacing: the job's schedule (CLOCK_MONOTONIC ns) */
-	uint64_t pad[3];
-	struct {
-		_Atomic uint64_t key;  /* the step's key, 0 = never used */
-		_Atomic int64_t tat;   /* the step's schedule */
-	} bucket[VGPU_LEDGER_STEP_BUCKETS];
-	_Atomic uint64_t owner[VGPU_LEDGER_SLOTS];
-	_Atomic uint64_t charged[VGPU_LEDGER_SLOTS];
-	_Atomic uint64_t step[VGPU_LEDGER_SLOTS]; /* the owner's step key */
-	_Atomic uint32_t inflight[VGPU_LEDGER_SLOTS];
-};
-
-/* What this view is doing with a slot (process-local: the threads of a
- * process share the description, so its file lock cannot part them). */
-enum { MINE_NO = 0, MINE_BUSY = 1, MINE_HELD = 2 };
-
-/* A process's view: the file, its own description and its own step. */
-struct vgpu_ledger {
-	struct ledger_file *f;
-	_Atomic int fd;          /* the description holding the slot locks; -1 after fork */
-	dev_t dev;               /* the mapped file, to check a reopened one */
-	ino_t ino;
-	char path[4200];
-	_Atomic uint8_t mine[VGPU_LEDGER_SLOTS];
-	uint64_t limit;          /* the step's */
-	uint64_t key;            /* the step's, never 0 */
-	_Atomic int bucket;      /* the step's schedule entry, -1 before the first launch */
-	_Atomic int64_t recheck; /* sharing another step's entry until then */
-	_Atomic uint32_t cursor; /* where vgpu_ledger_reclaim_some goes on */
-};
-
-_Static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4, "plain-sized atomics");
 
 /* The key of a step label: FNV-1a, never 0. */
 static uint64_t step_key(const char *label)
@@ -91,6 +48,7 @@ uint64_t vgpu_ledger_self(void)
 
 /* ---- file ----------------------------------------------------------------- */
 
+
 static int check_file(const struct ledger_file *f, const char *uuid, const char *path, char *err, size_t errlen)
 {
 	if (f->magic != LEDGER_MAGIC || f->version != VGPU_LEDGER_VERSION || f->nslots != VGPU_LEDGER_SLOTS ||
@@ -103,8 +61,18 @@ static int check_file(const struct ledger_file *f, const char *uuid, const char 
 		snprintf(err, errlen, "%s: belongs to %.*s", path, (int)sizeof(f->uuid), f->uuid);
 		return -1;
 	}
+	if (f->check != vgpu_ledger_header_check(f)) {
+		snprintf(err, errlen, "%s: the header's checksum is wrong: the file was rewritten", path);
+		return -1;
+	}
+	if (atomic_load((_Atomic uint32_t *)&f->tampered) != 0) {
+		snprintf(err, errlen, "%s: a process of the job found the ledger tampered with; no more "
+			 "memory is given on this GPU to this job", path);
+		return -1;
+	}
 	return 0;
 }
+
 
 /* Map an open file of the right size. */
 static struct ledger_file *map_file(int fd)
@@ -120,7 +88,7 @@ static int create_file(const char *dir, const char *path, const char *uuid, char
 {
 	char tmp[4200];
 	struct ledger_file *f;
-	int fd, rc = -1;
+	int fd, rc = -1, e;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", dir, uuid, (int)getpid());
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -132,8 +100,16 @@ static int create_file(const char *dir, const char *path, const char *uuid, char
 		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)sizeof(struct ledger_file)) != 0 || !(f = map_file(fd))) {
-		snprintf(err, errlen, "%s: cannot size or map: %s", tmp, strerror(errno));
+	/* Every block allocated now: a full file system is this refusal,
+	 * naming the file, never a SIGBUS at a later store into a hole. */
+	e = posix_fallocate(fd, 0, (off_t)sizeof(struct ledger_file));
+	if (e != 0) {
+		snprintf(err, errlen, "%s: cannot allocate the %zu bytes of a ledger in %s: %s", tmp,
+			 sizeof(struct ledger_file), dir, strerror(e));
+		goto out;
+	}
+	if (!(f = map_file(fd))) {
+		snprintf(err, errlen, "%s: cannot map: %s", tmp, strerror(errno));
 		goto out;
 	}
 	f->version = VGPU_LEDGER_VERSION;
@@ -141,6 +117,8 @@ static int create_file(const char *dir, const char *path, const char *uuid, char
 	f->nbuckets = VGPU_LEDGER_STEP_BUCKETS;
 	snprintf(f->uuid, sizeof(f->uuid), "%s", uuid);
 	f->magic = LEDGER_MAGIC;
+	f->nonce = vgpu_ledger_nonce();
+	f->check = vgpu_ledger_header_check(f);
 	munmap(f, sizeof(*f));
 	/* No fsync: other processes see the file through the page cache, and
 	 * StateDir does not outlive the node's jobs. */
@@ -196,7 +174,7 @@ int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger
 		return -1;
 	}
 	for (tries = 0; tries < 2 && fd < 0; tries++) {
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW); /* a symlink: ELOOP */
 		if (fd < 0 && errno == ENOENT && create_file(dir, path, uuid, err, errlen) < 0)
 			return -1;
 	}
@@ -204,7 +182,7 @@ int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || st.st_size != (off_t)sizeof(struct ledger_file)) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != (off_t)sizeof(struct ledger_file)) {
 		snprintf(err, errlen, "%s: size %lld, expected %zu", path, (long long)st.st_size,
 			 sizeof(struct ledger_file));
 		close(fd);
@@ -232,6 +210,8 @@ int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger
 	atomic_init(&l->fd, -1);
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
+	l->nonce = f->nonce;
+	atomic_init(&l->broken, 0);
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	/* The mapping holds a reference to the description it was made
 	 * through, and a forked child inherits the mapping: so the locks go on
@@ -311,7 +291,7 @@ static int lock_fd(struct vgpu_ledger *l)
 
 	if (fd >= 0)
 		return fd;
-	fd = open(l->path, O_RDWR | O_CLOEXEC);
+	fd = open(l->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) != 0 || st.st_dev != l->dev || st.st_ino != l->ino) {
@@ -457,6 +437,7 @@ static int take_slot(struct vgpu_ledger *l, uint32_t i, uint64_t me, int only_fr
 		atomic_store(&f->inflight[i], 0);
 		atomic_store(&f->step[i], l->key);
 		atomic_store(&f->owner[i], me);
+		l->owner_of[i] = me;
 		top = atomic_load(&f->hwm);
 		while (top < i + 1 && !atomic_compare_exchange_weak(&f->hwm, &top, i + 1))
 			;
@@ -472,6 +453,10 @@ int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me)
 	struct ledger_file *f = l->f;
 	uint32_t n = hwm(f);
 
+	if (vgpu_ledger_intact(l) != 0) {
+		errno = EIO;
+		return -1;
+	}
 	if (me == 0)
 		me = vgpu_ledger_self();
 	me |= OWNED;
@@ -535,6 +520,8 @@ int vgpu_ledger_reserve(struct vgpu_ledger *l, int slot, uint64_t bytes)
 
 	if (slot < 0 || slot >= VGPU_LEDGER_SLOTS || bytes > l->limit)
 		return 1;
+	if (vgpu_ledger_intact(l) != 0)
+		return 2;
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
 		atomic_fetch_add(&f->inflight[slot], 1);
 		atomic_fetch_add(&f->charged[slot], bytes);

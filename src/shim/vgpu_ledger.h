@@ -63,8 +63,28 @@
  *    inherits the mapping -- were the locks on that description, they
  *    would outlive the parent as long as any child lives.
  *  - a program that closes descriptors it did not open (closefrom, dup2 over
- *    ours) drops its slots' locks: they count as dead (fail open, logged by
- *    nobody); the driver still holds that memory.
+ *    ours) drops its slots' locks: they count as dead, and another process
+ *    may reclaim them before this one notices; the driver still holds that
+ *    memory. This process notices at its next claim or reservation (the
+ *    descriptor no longer refers to the file, or its slot was wiped) and
+ *    marks the ledger tampered (below).
+ *
+ * Integrity (layout version 4): every claim and reservation first checks
+ * that no process marked the file tampered (a header word), that the header
+ * is as created (magic, layout, uuid, a random nonce the view remembers, a
+ * checksum), that the view's description still refers to the mapped file
+ * and the file still has a link, that the path is still that regular file
+ * (lstat: not deleted, renamed over or a symlink; opening follows none),
+ * and that the slots the view holds are still published as its own. A
+ * failure fails CLOSED for the job: the view refuses every claim and
+ * reservation from then on, and the file is marked tampered so every other
+ * view of the job and every later opener refuse too (vgpu_ledger_fault
+ * says why). Releases still work. What it cannot see: a writer that puts
+ * the header and the owner words back and lowers only charged words, or
+ * clears the tampered word again (doc/shim.md "Threat model").
+ *
+ * Ledgers are created by posix_fallocate: a file system without room for
+ * one is an error naming the file at open, never a SIGBUS at a later store.
  *
  * The owner word keeps, for display only (NVML's process list), the pid the
  * process has in its own pid namespace (getpid()) and the low 31 bits of
@@ -81,7 +101,7 @@
 #include <sys/types.h>
 
 #define VGPU_LEDGER_SLOTS 1024
-#define VGPU_LEDGER_VERSION 3
+#define VGPU_LEDGER_VERSION 4
 #define VGPU_LEDGER_STEP_BUCKETS 256 /* SM schedules of steps (recycled when idle) */
 #define VGPU_LEDGER_MAX_LIMIT (UINT64_C(1) << 50) /* 1 PiB: sums cannot overflow */
 #define VGPU_LEDGER_SUFFIX ".ledger"
@@ -117,6 +137,11 @@ int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger
  * reclaim), as when the process exits. */
 void vgpu_ledger_close(struct vgpu_ledger *l);
 
+/* Why this view refuses everything (the ledger was tampered with: a
+ * sentence naming the file and what was found), or NULL when it does not. */
+const char *vgpu_ledger_fault(const struct vgpu_ledger *l);
+#define VGPU_LEDGER_HAS_FAULT 1
+
 /* The step's limit (as opened). */
 uint64_t vgpu_ledger_limit(const struct vgpu_ledger *l);
 
@@ -151,13 +176,15 @@ void vgpu_ledger_atfork_child(struct vgpu_ledger *l);
  * and the opening step: the slot this view already holds for me, else a
  * free one whose byte lock can be taken, else (none free) any slot whose
  * lock can be taken -- its owner is dead: its bytes are dropped. Returns the
- * slot index, or -1 with errno (ENOSPC: every slot has a live owner; else
- * why the ledger could not be reopened or locked). */
+ * slot index, or -1 with errno (ENOSPC: every slot has a live owner; EIO:
+ * the ledger failed its integrity check, vgpu_ledger_fault; else why the
+ * ledger could not be reopened or locked). */
 int vgpu_ledger_claim(struct vgpu_ledger *l, uint64_t me);
 
 /* Reserve bytes in slot (owned by the caller) if the step stays within its
- * limit and the job within its cap. Returns 0 (charged), or 1 (over a limit
- * after reclaiming dead slots; nothing charged). */
+ * limit and the job within its cap. Returns 0 (charged), 1 (over a limit
+ * after reclaiming dead slots; nothing charged) or 2 (the ledger failed its
+ * integrity check, now or before: nothing charged; vgpu_ledger_fault). */
 int vgpu_ledger_reserve(struct vgpu_ledger *l, int slot, uint64_t bytes);
 
 /* Give back bytes from slot (clamped at what the slot holds). */
