@@ -194,10 +194,10 @@ int vgpu_account_shards(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 	offer_text(conf, type, usable, off, sizeof(off));
 	vgpu_size_human(ctx, cx, sizeof(cx));
 	/* mem= is what the job's allocations get: its first context on top. */
-	want = req->mem_bytes ? req->mem_bytes + ctx : 0;
-	vgpu_size_human(want, need, sizeof(need));
+	want = req->mem_bytes > usable ? req->mem_bytes : req->mem_bytes ? req->mem_bytes + ctx : 0;
+	vgpu_size_human(req->mem_bytes, need, sizeof(need));
 	if (want > usable)
-		return vgpu_err_set(err, "request '%s' needs %s with one context (%s), more than one %s GPU offers (%s)",
+		return vgpu_err_set(err, "request '%s' needs %s and %s for its first context, more than one %s GPU offers (%s)",
 				    rt, need, cx, type->name, off);
 	if (vgpu_request_relative(req)) {
 		k = relative_shards(req, gpu);

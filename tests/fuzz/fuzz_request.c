@@ -81,7 +81,8 @@ static void check_account(const vgpu_request_t *req)
 			abort();
 		if (vgpu_account_limits(&conf, t, k, req, &lim, &err) != 0)
 			abort();
-		if (lim.mem_bytes < req->mem_bytes || lim.shards != k)
+		if (lim.mem_bytes <= lim.ctx_bytes || lim.mem_bytes - lim.ctx_bytes < req->mem_bytes ||
+		    lim.shards != k)
 			abort();
 		if (lim.sm_share < 1 || lim.sm_share > VGPU_SHARE_FULL)
 			abort();
@@ -112,9 +113,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (!req.mem_bytes && !req.cores_pct)
+	if (!req.mem_bytes && !req.cores_pct && !vgpu_request_relative(&req))
 		abort();
-	if (req.cores_pct > 100 || req.gpus > VGPU_REQUEST_GPUS_MAX)
+	if (req.cores_pct > 100 || req.gpus > VGPU_REQUEST_GPUS_MAX || req.mem_pct > 100)
+		abort();
+	if (req.mem_bytes && req.mem_pct)
+		abort();
+	if (req.share_den && (req.mem_bytes || req.mem_pct || req.cores_pct || req.share_num < 1 ||
+			      req.share_num > req.share_den || req.share_den > VGPU_REQUEST_SHARE_MAX))
 		abort();
 	if (!memchr(req.type, '\0', sizeof(req.type)))
 		abort();

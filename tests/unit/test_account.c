@@ -123,7 +123,7 @@ START_TEST(strict_reserve_and_shard_counts)
 	l = limits(h, 13, NULL);
 	ck_assert_uint_eq(l.mem_bytes, UINT64_C(10978118860)); /* floor(13 * 84447068160 / 100) */
 	ck_assert_str_eq(shards_err(h, "mem=80G"),
-			 "request 'mem=80G' needs 80.0 GiB with one context (1 B), more than one h100 GPU offers (78.6 GiB usable of 79.6 GiB, 1 GiB reserved)");
+			 "request 'mem=80G' needs 80 GiB and 1 B for its first context, more than one h100 GPU offers (78.6 GiB usable of 79.6 GiB, 1 GiB reserved)");
 
 	h->reserve_set = 0;
 	conf.reserve_bytes = 512 * MiB;
@@ -188,13 +188,13 @@ START_TEST(errors)
 	unsigned k;
 
 	ck_assert_str_eq(shards_err(h, "mem=100G"),
-			 "request 'mem=100G' needs 100.0 GiB with one context (1 B), more than one h100 GPU offers (79.6 GiB usable)");
+			 "request 'mem=100G' needs 100 GiB and 1 B for its first context, more than one h100 GPU offers (79.6 GiB usable)");
 	ck_assert_str_eq(shards_err(h, "mem=81560M,cores=5"),
-			 "request 'mem=81560M,cores=5' needs 79.6 GiB with one context (1 B), more than one h100 GPU offers (79.6 GiB usable)");
+			 "request 'mem=81560M,cores=5' needs 79.6 GiB and 1 B for its first context, more than one h100 GPU offers (79.6 GiB usable)");
 	/* the boundary: all usable memory less the context fits, one byte more does not */
 	ck_assert_uint_eq(shards(h, "mem=85520809983"), 100);
 	ck_assert_str_eq(shards_err(h, "mem=85520809984"),
-			 "request 'mem=81559M' needs 79.6 GiB with one context (1 B), more than one h100 GPU offers (79.6 GiB usable)");
+			 "request 'mem=81559M' needs 79.6 GiB and 1 B for its first context, more than one h100 GPU offers (79.6 GiB usable)");
 	conf.mode = VGPU_MODE_MEMORY;
 	ck_assert_uint_eq(shards(h, "mem=78G"), 79);
 	ck_assert_str_eq(shards_err(h, "mem=84825604096"),
@@ -275,7 +275,7 @@ START_TEST(any_type)
 	ck_assert_str_eq(t->name, "a100");
 	r = req("mem=50G,type=a100");
 	ck_assert_int_eq(vgpu_account_shards_any(&conf, &r, &k, &t, &err), -1);
-	ck_assert_str_eq(err.msg, "request 'mem=50G,type=a100' needs 50.0 GiB with one context (1 B), more than one a100 GPU offers (40 GiB usable)");
+	ck_assert_str_eq(err.msg, "request 'mem=50G,type=a100' needs 50 GiB and 1 B for its first context, more than one a100 GPU offers (40 GiB usable)");
 	r = req("mem=10G,type=v100");
 	ck_assert_int_eq(vgpu_account_shards_any(&conf, &r, &k, &t, &err), -1);
 	ck_assert_str_eq(err.msg, "request 'mem=10G,type=v100': type 'v100' is not configured (configured: h100, a100, l4)");
