@@ -52,6 +52,7 @@ char vgpu_shim_dl_null[1];
 /* The reason for the last refusal in this thread, for dlerror(). */
 static __thread char dl_error[512];
 
+static int ensure_real(void);
 static void *refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void *refuse(const char *fmt, ...)
 {
@@ -68,7 +69,10 @@ char *dlerror(void) __attribute__((visibility("default")));
 char *dlerror(void)
 {
 	static __thread char out[sizeof(dl_error)];
-	char *(*real)(void) = (char *(*)(void))__atomic_load_n(&real_dlerror, __ATOMIC_ACQUIRE);
+	char *(*real)(void);
+
+	ensure_real();
+	real = (char *(*)(void))__atomic_load_n(&real_dlerror, __ATOMIC_ACQUIRE);
 
 	if (dl_error[0]) {
 		memcpy(out, dl_error, sizeof(out));

@@ -4,8 +4,9 @@
  * library with a GNU hash table, one with soname libcuda.so.1, one that
  * defines cuInit with a SysV hash table only, one with soname
  * libnvidia-ml.so.1 and both tables, a bare ELF header, a linker script),
- * the built shim and simulated driver/NVML, and libc (which exports
- * neither entry point). TAP.
+ * the built shim and simulated driver/NVML, NVIDIA's stub libcuda.so and
+ * libcudart.so where the CUDA toolkit is installed, and libc (which
+ * exports neither entry point). TAP.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -18,6 +19,7 @@
 #include "shim_dl.h"
 
 static int n, failed;
+static char path_buf[2048];
 
 static void expect(const char *dir, const char *file, int want)
 {
@@ -51,6 +53,22 @@ int main(void)
 	expect(shim, "libcuda.so.1", VGPU_SHIM_DL_CUDA);
 	expect(sim, "libcuda.so.1", VGPU_SHIM_DL_CUDA);
 	expect(sim, "libnvidia-ml.so.1", VGPU_SHIM_DL_NVML);
+	/* NVIDIA's own files, where the CUDA toolkit is installed: the stub
+	 * driver (soname libcuda.so.1) and the runtime (which is no driver) */
+	{
+		const char *cuda = getenv("VGPU_CUDA_DIR") ? getenv("VGPU_CUDA_DIR") : "/usr/local/cuda";
+		char stubs[1024], lib[1024];
+
+		snprintf(stubs, sizeof(stubs), "%s/lib64/stubs", cuda);
+		snprintf(lib, sizeof(lib), "%s/lib64", cuda);
+		snprintf(path_buf, sizeof(path_buf), "%s/libcuda.so", stubs);
+		if (access(path_buf, R_OK) == 0) {
+			expect(stubs, "libcuda.so", VGPU_SHIM_DL_CUDA);
+			expect(lib, "libcudart.so", VGPU_SHIM_DL_OTHER);
+		} else {
+			printf("ok %d # SKIP NVIDIA's stub libcuda.so and libcudart.so: no CUDA toolkit at %s\n", ++n, cuda);
+		}
+	}
 #if defined(__x86_64__)
 	expect("/lib/x86_64-linux-gnu", "libc.so.6", VGPU_SHIM_DL_OTHER);
 #elif defined(__aarch64__)
