@@ -218,7 +218,8 @@ static int cmd_check(int argc, char **argv)
 		if (j->submit_ms + j->duration_ms > end)
 			end = j->submit_ms + j->duration_ms;
 	}
-	printf("%s: %zu jobs, submitted over %s s, last end at the earliest %s s\n", argv[1], t.n,
+	printf("%s: %zu jobs, submitted over %s s, last end at the earliest %s s\n",
+	       strcmp(argv[1], "-") == 0 ? "stdin" : argv[1], t.n,
 	       vgpu_trace_fmt_s(a, sizeof(a), t.n ? t.jobs[t.n - 1].submit_ms : 0),
 	       vgpu_trace_fmt_s(b, sizeof(b), end));
 	printf("%-12s %6s %14s %14s\n", "kind", "jobs", "GPU-h(whole)", "GPU-h(demand)");

@@ -8,7 +8,7 @@ v=$VGPU_BUILDDIR/vgpu
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 [ -x "$v" ] || skip_all "no vgpu in $VGPU_BUILDDIR"
-plan 18
+plan 19
 
 "$v" replay generate --mix mixed --jobs 50 --seed 3 >"$t/a.csv"
 is "$?" 0 "generate exits 0"
@@ -19,6 +19,7 @@ nok "another seed, another trace" cmp -s "$t/a.csv" "$t/c.csv"
 is "$(head -n 1 "$t/a.csv")" "# vgpu replay generate --mix mixed --jobs 50 --seed 3 --gpu-mem 81089 --max-gpus 4 --load 1" \
 	"the first line records the options"
 like "$("$v" replay check "$t/a.csv")" "^$t/a.csv: 50 jobs, submitted over " "check reads the generated trace back"
+like "$("$v" replay check - <"$t/a.csv")" "^stdin: 50 jobs, submitted over " "check - reads stdin"
 is "$("$v" replay generate --mix desktop --jobs 5 --gpu-mem 60000 | awk -F, 'NR > 2 { print $5, $6, $7 }' | sort -u)" \
 	"20000 33 desktop" "desktop: a third of --gpu-mem, 33% of the SMs"
 
