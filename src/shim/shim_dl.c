@@ -536,8 +536,10 @@ static void *sym_redirect(void *handle, const char *name, const char *version, v
 		return NULL;
 	if ((mine = own_entry(name)) != NULL)
 		return loader_name(name, mine, caller);
-	if (handle == RTLD_DEFAULT || handle == RTLD_NEXT || !driver_name(name) || map_of(caller) == vgpu_shim_self_map() ||
-	    vgpu_shim_from_real(caller))
+	/* the shim's own handle (glibc's handles are link_maps) answers with
+	 * the shim's exports first: nothing to check (the common case) */
+	if (handle == RTLD_DEFAULT || handle == RTLD_NEXT || handle == (void *)vgpu_shim_self_map() || !driver_name(name) ||
+	    map_of(caller) == vgpu_shim_self_map() || vgpu_shim_from_real(caller))
 		return NULL;
 	dl_error[0] = '\0';
 	p = version ? ((void *(*)(void *, const char *, const char *))vgpu_shim_real_dlvsym)(handle, name, version) :
