@@ -34,10 +34,10 @@ static void *sym(void *h, const char *name)
 	return p;
 }
 
-#define LOAD(name)                                                          \
-	vgpu_pfn_##name name = (vgpu_pfn_##name)sym(h, #name);              \
-	if (!name)                                                          \
-		return 1
+#define LOAD(name)                                             \
+	vgpu_pfn_##name name = (vgpu_pfn_##name)sym(h, #name); \
+	if (!name)                                             \
+	return 1
 
 int main(int argc, char **argv)
 {
@@ -98,15 +98,16 @@ int main(int argc, char **argv)
 				continue;
 			if ((r = cuMemAlloc_v2(&p, want)) == VGPU_CUDA_ERROR_OUT_OF_MEMORY) {
 				if ((r = cuMemGetInfo_v2(&fr, &tot)) != VGPU_CUDA_SUCCESS) {
-					fprintf(stderr, "replay_hold: GPU %d: cuMemGetInfo: CUresult %d\n", i, (int)r);
+					fprintf(stderr, "replay_hold: GPU %d: cuMemGetInfo: CUresult %d\n", i,
+						(int)r);
 					return 1;
 				}
 				want = fr > (2u << 20) ? fr - (2u << 20) : 0;
 				r = want ? cuMemAlloc_v2(&p, want) : VGPU_CUDA_SUCCESS;
 			}
 			if (r != VGPU_CUDA_SUCCESS) {
-				fprintf(stderr, "replay_hold: GPU %d: cuMemAlloc of %zu bytes: CUresult %d\n", i,
-					want, (int)r);
+				fprintf(stderr, "replay_hold: GPU %d: cuMemAlloc of %zu bytes: CUresult %d\n",
+					i, want, (int)r);
 				return 1;
 			}
 			held += want >> 20;

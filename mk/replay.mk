@@ -37,8 +37,8 @@ noinst_PROGRAMS += bench/replay_hold
 bench_replay_hold_SOURCES = bench/replay_hold.c
 bench_replay_hold_LDADD = -ldl
 
-TESTS += tests/sh/0410-replay-report.sh tests/sh/0420-replay-cli.sh
-EXTRA_DIST += tests/sh/0410-replay-report.sh tests/sh/0420-replay-cli.sh tests/e2e/0400-replay.sh bench/replay.py \
+TESTS += tests/sh/0410-replay-report.sh tests/sh/0430-replay-cli.sh
+EXTRA_DIST += tests/sh/0410-replay-report.sh tests/sh/0430-replay-cli.sh tests/e2e/0400-replay.sh bench/replay.py \
 	tools/vgpu-replay tools/vgpu-replay-record
 if SIMULATOR
 TESTS += tests/e2e/0400-replay.sh

@@ -79,10 +79,14 @@ static int parse_pos(const char *opt, const char *s, double lo, double hi, doubl
 static int cmd_generate(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mix", required_argument, NULL, 'm' },   { "jobs", required_argument, NULL, 'n' },
-		{ "seed", required_argument, NULL, 's' },  { "gpu-mem", required_argument, NULL, 'g' },
-		{ "max-gpus", required_argument, NULL, 'G' }, { "load", required_argument, NULL, 'l' },
-		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "jobs", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "gpu-mem", required_argument, NULL, 'g' },
+		{ "max-gpus", required_argument, NULL, 'G' },
+		{ "load", required_argument, NULL, 'l' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	vgpu_trace_gen_t g = { NULL, 0, 1, 0, 0, 1.0 };
@@ -137,7 +141,8 @@ static int cmd_generate(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !g.mix || !g.jobs) {
-		fprintf(stderr, P " generate: --mix and --jobs are required, nothing else (vgpu replay --help)\n");
+		fprintf(stderr,
+			P " generate: --mix and --jobs are required, nothing else (vgpu replay --help)\n");
 		return 2;
 	}
 	if (vgpu_trace_generate(&g, &t, &err) < 0) {
@@ -149,8 +154,9 @@ static int cmd_generate(int argc, char **argv)
 		vgpu_trace_free(&t);
 		return 1;
 	}
-	fprintf(f, "# vgpu replay generate --mix %s --jobs %u --seed %" PRIu64 " --gpu-mem %" PRIu64
-		   " --max-gpus %u --load %g\n",
+	fprintf(f,
+		"# vgpu replay generate --mix %s --jobs %u --seed %" PRIu64 " --gpu-mem %" PRIu64
+		" --max-gpus %u --load %g\n",
 		g.mix, g.jobs, g.seed, g.gpu_mem_mib ? g.gpu_mem_mib : 81089, g.max_gpus ? g.max_gpus : 4,
 		g.load);
 	rc = vgpu_trace_write(f, &t);
@@ -237,8 +243,10 @@ static int cmd_check(int argc, char **argv)
 static int cmd_plan(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "compress", required_argument, NULL, 'x' },
-		{ "limit-factor", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "compress", required_argument, NULL, 'x' },
+		{ "limit-factor", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL;
@@ -304,8 +312,8 @@ static int cmd_plan(int argc, char **argv)
 			snprintf(tl, sizeof(tl), "%lu:%02lu", lim / 60, lim % 60);
 		else
 			snprintf(tl, sizeof(tl), "%lu:%02lu:%02lu", lim / 3600, lim / 60 % 60, lim % 60);
-		printf("%zu\t%.3f\t%s\t%u\t%s\t%s\t%.3f\t%" PRIu64 "\n", i + 1, off, j->kind, j->nodes, gres, tl,
-		       hold, j->gpu_mem_mib ? j->gpu_mem_mib : 1024);
+		printf("%zu\t%.3f\t%s\t%u\t%s\t%s\t%.3f\t%" PRIu64 "\n", i + 1, off, j->kind, j->nodes, gres,
+		       tl, hold, j->gpu_mem_mib ? j->gpu_mem_mib : 1024);
 	}
 	vgpu_trace_free(&t);
 	return 0;

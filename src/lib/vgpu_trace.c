@@ -209,8 +209,7 @@ static int parse_header(const ctx_t *c, const fields_t *fl, int *idx)
 	return 0;
 }
 
-static int parse_row(const ctx_t *c, const fields_t *fl, size_t ncols, const int *idx,
-		     vgpu_trace_job_t *j)
+static int parse_row(const ctx_t *c, const fields_t *fl, size_t ncols, const int *idx, vgpu_trace_job_t *j)
 {
 	uint64_t v;
 	const char *kind;
@@ -266,8 +265,7 @@ static int by_submit(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-int vgpu_trace_parse(const char *text, size_t len, const char *name, vgpu_trace_t *out,
-		     vgpu_err_t *err)
+int vgpu_trace_parse(const char *text, size_t len, const char *name, vgpu_trace_t *out, vgpu_err_t *err)
 {
 	ctx_t c = { name ? name : "trace", 0, err };
 	fields_t *fl;
@@ -328,8 +326,10 @@ int vgpu_trace_parse(const char *text, size_t len, const char *name, vgpu_trace_
 	free(fl);
 	if (!have_header) {
 		vgpu_trace_free(out);
-		return vgpu_err_set(err, "%s: no header line (submit_s,duration_s,nodes,gpus_per_node,"
-					 "gpu_mem_mib,gpu_cores_pct,kind)", c.name);
+		return vgpu_err_set(err,
+				    "%s: no header line (submit_s,duration_s,nodes,gpus_per_node,"
+				    "gpu_mem_mib,gpu_cores_pct,kind)",
+				    c.name);
 	}
 	if (out->n)
 		qsort(out->jobs, out->n, sizeof(out->jobs[0]), by_submit);

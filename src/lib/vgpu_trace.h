@@ -25,23 +25,23 @@
 
 #include "vgpu_error.h"
 
-#define VGPU_TRACE_JOBS_MAX 1000000u     /* jobs in one trace */
-#define VGPU_TRACE_LINE_MAX 4096u        /* bytes in one line */
+#define VGPU_TRACE_JOBS_MAX 1000000u		/* jobs in one trace */
+#define VGPU_TRACE_LINE_MAX 4096u		/* bytes in one line */
 #define VGPU_TRACE_TIME_MAX_MS 3153600000000ull /* 100 years, in ms */
 #define VGPU_TRACE_NODES_MAX 100000u
-#define VGPU_TRACE_GPUS_MAX 64u          /* gpus_per_node */
+#define VGPU_TRACE_GPUS_MAX 64u		 /* gpus_per_node */
 #define VGPU_TRACE_MEM_MAX_MIB 16777216u /* 16 TiB */
-#define VGPU_TRACE_KIND_MAX 32           /* with the NUL */
+#define VGPU_TRACE_KIND_MAX 32		 /* with the NUL */
 
 typedef struct vgpu_trace_job {
-	uint64_t submit_ms;       /* after the trace's start */
-	uint64_t duration_ms;     /* > 0 */
-	unsigned nodes;           /* >= 1 */
-	unsigned gpus_per_node;   /* >= 1; 1 for a slice */
-	uint64_t gpu_mem_mib;     /* 0: whole GPUs */
-	unsigned gpu_cores_pct;   /* 0 (not given) .. 100 */
+	uint64_t submit_ms;	/* after the trace's start */
+	uint64_t duration_ms;	/* > 0 */
+	unsigned nodes;		/* >= 1 */
+	unsigned gpus_per_node; /* >= 1; 1 for a slice */
+	uint64_t gpu_mem_mib;	/* 0: whole GPUs */
+	unsigned gpu_cores_pct; /* 0 (not given) .. 100 */
 	char kind[VGPU_TRACE_KIND_MAX];
-	unsigned line;            /* line in the text (1-based); 0 if generated */
+	unsigned line; /* line in the text (1-based); 0 if generated */
 } vgpu_trace_job_t;
 
 typedef struct vgpu_trace {
@@ -54,8 +54,7 @@ typedef struct vgpu_trace {
  * error names it, the line and the column ("trace.csv:4: column
  * gpu_mem_mib: '12X' is not a whole number"). Returns 0, or -1 with *out
  * empty. */
-int vgpu_trace_parse(const char *text, size_t len, const char *name, vgpu_trace_t *out,
-		     vgpu_err_t *err);
+int vgpu_trace_parse(const char *text, size_t len, const char *name, vgpu_trace_t *out, vgpu_err_t *err);
 
 /* Read and parse the file at path ("-": stdin). Returns 0 or -1. */
 int vgpu_trace_load(const char *path, vgpu_trace_t *out, vgpu_err_t *err);
@@ -86,12 +85,12 @@ uint64_t vgpu_trace_rng_next(vgpu_trace_rng_t *r);
 double vgpu_trace_rng_unit(vgpu_trace_rng_t *r);
 
 typedef struct vgpu_trace_gen {
-	const char *mix;        /* a name vgpu_trace_mix_names lists */
-	unsigned jobs;          /* 1..VGPU_TRACE_JOBS_MAX */
+	const char *mix; /* a name vgpu_trace_mix_names lists */
+	unsigned jobs;	 /* 1..VGPU_TRACE_JOBS_MAX */
 	uint64_t seed;
-	uint64_t gpu_mem_mib;   /* the reference GPU fractions are cut from (0: 81089, an H100's CUDA total) */
-	unsigned max_gpus;      /* most GPUs per node a job asks (0: 4) */
-	double load;            /* arrival scale: 1 = the mix's own rate, 2 = twice as many per hour (0: 1) */
+	uint64_t gpu_mem_mib; /* the reference GPU fractions are cut from (0: 81089, an H100's CUDA total) */
+	unsigned max_gpus;    /* most GPUs per node a job asks (0: 4) */
+	double load;	      /* arrival scale: 1 = the mix's own rate, 2 = twice as many per hour (0: 1) */
 } vgpu_trace_gen_t;
 
 /* The mixes' names, space-separated ("ci sim infer train desktop mixed"),

@@ -35,18 +35,35 @@ typedef struct mix {
 	jclass_t cls[5];
 } mix_t;
 
-#define CI { "ci", { 4, 6, 8 }, { 0 }, { 0 }, 120, 1200 }
-#define SIM { "sim", { 6 }, { 0 }, { 0 }, 1800, 14400 }
-#define INFER { "infer", { 2, 4 }, { 0 }, { 0 }, 600, 7200 }
-#define TRAIN { "train", { 0 }, { 1, 2, 4 }, { 1, 1, 2 }, 3600, 21600 }
-#define DESKTOP { "desktop", { 3 }, { 0 }, { 0 }, 3600, 28800 }
+#define CI                                                 \
+	{                                                  \
+		"ci", { 4, 6, 8 }, { 0 }, { 0 }, 120, 1200 \
+	}
+#define SIM                                             \
+	{                                               \
+		"sim", { 6 }, { 0 }, { 0 }, 1800, 14400 \
+	}
+#define INFER                                              \
+	{                                                  \
+		"infer", { 2, 4 }, { 0 }, { 0 }, 600, 7200 \
+	}
+#define TRAIN                                                         \
+	{                                                             \
+		"train", { 0 }, { 1, 2, 4 }, { 1, 1, 2 }, 3600, 21600 \
+	}
+#define DESKTOP                                             \
+	{                                                   \
+		"desktop", { 3 }, { 0 }, { 0 }, 3600, 28800 \
+	}
 
 static mix_t mixes[] = {
 	{ "ci", "CI jobs: 1/4, 1/6 or 1/8 of a GPU, 2-20 min, one every 30 s", 30, { CI } },
 	{ "sim", "simulations at 1/6 of a GPU, 30 min - 4 h, one every 120 s", 120, { SIM } },
 	{ "infer", "inference services: 1/2 or 1/4 of a GPU, 10 min - 2 h, one every 90 s", 90, { INFER } },
-	{ "train", "training: whole GPUs, 1, 2 or 4 per node on 1 (or 2) nodes, 1-6 h, one every 600 s",
-	  600, { TRAIN } },
+	{ "train",
+	  "training: whole GPUs, 1, 2 or 4 per node on 1 (or 2) nodes, 1-6 h, one every 600 s",
+	  600,
+	  { TRAIN } },
 	{ "desktop", "desktop sessions at 1/3 of a GPU, 1-8 h, one every 300 s", 300, { DESKTOP } },
 	{ "mixed", "45% ci, 25% sim, 20% infer, 10% train, one job every 40 s", 40, { CI, SIM, INFER, TRAIN } },
 };
@@ -139,8 +156,7 @@ int vgpu_trace_generate(const vgpu_trace_gen_t *g, vgpu_trace_t *out, vgpu_err_t
 		return vgpu_err_set(err, "GPU memory %llu MiB: expected 64 to %u MiB",
 				    (unsigned long long)ref, VGPU_TRACE_MEM_MAX_MIB);
 	if (maxg > VGPU_TRACE_GPUS_MAX)
-		return vgpu_err_set(err, "max GPUs per node %u: expected 1 to %u", maxg,
-				    VGPU_TRACE_GPUS_MAX);
+		return vgpu_err_set(err, "max GPUs per node %u: expected 1 to %u", maxg, VGPU_TRACE_GPUS_MAX);
 	if (!(load >= 0.001 && load <= 1000))
 		return vgpu_err_set(err, "load %g: expected 0.001 to 1000", load);
 	while (ncls < 5 && m->cls[ncls].kind) {

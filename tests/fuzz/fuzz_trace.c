@@ -28,7 +28,8 @@ static void check_job(const vgpu_trace_job_t *j)
 	    j->gpu_mem_mib > VGPU_TRACE_MEM_MAX_MIB || j->gpu_cores_pct > 100 ||
 	    (j->gpu_mem_mib && j->gpus_per_node != 1) ||
 	    (!j->gpu_mem_mib && j->gpu_cores_pct != 0 && j->gpu_cores_pct != 100) || n == 0 ||
-	    n >= VGPU_TRACE_KIND_MAX || strspn(j->kind, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+	    n >= VGPU_TRACE_KIND_MAX ||
+	    strspn(j->kind, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
 		abort();
 }
 

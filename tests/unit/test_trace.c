@@ -228,8 +228,7 @@ START_TEST(test_generate_deterministic)
 	ck_assert_str_ne(a, c);
 	/* the first jobs of seed 1 are pinned: a change to the generator changes
 	 * every published figure, so it must be deliberate */
-	ck_assert_msg(strncmp(a, HDR "0,195,1,1,13514,16,ci\n22,1803,1,1,13514,16,sim\n",
-			      strlen(HDR) + 47) == 0,
+	ck_assert_msg(strncmp(a, HDR "0,195,1,1,13514,16,ci\n22,1803,1,1,13514,16,sim\n", strlen(HDR) + 47) == 0,
 		      "seed 1 starts: %.200s", a + strlen(HDR));
 	free(a);
 	free(b);
