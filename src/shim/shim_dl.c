@@ -386,7 +386,8 @@ void *vgpu_shim_dlopen_redirect(const char *file, int mode, void *caller)
 
 	dl_error[0] = '\0';
 	if (!vgpu_shim_dl_real_dlopen())
-		return refuse("slurm-vgpu shim: libc's dlopen was not found; dlopen(\"%s\") refused", file ? file : "(null)");
+		return refuse("slurm-vgpu shim: libc's dlopen was not found; dlopen(\"%s\") refused",
+			      file ? file : "(null)");
 	if (!file || vgpu_shim_from_real(caller))
 		return NULL;
 	k = driver_file(file, caller);
@@ -394,8 +395,9 @@ void *vgpu_shim_dlopen_redirect(const char *file, int mode, void *caller)
 		return NULL;
 	h = shim_handle(mode);
 	SHIM_DEBUG("dlopen(\"%s\"): the %s -> %s", file, kind_name(k), h ? "the shim" : "refused");
-	return h ? h : refuse("slurm-vgpu shim: dlopen(\"%s\") is the %s, but the shim's own handle cannot be had: refused",
-			      file, kind_name(k));
+	return h ? h
+		 : refuse("slurm-vgpu shim: dlopen(\"%s\") is the %s, but the shim's own handle cannot be had: refused",
+			  file, kind_name(k));
 }
 
 /* Objects of lm's namespace that escape the shim: a driver, or one that
@@ -413,7 +415,9 @@ static const char *namespace_escape(struct link_map *lm, char *why, size_t len)
 			return why;
 		}
 		if (!vgpu_shim_dlelf_mem_sym(lm, "dlopen") && vgpu_shim_dlelf_mem_imports_loader(lm)) {
-			snprintf(why, len, "%s there calls the loader (dlopen/dlsym) and could load the driver later", name);
+			snprintf(why, len,
+				 "%s there calls the loader (dlopen/dlsym) and could load the driver later",
+				 name);
 			return why;
 		}
 	}
@@ -430,7 +434,8 @@ void *vgpu_shim_dlmopen_redirect(Lmid_t lmid, const char *file, int mode, void *
 	int k;
 
 	if (!vgpu_shim_dl_real_dlopen() || ensure_real() != 0 || !vgpu_shim_real_dlmopen)
-		return refuse("slurm-vgpu shim: libc's dlmopen was not found; dlmopen(\"%s\") refused", file ? file : "(null)");
+		return refuse("slurm-vgpu shim: libc's dlmopen was not found; dlmopen(\"%s\") refused",
+			      file ? file : "(null)");
 	if (lmid == LM_ID_BASE)
 		return vgpu_shim_dlopen_redirect(file, mode, caller);
 	dl_error[0] = '\0';
@@ -439,9 +444,11 @@ void *vgpu_shim_dlmopen_redirect(Lmid_t lmid, const char *file, int mode, void *
 	k = driver_file(file, caller);
 	if (k != VGPU_SHIM_DL_OTHER) {
 		h = shim_handle(mode);
-		SHIM_DEBUG("dlmopen(%ld, \"%s\"): the %s -> %s", (long)lmid, file, kind_name(k), h ? "the shim" : "refused");
-		return h ? h : refuse("slurm-vgpu shim: dlmopen(\"%s\") is the %s, but the shim's own handle cannot be had: refused",
-				      file, kind_name(k));
+		SHIM_DEBUG("dlmopen(%ld, \"%s\"): the %s -> %s", (long)lmid, file, kind_name(k),
+			   h ? "the shim" : "refused");
+		return h ? h
+			 : refuse("slurm-vgpu shim: dlmopen(\"%s\") is the %s, but the shim's own handle cannot be had: refused",
+				  file, kind_name(k));
 	}
 	/* Loaded here, not by a tail jump (its namespace must be checked
 	 * after): a bare name is first resolved as the caller's loader would. */
@@ -453,12 +460,14 @@ void *vgpu_shim_dlmopen_redirect(Lmid_t lmid, const char *file, int mode, void *
 		return VGPU_SHIM_DL_NULL; /* libc's dlerror says why */
 	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm) {
 		dlclose(h);
-		return refuse("slurm-vgpu shim: dlmopen(\"%s\"): its namespace cannot be checked: refused", file);
+		return refuse("slurm-vgpu shim: dlmopen(\"%s\"): its namespace cannot be checked: refused",
+			      file);
 	}
 	if (namespace_escape(lm, why, sizeof(why))) {
 		dlclose(h);
 		return refuse("slurm-vgpu shim: dlmopen(\"%s\") into another namespace refused: %s, where the slice is not "
-			      "enforced", file, why);
+			      "enforced",
+			      file, why);
 	}
 	return h;
 }
@@ -516,8 +525,9 @@ static void *driver_symbol(void *p, const char *name)
 		return p;
 	mine = vgpu_shim_dlelf_mem_sym(self, name);
 	SHIM_DEBUG("dlsym(\"%s\") in %s: the shim's", name, lm->l_name);
-	return mine ? mine : refuse("slurm-vgpu shim: %s of %s is a driver entry point the shim does not have: refused", name,
-				    lm->l_name);
+	return mine ? mine
+		    : refuse("slurm-vgpu shim: %s of %s is a driver entry point the shim does not have: refused",
+			     name, lm->l_name);
 }
 
 static int driver_name(const char *name)
@@ -538,12 +548,13 @@ static void *sym_redirect(void *handle, const char *name, const char *version, v
 		return loader_name(name, mine, caller);
 	/* the shim's own handle (glibc's handles are link_maps) answers with
 	 * the shim's exports first: nothing to check (the common case) */
-	if (handle == RTLD_DEFAULT || handle == RTLD_NEXT || handle == (void *)vgpu_shim_self_map() || !driver_name(name) ||
-	    map_of(caller) == vgpu_shim_self_map() || vgpu_shim_from_real(caller))
+	if (handle == RTLD_DEFAULT || handle == RTLD_NEXT || handle == (void *)vgpu_shim_self_map() ||
+	    !driver_name(name) || map_of(caller) == vgpu_shim_self_map() || vgpu_shim_from_real(caller))
 		return NULL;
 	dl_error[0] = '\0';
-	p = version ? ((void *(*)(void *, const char *, const char *))vgpu_shim_real_dlvsym)(handle, name, version) :
-		      ((void *(*)(void *, const char *))vgpu_shim_real_dlsym)(handle, name);
+	p = version ? ((void *(*)(void *, const char *, const char *))vgpu_shim_real_dlvsym)(handle, name,
+											     version)
+		    : ((void *(*)(void *, const char *))vgpu_shim_real_dlsym)(handle, name);
 	return driver_symbol(p, name);
 }
 

@@ -66,7 +66,8 @@ extern void *vgpu_shim_real_dlmopen, *vgpu_shim_real_dlsym, *vgpu_shim_real_dlvs
 void *vgpu_shim_dl_dlopen(const char *file, int mode) __attribute__((visibility("hidden")));
 void *vgpu_shim_dl_dlmopen(Lmid_t lmid, const char *file, int mode) __attribute__((visibility("hidden")));
 void *vgpu_shim_dl_dlsym(void *handle, const char *name) __attribute__((visibility("hidden")));
-void *vgpu_shim_dl_dlvsym(void *handle, const char *name, const char *version) __attribute__((visibility("hidden")));
+void *vgpu_shim_dl_dlvsym(void *handle, const char *name, const char *version)
+	__attribute__((visibility("hidden")));
 
 /* libc's dlopen (the next definition after the shim), found once. */
 void *vgpu_shim_dl_real_dlopen(void);

@@ -28,9 +28,9 @@
 #endif
 
 #define MAX_LOADS 16
-#define MAX_DYN 1024      /* dynamic entries read before giving up */
-#define MAX_CHAIN 100000  /* symbols of one hash chain (bounds a hostile file) */
-#define MAX_SCAN 100000   /* undefined symbols scanned for imports */
+#define MAX_DYN 1024	 /* dynamic entries read before giving up */
+#define MAX_CHAIN 100000 /* symbols of one hash chain (bounds a hostile file) */
+#define MAX_SCAN 100000	 /* undefined symbols scanned for imports */
 
 /* An image: a file (fd >= 0; vaddrs map to offsets through its PT_LOADs) or
  * loaded memory (fd < 0; base + vaddr, trusted: the loader mapped it). */
@@ -89,7 +89,8 @@ static int str_cmp(const struct img *im, Elf64_Xword off, const char *s, int who
 	while (s[n] && n < sizeof(buf))
 		n++;
 	n += whole;
-	if (n > sizeof(buf) || off >= im->strsz || n > im->strsz - off || img_read(im, im->strtab + off, buf, n) != 0)
+	if (n > sizeof(buf) || off >= im->strsz || n > im->strsz - off ||
+	    img_read(im, im->strtab + off, buf, n) != 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (buf[i] != s[i])
@@ -122,23 +123,35 @@ static int read_dynamic(struct img *im, Elf64_Addr dyn)
 		if (img_read(im, dyn + (Elf64_Addr)i * sizeof(Elf64_Dyn), d, sizeof(d)) != 0) {
 			/* the segment ends within these 16: one entry at a time */
 			for (int j = 0; j < 16; j++)
-				if (img_read(im, dyn + (Elf64_Addr)(i + j) * sizeof(Elf64_Dyn), &d[j], sizeof(d[j])) != 0)
+				if (img_read(im, dyn + (Elf64_Addr)(i + j) * sizeof(Elf64_Dyn), &d[j],
+					     sizeof(d[j])) != 0)
 					d[j].d_tag = DT_NULL;
 		}
 		for (int j = 0; j < 16; j++) {
 			switch (d[j].d_tag) {
 			case DT_NULL:
 				return im->strtab && im->symtab && (im->gnuhash || im->hash) ? 0 : -1;
-			case DT_STRTAB: im->strtab = dyn_addr(im, d[j].d_un.d_ptr); break;
-			case DT_SYMTAB: im->symtab = dyn_addr(im, d[j].d_un.d_ptr); break;
-			case DT_GNU_HASH: im->gnuhash = dyn_addr(im, d[j].d_un.d_ptr); break;
-			case DT_HASH: im->hash = dyn_addr(im, d[j].d_un.d_ptr); break;
-			case DT_STRSZ: im->strsz = d[j].d_un.d_val; break;
+			case DT_STRTAB:
+				im->strtab = dyn_addr(im, d[j].d_un.d_ptr);
+				break;
+			case DT_SYMTAB:
+				im->symtab = dyn_addr(im, d[j].d_un.d_ptr);
+				break;
+			case DT_GNU_HASH:
+				im->gnuhash = dyn_addr(im, d[j].d_un.d_ptr);
+				break;
+			case DT_HASH:
+				im->hash = dyn_addr(im, d[j].d_un.d_ptr);
+				break;
+			case DT_STRSZ:
+				im->strsz = d[j].d_un.d_val;
+				break;
 			case DT_SONAME:
 				im->soname = d[j].d_un.d_val;
 				im->has_soname = 1;
 				break;
-			default: break;
+			default:
+				break;
 			}
 		}
 	}
@@ -174,7 +187,8 @@ static int lookup(const struct img *im, const char *name, Elf64_Sym *out)
 		for (uint32_t i = bucket; i - bucket < MAX_CHAIN; i++) {
 			if (img_read(im, chains + (Elf64_Addr)(i - hdr[1]) * 4, &h2, 4) != 0)
 				return -1;
-			if ((h2 | 1) == (h | 1) && img_read(im, im->symtab + (Elf64_Addr)i * sizeof(s), &s, sizeof(s)) == 0 &&
+			if ((h2 | 1) == (h | 1) &&
+			    img_read(im, im->symtab + (Elf64_Addr)i * sizeof(s), &s, sizeof(s)) == 0 &&
 			    str_is(im, s.st_name, name) && sym_defined(&s)) {
 				*out = s;
 				return 0;
@@ -248,7 +262,8 @@ int vgpu_shim_dlelf_fd_kind(int fd)
 	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
 		return -1;
 	for (int i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof(ph))) != (ssize_t)sizeof(ph))
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
 			return -1;
 		if (ph.p_type == PT_LOAD && im.nload < MAX_LOADS) {
 			im.lv[im.nload] = ph.p_vaddr;

@@ -89,8 +89,8 @@ static void *route(int argc, char **argv)
 	if ((strcmp(r, "helper") == 0 || strcmp(r, "mhelper") == 0 || strcmp(r, "dhelper") == 0) && argc > 3) {
 		open_fn o;
 
-		h = r[0] == 'm' ? dlmopen(LM_ID_NEWLM, argv[2], RTLD_NOW) :
-				  dlopen(argv[2], RTLD_NOW | (r[0] == 'd' ? RTLD_DEEPBIND : 0));
+		h = r[0] == 'm' ? dlmopen(LM_ID_NEWLM, argv[2], RTLD_NOW)
+				: dlopen(argv[2], RTLD_NOW | (r[0] == 'd' ? RTLD_DEEPBIND : 0));
 		o = h ? (open_fn)dlsym(h, "dlhelper_open") : NULL;
 		return o ? o(argv[3], RTLD_NOW) : NULL;
 	}

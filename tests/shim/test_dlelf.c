@@ -66,7 +66,8 @@ int main(void)
 			expect(stubs, "libcuda.so", VGPU_SHIM_DL_CUDA);
 			expect(lib, "libcudart.so", VGPU_SHIM_DL_OTHER);
 		} else {
-			printf("ok %d # SKIP NVIDIA's stub libcuda.so and libcudart.so: no CUDA toolkit at %s\n", ++n, cuda);
+			printf("ok %d # SKIP NVIDIA's stub libcuda.so and libcudart.so: no CUDA toolkit at %s\n",
+			       ++n, cuda);
 		}
 	}
 #if defined(__x86_64__)

@@ -51,7 +51,8 @@ static int skip_namespaces(const char *what)
 }
 
 /* Run dlprobe ARGS (with or without the shim); its two answers. */
-static void run(struct scen *s, int shim, const char *const *extra, const char *const *args, char *handle, char *alloc)
+static void run(struct scen *s, int shim, const char *const *extra, const char *const *args, char *handle,
+		char *alloc)
 {
 	char *out = NULL;
 
@@ -76,17 +77,20 @@ static void held(struct scen *s, const char *what, const char *const *extra, con
 	how &= ~NS;
 
 	run(s, 0, extra, args, handle, alloc);
-	check(strcmp(alloc, "0") == 0, "%s: without the shim the route reaches the driver (4 GiB allocated: alloc %s, %s)",
-	      what, alloc, handle);
+	check(strcmp(alloc, "0") == 0,
+	      "%s: without the shim the route reaches the driver (4 GiB allocated: alloc %s, %s)", what,
+	      alloc, handle);
 	run(s, 1, extra, args, handle, alloc);
 	if (how == LOOKUP)
-		check(strcmp(handle, "shim") != 0, "%s: under the shim the handle is not the shim's (%s)", what, handle);
+		check(strcmp(handle, "shim") != 0, "%s: under the shim the handle is not the shim's (%s)",
+		      what, handle);
 	else if (how == REFUSED)
 		check(strncmp(handle, "null ", 5) == 0 && strstr(handle, "slurm-vgpu") != NULL,
 		      "%s: under the shim it is refused, and dlerror() says why (%s)", what, handle);
 	else
 		check(strcmp(handle, "shim") == 0, "%s: under the shim it gives the shim (%s)", what, handle);
-	check(strcmp(alloc, "0") != 0, "%s: under the shim 4 GiB of a 2 GiB slice are not had (alloc %s)", what, alloc);
+	check(strcmp(alloc, "0") != 0, "%s: under the shim 4 GiB of a 2 GiB slice are not had (alloc %s)",
+	      what, alloc);
 }
 
 static void link_or_copy(const char *from, const char *to, int symbolic)
@@ -161,7 +165,8 @@ int main(void)
 		if (strncmp(hard, s.dir, strlen(s.dir)) != 0)
 			unlink(hard);
 	} else {
-		printf("ok %d # SKIP a hard link to %s cannot be made: %s\n", ++t_n, real_cuda, strerror(errno));
+		printf("ok %d # SKIP a hard link to %s cannot be made: %s\n", ++t_n, real_cuda,
+		       strerror(errno));
 	}
 	{
 		const char *a[] = { "fd", real_cuda, ASK, NULL };
@@ -189,7 +194,8 @@ int main(void)
 	}
 	{
 		const char *a[] = { "vdlsym", "GLIBC_2.34", real_cuda, ASK, NULL };
-		held(&s, "libc's dlsym through dlvsym(RTLD_NEXT, GLIBC_2.34) asked for libc's dlopen", NULL, a, SHIM);
+		held(&s, "libc's dlsym through dlvsym(RTLD_NEXT, GLIBC_2.34) asked for libc's dlopen", NULL,
+		     a, SHIM);
 	}
 	{
 		const char *a[] = { "helper", helper, copy, ASK, NULL };
@@ -201,7 +207,8 @@ int main(void)
 	}
 	{
 		const char *a[] = { "dhelper", helper, copy, ASK, NULL };
-		held(&s, "a copy loaded by a RTLD_DEEPBIND library's dlopen (libc's), used through dlsym", NULL, a, LOOKUP | NS);
+		held(&s, "a copy loaded by a RTLD_DEEPBIND library's dlopen (libc's), used through dlsym",
+		     NULL, a, LOOKUP | NS);
 	}
 	{
 		const char *a[] = { "mopen", real_cuda, ASK, NULL };
@@ -217,7 +224,8 @@ int main(void)
 	}
 	{
 		const char *a[] = { "mhelper", helper, copy, ASK, NULL };
-		held(&s, "dlmopen(LM_ID_NEWLM) of a library that loads the driver there", NULL, a, REFUSED | NS);
+		held(&s, "dlmopen(LM_ID_NEWLM) of a library that loads the driver there", NULL, a,
+		     REFUSED | NS);
 	}
 	/* what is not the driver is left alone */
 	{
