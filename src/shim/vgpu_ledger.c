@@ -134,6 +134,40 @@ out:
 	return rc;
 }
 
+int vgpu_ledger_prepare(const char *dir, const char *uuid, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	char path[4200];
+	struct stat st;
+	int fd;
+
+	if (!uuid[0] || strlen(uuid) >= sizeof(((struct ledger_file *)0)->uuid) || strchr(uuid, '/')) {
+		snprintf(err, errlen, "ledger of '%s': bad uuid", uuid);
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s%s", dir, uuid, VGPU_LEDGER_SUFFIX) >= sizeof(path)) {
+		snprintf(err, errlen, "%s: ledger directory path is too long", dir);
+		return -1;
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0022)) {
+		snprintf(err, errlen, "%s: not a directory of uid %d that only its owner may write", dir,
+			 (int)geteuid());
+		return -1;
+	}
+	if (create_file(dir, path, uuid, err, errlen) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != (off_t)sizeof(struct ledger_file) ||
+	    fchown(fd, uid, gid) != 0 || fchmod(fd, 0600) != 0) {
+		snprintf(err, errlen, "%s: cannot hand the ledger to %d:%d: %s", path, (int)uid, (int)gid,
+			 fd < 0 ? strerror(errno) : "not a ledger, or chown/chmod failed");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Lower *word to v (v != 0) unless it is already lower and not 0. */
 static void lower_u64(_Atomic uint64_t *word, uint64_t v)
 {

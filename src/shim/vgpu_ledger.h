@@ -132,6 +132,15 @@ struct vgpu_ledger_step {
 int vgpu_ledger_open(const char *dir, const char *uuid, const struct vgpu_ledger_step *step,
 		     struct vgpu_ledger **out, char *err, size_t errlen);
 
+/* For the launcher (root): in dir -- owned by the caller and writable by
+ * nobody else, so the job's user can create, remove, rename or symlink
+ * nothing in it -- create the ledger of uuid when it is missing,
+ * preallocated, and give it to uid:gid (0600): the job's processes open and
+ * map it, and the job's whole footprint there is one fixed-size file per
+ * GPU. An existing ledger is kept (another step of the job made it).
+ * Returns 0, or -1 with a sentence naming the file in err. */
+int vgpu_ledger_prepare(const char *dir, const char *uuid, uid_t uid, gid_t gid, char *err, size_t errlen);
+
 /* Unmap, close and free (NULL is fine). Closing drops this view's locks:
  * its slots count as dead from then on (their bytes go at the next
  * reclaim), as when the process exits. */

@@ -287,6 +287,63 @@ START_TEST(lock_descriptor_closed)
 }
 END_TEST
 
+#ifdef VGPU_LEDGER_HAS_FAULT
+/* The launcher's ledger directory (root, 0755) with the ledger prepared
+ * for the job's user: the user's process uses the ledger but can remove,
+ * rename, symlink or create nothing there. Root only. */
+START_TEST(prepared_directory_holds)
+{
+	char acct[300], lp[600], err[512];
+	struct stat st;
+	pid_t pid;
+	int wst;
+
+	if (getuid() != 0)
+		return;
+	snprintf(acct, sizeof(acct), "%s/acct", dir);
+	snprintf(lp, sizeof(lp), "%s/%s%s", acct, UUID, VGPU_LEDGER_SUFFIX);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(mkdir(acct, 0700), 0);
+	ck_assert_int_eq(chmod(acct, 0777), 0);
+	ck_assert_int_eq(vgpu_ledger_prepare(acct, UUID, 65534, 65534, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "that only its owner may write"));
+	ck_assert_int_eq(chmod(acct, 0755), 0);
+	ck_assert_int_eq(vgpu_ledger_prepare(acct, UUID, 65534, 65534, err, sizeof(err)), 0);
+	ck_assert_int_eq(vgpu_ledger_prepare(acct, UUID, 65534, 65534, err, sizeof(err)), 0); /* kept */
+	ck_assert_int_eq(lstat(lp, &st), 0);
+	ck_assert_int_eq(st.st_uid, 65534);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_ge((long long)st.st_blocks * 512, (long long)st.st_size); /* preallocated */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct vgpu_ledger *l;
+		char other[700];
+		int s;
+
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(20);
+		l = open_in(acct, 100 * MIB);
+		s = vgpu_ledger_claim(l, 0);
+		if (s < 0 || vgpu_ledger_reserve(l, s, 60 * MIB) != 0)
+			_exit(21);
+		snprintf(other, sizeof(other), "%s/forged", acct);
+		if (unlink(lp) == 0 || errno != EACCES)
+			_exit(22);
+		if (open(other, O_WRONLY | O_CREAT, 0600) >= 0 || errno != EACCES)
+			_exit(23);
+		if (symlink("/tmp", other) == 0 || errno != EACCES)
+			_exit(24);
+		if (rename(lp, other) == 0 || errno != EACCES)
+			_exit(25);
+		_exit(vgpu_ledger_reserve(l, s, 20 * MIB) == 0 ? 0 : 26);
+	}
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert_msg(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "the job's process: status %d", wst);
+}
+END_TEST
+#endif
+
 /* An intact ledger still works: no false alarm after fork + reopen. */
 START_TEST(intact_ledger_keeps_working)
 {
@@ -316,6 +373,9 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, header_rewritten);
 	tcase_add_test(tc, lock_descriptor_closed);
 	tcase_add_test(tc, intact_ledger_keeps_working);
+#ifdef VGPU_LEDGER_HAS_FAULT
+	tcase_add_test(tc, prepared_directory_holds);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }
