@@ -96,7 +96,7 @@ suite() {
 
 # The TSan suite: the shim (LD_PRELOADed into a threaded probe) and the
 # simulated driver.
-tsan_tests="tests/shim/test_ledger tests/shim/test_ledger_ns tests/shim/test_shim tests/shim/test_shim_access \
+tsan_tests="tests/shim/test_ledger tests/shim/test_ledger_ns tests/shim/test_ledger_guard tests/shim/test_shim tests/shim/test_shim_access \
 tests/shim/test_shim_race tests/shim/test_shim_sm tests/shim/test_shim_extra tests/shim/test_shim_graph tests/shim/test_shim_module tests/shim/test_shim_dl tests/shim/test_dlelf tests/sim/test_simnode tests/sim/test_simdriver \
 tests/sim/test_simshare tests/sim/test_simgetproc tests/sim/test_simexec tests/sim/test_simmodule"
 
