@@ -3,7 +3,8 @@
 # by side (2 nodes of 8 simulated H100 and 256 CPUs each), one plain, two
 # with the SPANK plugin, job_submit/vgpu and a cli_filter: the C plugin
 # cli_filter_vgpu.so (`up --spank --cli-filter=c --job-submit`, the
-# recommended set-up) and cli_filter/lua with etc/cli_filter.lua
+# recommended set-up) and a third cluster still named "lua" (the Lua filter is
+# retired: it runs the C filter too, so its rows repeat "plugins")
 # (`--cli-filter`), measured in alternation. `make bench` calls it through
 # bench/slurm-releases.sh, for the host's Slurm and each release chroot at
 # hand; needs root and Slurm's daemons like tests/e2e/. It measures the
@@ -231,8 +232,8 @@ thr() {
 # VGPU_REQUEST through --export, the cli_filter's old carrier: any --export
 # but ALL/NONE makes slurmd build each batch job's environment with a login
 # shell (`su - USER`, SLURM_GET_USER_ENV), which is what it costs.
-shards=$( (eval "$env_vg" && vgpu request --slurm --conf "$VGPU_DEVCLUSTER_DIR/etc/vgpu.conf" -- mem=8G) | cut -d' ' -f2)
-case $shards in '' | *[!0-9]*) echo "bench/slurm.sh: vgpu request --slurm mem=8G failed" >&2; exit 1 ;; esac
+shards=$(eval "$env_vg" && timeout 60 srun --gres=vgpu:mem=8G printenv SLURM_SHARDS_ON_NODE)
+case $shards in '' | *[!0-9]*) echo "bench/slurm.sh: srun --gres=vgpu:mem=8G gave no shard count ($shards)" >&2; exit 1 ;; esac
 # Warm-up (first runs load caches, munge credentials, plugins).
 for _ in 1 2; do
 	lat "$tmp/warm" "$env_plain" shard:10

@@ -21,18 +21,6 @@ vgpu_LDFLAGS = $(AM_LDFLAGS) $(VGPU_PIE_LDFLAGS)
 
 dist_man_MANS += doc/vgpu.1
 
-## vgpu_lua.so: `vgpu request --slurm` inside the Slurm client for
-## etc/cli_filter.lua (package.loadlib), which falls back to running `vgpu`
-## when it cannot be loaded. Its lua_* symbols come from the liblua that
-## Slurm's cli_filter/lua loads with RTLD_GLOBAL: no -no-undefined here.
-pkglib_LTLIBRARIES += src/cli/vgpu_lua.la
-src_cli_vgpu_lua_la_SOURCES = src/cli/vgpu_lua.c
-src_cli_vgpu_lua_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
-	-Wl,--version-script=$(srcdir)/src/cli/vgpu_lua.map
-src_cli_vgpu_lua_la_LIBADD = libvgpucore.la
-EXTRA_src_cli_vgpu_lua_la_DEPENDENCIES = $(srcdir)/src/cli/vgpu_lua.map
-EXTRA_DIST += src/cli/vgpu_lua.map
-
 check_PROGRAMS += tests/unit/test_slurmconf
 TESTS += tests/unit/test_slurmconf
 tests_unit_test_slurmconf_SOURCES = tests/unit/test_slurmconf.c tests/unit/vgpu_test.h
@@ -49,9 +37,9 @@ check_PROGRAMS += tests/gpu/gpuspin
 tests_gpu_gpuspin_SOURCES = tests/gpu/gpuspin.c
 tests_gpu_gpuspin_LDADD = -ldl
 
-## The cli_filter's admission (Slurm-free): what etc/cli_filter.lua and the
-## C plugin cli_filter_vgpu.so do to a client's options; unit tests and the
-## replay of its fuzz corpus.
+## The cli_filter's admission (Slurm-free): what the plugin
+## cli_filter_vgpu.so does to a client's options; unit tests and the replay
+## of its fuzz corpus.
 libvgpucore_la_SOURCES += \
 	src/lib/vgpu_clifilter.c \
 	src/lib/vgpu_clifilter.h

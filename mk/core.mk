@@ -22,8 +22,8 @@ libvgpucore_la_SOURCES = \
 	src/lib/vgpu_slurmcheck.h \
 	src/lib/vgpu_stepplan.c \
 	src/lib/vgpu_stepplan.h
-# No json-c here: the plugins and vgpu_lua.so (loaded into every Slurm
-# client) link this library whole. JSON lives in libvgpujson.la.
+# No json-c here: the plugins (cli_filter_vgpu.so is loaded into every
+# Slurm client) link this library whole. JSON lives in libvgpujson.la.
 libvgpucore_la_CFLAGS = $(AM_CFLAGS)
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit

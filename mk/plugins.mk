@@ -47,9 +47,9 @@ EXTRA_plugins_job_submit_job_submit_vgpu_la_DEPENDENCIES = $(srcdir)/plugins/job
 endif
 EXTRA_DIST += plugins/job_submit/job_submit_vgpu.map
 
-## cli_filter_vgpu.so (plugins/cli_filter): etc/cli_filter.lua's admission in C
-## (CliFilterPlugins=vgpu), without cli_filter/lua's start-up (liblua, the
-## serializer plugins). Slurm's option accessors and slurm_xfree are looked up
+## cli_filter_vgpu.so (plugins/cli_filter): the admission of --gres=vgpu in
+## the clients (CliFilterPlugins=vgpu; the one admission path: the Lua filter
+## is retired). Slurm's option accessors and slurm_xfree are looked up
 ## with dlsym in init(), so the module has no undefined Slurm symbols (-z now).
 ## The rules themselves are src/lib/vgpu_clifilter.c, in the core library.
 if HAVE_SLURM_H
@@ -82,17 +82,8 @@ tests_fuzz_replay_spankgpu_SOURCES = tests/fuzz/fuzz_spankgpu.c plugins/spank/sp
 tests_fuzz_replay_spankgpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/spank -DVGPU_FUZZ_CORPUS='"spankgpu"'
 tests_fuzz_replay_spankgpu_LDADD = libvgpucore.la -ldl
 
-EXTRA_DIST += plugins/spank/vgpu_spank.map etc/cli_filter.lua
+EXTRA_DIST += plugins/spank/vgpu_spank.map
 dist_doc_DATA += doc/slurm-integration.md etc/plugstack.conf.example
-
-## The cli_filter script with this installation's paths filled in, installed
-## as $(pkgdatadir)/cli_filter.lua (sites copy it next to slurm.conf).
-clifilterdir = $(pkgdatadir)
-clifilter_DATA = cli_filter.lua
-cli_filter.lua: $(srcdir)/etc/cli_filter.lua Makefile
-	$(AM_V_GEN)sed -e 's|@VGPU@|$(bindir)/vgpu|g' -e 's|@VGPU_LUA@|$(pkglibdir)/vgpu_lua.so|g' -e 's|@VGPU_CONF@|$(vgpu_conf_path)|g' \
-		$(srcdir)/etc/cli_filter.lua >$@.tmp && mv $@.tmp $@
-CLEANFILES += cli_filter.lua
 
 ## Unit tests of the Slurm-free parts (plugstack arguments, state dirs, GPU types).
 check_PROGRAMS += tests/unit/test_spank
@@ -110,7 +101,6 @@ tests_unit_test_spank_LDADD = $(UNIT_LDADD)
 ## End-to-end tests on the devcluster (tests/e2e/lib.sh).
 PLUGIN_E2E_TESTS = \
 	tests/e2e/0200-spank-launch.sh \
-	tests/e2e/0205-request-slurm.sh \
 	tests/e2e/0210-vgpu-admission.sh \
 	tests/e2e/0215-cli-filter-c.sh \
 	tests/e2e/0220-job-submit.sh \

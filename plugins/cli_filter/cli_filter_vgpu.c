@@ -1,10 +1,9 @@
 /*
  * cli_filter_vgpu.c - cli_filter/vgpu: slurm-vgpu's admission in the
- * clients (sbatch, salloc, srun, srun steps inside allocations), the same
- * rules and messages as etc/cli_filter.lua without cli_filter/lua's start-up
- * (liblua found and dlopened, the serializer plugins loaded: ~1.7 ms per
- * client on a 2-CPU VM). A thin adapter over src/lib/vgpu_clifilter.h,
- * which holds the rules. doc/slurm-integration.md, "Admission".
+ * clients (sbatch, salloc, srun, srun steps inside allocations): the one
+ * admission path (the Lua filter it replaced, with cli_filter/lua's ~1.7 ms
+ * start-up per client, is retired). A thin adapter over
+ * src/lib/vgpu_clifilter.h, which holds the rules. doc/slurm-integration.md, "Admission".
  *
  *   slurm.conf: CliFilterPlugins=vgpu
  *               PluginDir=/usr/lib/x86_64-linux-gnu/slurm-wlm:/usr/lib/slurm-vgpu
@@ -23,12 +22,10 @@
  *
  * salloc: 22.05's salloc has no --export and starts its shell (or command)
  * with its own environment, so the plugin sets VGPU_REQUEST there (setenv);
- * the allocation's steps inherit it (the cores cap of memory accounting;
- * etc/cli_filter.lua cannot, and its salloc steps get DefaultCores).
+ * the allocation's steps inherit it (the cores cap of memory accounting).
  *
- * A refusal prints "CLIENT: error: vgpu: MESSAGE" (Slurm's error(), as the
- * Lua filter's slurm.log_error prints "CLIENT: error: lua: vgpu: MESSAGE")
- * and returns SLURM_ERROR: the client submits nothing.
+ * A refusal prints "CLIENT: error: vgpu: MESSAGE" (Slurm's error()) and
+ * returns SLURM_ERROR: the client submits nothing.
  *
  * Slurm 22.05's slurm_opt_t is not in the public headers: `opt` stays
  * opaque, and options are read and written only through the accessors the

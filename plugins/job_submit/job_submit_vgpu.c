@@ -1,6 +1,6 @@
 /*
  * job_submit_vgpu.c - job_submit/vgpu, slurmctld's admission safety net
- * behind the clients' cli_filter (etc/cli_filter.lua): a thin adapter over
+ * behind the clients' cli_filter (cli_filter_vgpu.so): a thin adapter over
  * the core library's checks (src/lib/vgpu_admit.h). doc/slurm-integration.md.
  *
  *   slurm.conf: JobSubmitPlugins=vgpu

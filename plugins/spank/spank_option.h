@@ -3,7 +3,7 @@
  *
  *   --vgpu-request=REQUEST   the canonical slice request of the step
  *
- * Users write --gres=vgpu:REQUEST; the cli_filter (etc/cli_filter.lua)
+ * Users write --gres=vgpu:REQUEST; the cli_filter (cli_filter_vgpu.so)
  * turns it into --gres=shard:N and passes REQUEST here, so the remote side
  * knows the cores cap memory accounting needs. A malformed value is refused
  * at submit with the parser's message.

@@ -14,7 +14,6 @@
 #include "vgpu_cmd.h"
 #include "vgpu_request.h"
 #include "vgpu_size.h"
-#include "vgpu_slurmconf.h"
 
 static void request_usage(FILE *out)
 {
@@ -27,12 +26,6 @@ static void request_usage(FILE *out)
 		"less one context) and how many such slices one GPU holds.\n\n"
 		"  -c, --conf FILE   vgpu.conf to use (default %s)\n"
 		"  -t, --type NAME   only this GPU type\n"
-		"      --slurm       for the cli_filter: print 'ok SHARDS REQUEST FEATURES'\n"
-		"                    (the shard count Slurm must place, the canonical request\n"
-		"                    with ':' separators, and the node features the job\n"
-		"                    must be constrained to: vgpu_TYPE of its type=, else\n"
-		"                    of the types it fits joined by '|', '-' when it fits\n"
-		"                    them all), or the reason it is refused\n"
 		"  -h, --help        this text\n",
 		VGPU_CONF_PATH);
 }
@@ -63,26 +56,11 @@ static int show_type(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 	return 0;
 }
 
-/* --slurm: the line the cli_filter reads (vgpu_slurmconf_request). */
-static int slurm_line(const vgpu_conf_t *conf, const vgpu_request_t *req)
-{
-	char line[VGPU_SLURMCONF_REQUEST_MAX];
-	vgpu_err_t err;
-
-	if (vgpu_slurmconf_request(conf, req, line, sizeof(line), &err) != 0) {
-		fprintf(stderr, "vgpu request: %s\n", err.msg);
-		return 1;
-	}
-	printf("%s\n", line);
-	return 0;
-}
-
 int vgpu_cmd_request(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "conf", required_argument, NULL, 'c' },
 		{ "type", required_argument, NULL, 't' },
-		{ "slurm", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,7 +70,7 @@ int vgpu_cmd_request(int argc, char **argv)
 	vgpu_err_t err;
 	char canon[VGPU_REQUEST_TEXT_MAX];
 	size_t i;
-	int c, fits = 0, slurm = 0;
+	int c, fits = 0;
 
 	opterr = 0;
 	optind = 1;
@@ -100,7 +78,6 @@ int vgpu_cmd_request(int argc, char **argv)
 		switch (c) {
 		case 'c': conf_path = optarg; break;
 		case 't': type_name = optarg; break;
-		case 'S': slurm = 1; break;
 		case 'h': request_usage(stdout); return 0;
 		default:
 			fprintf(stderr, "vgpu request: unknown option or missing value: '%s'\n",
@@ -114,14 +91,12 @@ int vgpu_cmd_request(int argc, char **argv)
 		request_usage(stderr);
 		return 2;
 	}
-	if (vgpu_request_parse(argv[optind], slurm ? "--gres=vgpu" : NULL, &req, &err) != 0) {
+	if (vgpu_request_parse(argv[optind], NULL, &req, &err) != 0) {
 		fprintf(stderr, "vgpu request: %s\n", err.msg);
 		return 1;
 	}
 	if (vgpu_cli_load_conf("request", conf_path, &conf, &source) != 0)
 		return 1;
-	if (slurm)
-		return slurm_line(&conf, &req);
 	vgpu_request_format(&req, canon, sizeof(canon));
 	printf("request    %s\n", canon);
 	if (conf.mode == VGPU_MODE_STRICT)

@@ -2,7 +2,7 @@
  * vgpu_admit.h - the controller's admission checks on a job's GRES
  * (Slurm-free; the job_submit/vgpu plugin is a thin adapter over it).
  *
- * The clients' cli_filter (etc/cli_filter.lua) turns --gres=vgpu:REQUEST
+ * The clients' cli_filter (cli_filter_vgpu.so) turns --gres=vgpu:REQUEST
  * into --gres=shard:N. Users can bypass it (their own client or SLURM_CONF,
  * --gres=shard:N typed directly), so the controller checks again what
  * reaches it, in the job's TRES strings (job_desc tres_per_node: "--gres";
@@ -62,7 +62,7 @@ int vgpu_admit_check(const vgpu_admit_job_t *job, unsigned max_shards,
 		     const char *type_name, vgpu_admit_info_t *info,
 		     vgpu_err_t *err);
 
-/* The marker the cli_filter (etc/cli_filter.lua) puts in front of an sbatch
+/* The marker the cli_filter (cli_filter_vgpu.so) puts in front of an sbatch
  * job's comment: "[vgpu-request:CANONICAL]" then the user's comment. It is
  * how the request reaches job_submit/vgpu, which moves it into the batch
  * environment as VGPU_REQUEST (an --export list would cost a login shell per

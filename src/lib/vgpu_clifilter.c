@@ -1,9 +1,8 @@
 /*
  * vgpu_clifilter.c - the clients' admission of --gres=vgpu:REQUEST
- * (vgpu_clifilter.h): etc/cli_filter.lua's rules and messages, in C, for
- * plugins/cli_filter/cli_filter_vgpu.c. Keep the two in step: the unit test
- * (tests/unit/test_clifilter.c) and tests/e2e/0215 check the same messages
- * as tests/e2e/0210 does through Lua.
+ * (vgpu_clifilter.h), the one admission path: for
+ * plugins/cli_filter/cli_filter_vgpu.c. The unit test
+ * (tests/unit/test_clifilter.c) and tests/e2e/0215 check its messages.
  */
 #include <stdio.h>
 #include <string.h>
@@ -87,7 +86,7 @@ static int is_letter(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Lua's string.find(item, "^%a+="): letters, then '='. */
+/* "key=": letters, then '='. */
 static int is_key_item(const char *s, size_t n)
 {
 	size_t i = 0;
@@ -102,9 +101,9 @@ static int name_is(const char *s, size_t n, const char *name)
 	return n == strlen(name) && memcmp(s, name, n) == 0;
 }
 
-/* split_gres of the Lua filter: the vgpu request into out->req (*found set
- * to 1 when there is a vgpu item), the other items (*nothers of them, empty
- * ones included, as Lua keeps them) joined by ',' into out->gres, the last
+/* The vgpu request into out->req (*found set to 1 when there is a vgpu
+ * item), the other items (*nothers of them, empty ones included) joined by
+ * ',' into out->gres, the last
  * gpu/shard/mps name among them into gpuname ("" when none). Returns 0, or
  * -1 with err (vgpu twice, or no room). */
 static int split_gres(const char *gres, vgpu_clifilter_out_t *out, int *found, int *nothers,
@@ -140,7 +139,7 @@ static int split_gres(const char *gres, vgpu_clifilter_out_t *out, int *found, i
 			if (*found)
 				return vgpu_err_set(err, "--gres: vgpu given twice");
 			*found = 1;
-			/* Lua's string.sub(item, 6): what follows "vgpu" and its separator */
+			/* what follows "vgpu" and its separator */
 			if (n > 5)
 				sb_add(&req, item + 5, n - 5);
 			after_vgpu = 1;
@@ -162,68 +161,16 @@ static int split_gres(const char *gres, vgpu_clifilter_out_t *out, int *found, i
 	return 0;
 }
 
-/* The Lua filter's handling of `vgpu request`'s message: without a leading
- * "vgpu request: " and trailing white space. */
-static void tidy_message(vgpu_err_t *err)
-{
-	static const char prefix[] = "vgpu request: ";
-	size_t n;
-
-	if (!err)
-		return;
-	if (strncmp(err->msg, prefix, sizeof(prefix) - 1) == 0)
-		memmove(err->msg, err->msg + sizeof(prefix) - 1,
-			strlen(err->msg + sizeof(prefix) - 1) + 1);
-	n = strlen(err->msg);
-	while (n > 0 && strchr(" \t\n\v\f\r", err->msg[n - 1]))
-		err->msg[--n] = '\0';
-	if (n == 0)
-		vgpu_err_set(err, "no answer from vgpu request");
-}
-
-/* "ok SHARDS CANONICAL FEATURES" (vgpu_slurmconf_request): the count into
- * *shards, CANONICAL into canon, FEATURES into feats. 0, or -1. */
-static int parse_ok(const char *line, unsigned long *shards, char *canon, size_t canonlen,
-		    char *feats, size_t featslen)
-{
-	const char *p = line + 3, *tok;
-	size_t n;
-
-	if (strncmp(line, "ok ", 3) != 0 || *p < '0' || *p > '9')
-		return -1;
-	*shards = 0;
-	while (*p >= '0' && *p <= '9') {
-		if (*shards > 100000000ul)
-			return -1;
-		*shards = *shards * 10 + (unsigned long)(*p++ - '0');
-	}
-	if (*p++ != ' ')
-		return -1;
-	tok = p;
-	n = strcspn(p, " ");
-	if (n == 0 || n >= canonlen || p[n] != ' ')
-		return -1;
-	memcpy(canon, tok, n);
-	canon[n] = '\0';
-	p += n + 1;
-	n = strcspn(p, " \n");
-	if (n == 0 || n >= featslen)
-		return -1;
-	memcpy(feats, p, n);
-	feats[n] = '\0';
-	return 0;
-}
-
-/* add_constraint of the Lua filter: the user's constraint with feats
- * AND-ed to it, into out->constraint (set_constraint 1 when it differs
- * from the user's). 0, or -1 with err. */
+/* The user's constraint with feats ("": none needed) AND-ed to it, into
+ * out->constraint (set_constraint 1 when it differs from the user's). 0, or
+ * -1 with err. */
 static int add_constraint(const char *user, const char *feats, vgpu_clifilter_out_t *out,
 			  vgpu_err_t *err)
 {
 	strbuf_t sb;
 	int user_or = user && strchr(user, '|'), feats_or = strchr(feats, '|') != NULL;
 
-	if (strcmp(feats, "-") == 0)
+	if (!*feats)
 		return 0;
 	sb_init(&sb, out->constraint, sizeof(out->constraint));
 	if (!user || !*user) {
@@ -250,7 +197,8 @@ static int add_constraint(const char *user, const char *feats, vgpu_clifilter_ou
 int vgpu_clifilter_run(const vgpu_clifilter_in_t *in, const vgpu_conf_t *conf,
 		       vgpu_clifilter_out_t *out, vgpu_err_t *err)
 {
-	char gpuname[8], ok[VGPU_SLURMCONF_REQUEST_MAX], feats[VGPU_SLURMCONF_REQUEST_MAX];
+	char gpuname[8];
+	vgpu_slurmconf_admit_t ans;
 	vgpu_request_t req;
 	strbuf_t sb;
 	char num[24];
@@ -278,21 +226,17 @@ int vgpu_clifilter_run(const vgpu_clifilter_in_t *in, const vgpu_conf_t *conf,
 			return vgpu_err_set(err, "--gres=vgpu cannot be combined with --%s (a slice is "
 					    "part of one GPU)", vgpu_clifilter_gpu_options[i]);
 	}
-	/* `vgpu request --slurm`'s order: the request, then vgpu.conf, then
-	 * the accounting (src/cli/vgpu_lua.c). */
-	if (vgpu_request_parse(out->req, "--gres=vgpu", &req, err) != 0) {
-		tidy_message(err);
+	/* The request first, then vgpu.conf, then the accounting: a
+	 * malformed request is refused even where vgpu.conf cannot be read. */
+	if (vgpu_request_parse(out->req, "--gres=vgpu", &req, err) != 0)
 		return VGPU_CLIFILTER_REFUSED;
-	}
 	if (!conf)
 		return VGPU_CLIFILTER_NEED_CONF;
-	if (vgpu_slurmconf_request(conf, &req, ok, sizeof(ok), err) != 0) {
-		tidy_message(err);
+	if (vgpu_slurmconf_admit(conf, &req, &ans, err) != 0)
 		return VGPU_CLIFILTER_REFUSED;
-	}
-	if (parse_ok(ok, &out->shards, out->canon, sizeof(out->canon), feats, sizeof(feats)) != 0)
-		return vgpu_err_set(err, "unexpected answer from vgpu request: '%s'", ok);
-	if (add_constraint(in->constraint, feats, out, err) != 0)
+	out->shards = ans.shards;
+	snprintf(out->canon, sizeof(out->canon), "%s", ans.canon);
+	if (add_constraint(in->constraint, ans.features, out, err) != 0)
 		return VGPU_CLIFILTER_REFUSED;
 	/* out->gres holds the other items: add the shards */
 	sb.buf = out->gres;

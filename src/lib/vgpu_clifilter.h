@@ -1,12 +1,11 @@
 /*
  * vgpu_clifilter.h - the clients' admission of --gres=vgpu:REQUEST, without
- * Slurm: what etc/cli_filter.lua does, for the C cli_filter plugin
+ * Slurm: the one admission path, for the C cli_filter plugin
  * (plugins/cli_filter/cli_filter_vgpu.c, CliFilterPlugins=vgpu).
  *
  * The plugin reads the options below from Slurm (slurm_option_get), calls
- * vgpu_clifilter_run, and writes back what it says to change. The rules,
- * and every message, are the Lua filter's (doc/slurm-integration.md,
- * "Admission"):
+ * vgpu_clifilter_run, and writes back what it says to change. The rules
+ * (doc/slurm-integration.md, "Admission"):
  *   - the --gres list is split at ','; a leading "gres:" or "gres/" of an
  *     item is dropped; an item "key=value" right after the vgpu item (or
  *     after such an item) continues the request (Slurm split
@@ -14,8 +13,7 @@
  *   - vgpu twice, vgpu beside a gpu/shard/mps item, vgpu with any --gpus*
  *     option set (not "" and not "0") are refused;
  *   - the request goes through vgpu_request_parse ("--gres=vgpu") and
- *     vgpu_slurmconf_request (`vgpu request --slurm`); their messages are the
- *     refusal's;
+ *     vgpu_slurmconf_admit; their messages are the refusal's;
  *   - --constraint gets the GPU-type features (AND-ed with the user's; a
  *     user constraint with ( ) [ ] * ! cannot be combined: refused);
  *   - --gres becomes the other items and "shard:N";
@@ -25,7 +23,7 @@
  *     "VGPU_REQUEST=CANONICAL," + the user's list without VGPU_REQUEST
  *     items (or "ALL"; "NONE" if nothing else was in it) (first: srun
  *     stops at a NONE token), other clients: the user's (or "ALL") +
- *     ",VGPU_REQUEST=CANONICAL". (etc/cli_filter.lua appends for srun too.)
+ *     ",VGPU_REQUEST=CANONICAL".
  * No allocation: every value lives in the caller's vgpu_clifilter_out_t.
  */
 #ifndef VGPU_CLIFILTER_H
@@ -37,8 +35,8 @@
 #include "vgpu_error.h"
 
 /* Bytes (with NUL) of each value the filter writes, and of the vgpu request
- * text it gathers. A value that would be longer is refused (the Lua filter
- * had no limit; 16 KiB of --export or --gres is far beyond real use). */
+ * text it gathers. A value that would be longer is refused (16 KiB of
+ * --export or --gres is far beyond real use). */
 #define VGPU_CLIFILTER_OPT_MAX 16384
 
 typedef enum vgpu_clifilter_client {
@@ -48,8 +46,8 @@ typedef enum vgpu_clifilter_client {
 	VGPU_CLIFILTER_OTHER            /* scrontab, anything else: as srun */
 } vgpu_clifilter_client_t;
 
-/* The --gpus* options that cannot go with a slice, in the order the Lua
- * filter checks them (the first one set is named in the refusal). */
+/* The --gpus* options that cannot go with a slice, in the order they are
+ * checked (the first one set is named in the refusal). */
 #define VGPU_CLIFILTER_NGPUOPTS 4
 extern const char *const vgpu_clifilter_gpu_options[VGPU_CLIFILTER_NGPUOPTS];
 
@@ -67,7 +65,7 @@ typedef struct vgpu_clifilter_in {
 /* What to set. gres is set whenever vgpu_clifilter_run returns CHANGED; the
  * others only where their set_* flag is 1. req is the vgpu request text
  * gathered from --gres (for messages and tests); shards and canon are what
- * vgpu_slurmconf_request answered. */
+ * vgpu_slurmconf_admit answered. */
 typedef struct vgpu_clifilter_out {
 	char gres[VGPU_CLIFILTER_OPT_MAX];
 	char constraint[VGPU_CLIFILTER_OPT_MAX];
@@ -88,9 +86,9 @@ typedef struct vgpu_clifilter_out {
  * checked as far as it can be without vgpu.conf, and a request that gets
  * that far returns NEED_CONF (so a caller loads vgpu.conf only for jobs
  * with a vgpu item, and a malformed request is refused with the parser's
- * message even when vgpu.conf cannot be read, as the Lua filter does).
+ * message even when vgpu.conf cannot be read).
  * Returns VGPU_CLIFILTER_{NONE,CHANGED,NEED_CONF}, or REFUSED with err
- * holding the message the Lua filter gives (after its "vgpu: " prefix). out
+ * holding the message (the plugin prints it after "vgpu: "). out
  * is always reset first; its values are meaningful only after CHANGED. */
 int vgpu_clifilter_run(const vgpu_clifilter_in_t *in, const vgpu_conf_t *conf,
 		       vgpu_clifilter_out_t *out, vgpu_err_t *err);

@@ -202,7 +202,7 @@ int vgpu_slurmconf_feature(const char *type, char *buf, size_t len)
 	return 0;
 }
 
-/* The FEATURES field of vgpu_slurmconf_request. Returns 0, or -1 when it
+/* The features field of vgpu_slurmconf_admit. Returns 0, or -1 when it
  * does not fit in len. */
 static int request_features(const vgpu_conf_t *conf, const vgpu_request_t *req,
 			    const vgpu_gpu_type_t *type, char *buf, size_t len)
@@ -224,36 +224,35 @@ static int request_features(const vgpu_conf_t *conf, const vgpu_request_t *req,
 		nfit++;
 	}
 	if (nfit == conf->ntypes)
-		snprintf(buf, len, "-");
+		buf[0] = '\0';
 	return 0;
 }
 
-int vgpu_slurmconf_request(const vgpu_conf_t *conf, const vgpu_request_t *req, char *out,
-			   size_t len, vgpu_err_t *err)
+int vgpu_slurmconf_admit(const vgpu_conf_t *conf, const vgpu_request_t *req,
+			 vgpu_slurmconf_admit_t *out, vgpu_err_t *err)
 {
 	const vgpu_gpu_type_t *type = NULL;
-	char canon[VGPU_REQUEST_TEXT_MAX], *p;
-	char feats[VGPU_CONF_TYPES_MAX * (VGPU_NAME_MAX + 8)];
 	unsigned shards = 0;
+	char *p;
 
-	if (len < VGPU_SLURMCONF_REQUEST_MAX)
-		return vgpu_err_set(err, "internal: %zu bytes for the request line, need %d", len,
-				    VGPU_SLURMCONF_REQUEST_MAX);
-	out[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	if (req->gpus > 1)
 		return vgpu_err_set(err, "gpus=%u: a slice is one GPU's share; Slurm 22.05 places "
 				    "shards on one GPU per node (ask for gpus=1 or whole GPUs)",
 				    req->gpus);
 	if (vgpu_account_shards_any(conf, req, &shards, &type, err) != 0)
 		return -1;
-	vgpu_request_format(req, canon, sizeof(canon));
-	for (p = canon; *p; p++)
+	vgpu_request_format(req, out->canon, sizeof(out->canon));
+	for (p = out->canon; *p; p++)
 		if (*p == ',')
 			*p = ':';
-	if (request_features(conf, req, type, feats, sizeof(feats)) != 0)
-		return vgpu_err_set(err, "the node features of '%s' do not fit in %zu bytes", canon,
-				    sizeof(feats));
-	snprintf(out, len, "ok %u %s %s", shards, canon, feats);
+	if (request_features(conf, req, type, out->features, sizeof(out->features)) != 0) {
+		vgpu_err_set(err, "the node features of '%s' do not fit in %zu bytes", out->canon,
+			     sizeof(out->features));
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	out->shards = shards;
 	return 0;
 }
 

@@ -64,20 +64,25 @@ int vgpu_slurmconf_write(FILE *out, const vgpu_conf_t *conf,
  * constraint). Returns 0, or -1 when it does not fit in len (buf then ""). */
 int vgpu_slurmconf_feature(const char *type, char *buf, size_t len);
 
-/* Room for a vgpu_slurmconf_request line. */
-#define VGPU_SLURMCONF_REQUEST_MAX (VGPU_REQUEST_TEXT_MAX + 32 + VGPU_CONF_TYPES_MAX * (VGPU_NAME_MAX + 8))
+/* What the cli_filter needs to rewrite --gres=vgpu:REQUEST
+ * (vgpu_clifilter.c, for cli_filter_vgpu.so). */
+typedef struct vgpu_slurmconf_admit {
+	/* the largest count over the types the request fits, of its type=
+	 * when given (vgpu_account_shards_any), so on each of those types it
+	 * gets at least what it asked for */
+	unsigned shards;
+	/* vgpu_request_format with ':' for ',' (Slurm splits --export at ',') */
+	char canon[VGPU_REQUEST_TEXT_MAX];
+	/* the --constraint the job needs: vgpu_TYPE for type=, else the
+	 * features of the types it fits joined by '|'; "" when it fits every
+	 * configured type (homogeneous clusters then need no features) */
+	char features[VGPU_CONF_TYPES_MAX * (VGPU_NAME_MAX + 8)];
+} vgpu_slurmconf_admit_t;
 
-/* What the cli_filter needs to rewrite --gres=vgpu:REQUEST (`vgpu request
- * --slurm`, the Lua module): writes "ok SHARDS CANONICAL FEATURES" to out.
- * SHARDS: the largest count over the types the request fits, of its type=
- * when given (vgpu_account_shards_any), so on each of those types it gets at
- * least what it asked for; CANONICAL: vgpu_request_format with ':' for ','
- * (Slurm splits --export at ','); FEATURES: the --constraint the job needs,
- * vgpu_TYPE for type=, else the features of the types it fits joined by '|',
- * or "-" when it fits every configured type (homogeneous clusters then need
- * no features). Returns 0, or -1 with err set (gpus= above 1, fits no type,
- * type not configured, or out shorter than VGPU_SLURMCONF_REQUEST_MAX). */
-int vgpu_slurmconf_request(const vgpu_conf_t *conf, const vgpu_request_t *req, char *out,
-			   size_t len, vgpu_err_t *err);
+/* Fill *out for request req under conf. Returns 0, or -1 with err set
+ * (gpus= above 1, fits no type, type not configured); *out is then all
+ * zero. */
+int vgpu_slurmconf_admit(const vgpu_conf_t *conf, const vgpu_request_t *req,
+			 vgpu_slurmconf_admit_t *out, vgpu_err_t *err);
 
 #endif

@@ -1,5 +1,6 @@
 #!/bin/bash
-# --gres=vgpu:REQUEST through the cli_filter (etc/cli_filter.lua) on a
+# --gres=vgpu:REQUEST through the cli_filter (cli_filter_vgpu.so,
+# CliFilterPlugins=vgpu: the one admission path) on a
 # 1-node devcluster in memory accounting (one shard = 1 GiB, 79 per H100):
 # malformed or impossible requests are refused by sbatch, salloc and srun
 # with the parser's message and nothing is queued; good ones become
@@ -7,21 +8,19 @@
 # also for steps inside a batch job. sbatch passes the request through the
 # job's comment to job_submit/vgpu (not --export, which costs a login shell
 # per job): the user's comment and a user's own VGPU_REQUEST do not survive
-# as such. The script's two ways to `vgpu request --slurm` (vgpu_lua.so
-# in-process, running vgpu) give the same results. Then (e).
+# as such. The request is never handed to a shell or a second parser.
+# tests/e2e/0215 runs this file's case table through every client. Then (e).
 . "$VGPU_SRCDIR/tests/sh/tap.sh"
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
 e2e_need_plain_build
-e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
-[ -e /usr/lib/x86_64-linux-gnu/slurm-wlm/cli_filter_lua.so ] || [ -n "$(find /usr/lib -name cli_filter_lua.so 2>/dev/null | head -n 1)" ] ||
-	skip_all "Slurm's cli_filter/lua is not installed"
-plan 53
+[ -e "$VGPU_BUILDDIR/plugins/cli_filter/.libs/cli_filter_vgpu.so" ] || skip_all "cli_filter_vgpu.so is not built (libslurm-dev?)"
+plan 49
 e2e_up admit --nodes 1 --gpus 1 --mode memory --spank --cli-filter --job-submit
 cd "$e2e_tmp" || exit 1
 
-# REQUEST|MESSAGE: each refused at submit, "CLIENT: error: lua: vgpu: MESSAGE".
+# REQUEST|MESSAGE: each refused at submit, "CLIENT: error: vgpu: MESSAGE".
 cases=$(cat <<'CASES'
 |--gres=vgpu: empty request (expected e.g. mem=10G or mem=10G,cores=25)
 mem=|--gres=vgpu: empty value in 'mem=' (e.g. mem=10G)
@@ -57,7 +56,7 @@ while IFS='|' read -r req msg; do
 	salloc) out=$(timeout 30 salloc --gres="vgpu:$req" true 2>&1) ;;
 	esac
 	rc=$?
-	if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -qxF "$c: error: lua: vgpu: $msg"; then
+	if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -qxF "$c: error: vgpu: $msg"; then
 		pass "$c --gres=vgpu:$req refused: $msg"
 	else
 		fail "$c --gres=vgpu:$req refused: $msg"
@@ -68,19 +67,19 @@ done <<<"$cases"
 
 # too large for the GPU type (the message names what the type offers)
 out=$(timeout 30 srun --gres=vgpu:mem=100G true 2>&1)
-like "$out" "srun: error: lua: vgpu: request 'mem=100G' fits no configured GPU type \(h100: " "srun vgpu:mem=100G refused: fits no GPU type"
+like "$out" "srun: error: vgpu: request 'mem=100G' fits no configured GPU type \(h100: " "srun vgpu:mem=100G refused: fits no GPU type"
 # mixing a slice with whole GPUs or other shares
 out=$(timeout 30 sbatch --gres=vgpu:mem=1G,gpu:1 --wrap true 2>&1)
-like "$out" "sbatch: error: lua: vgpu: --gres=vgpu cannot be combined with --gres=gpu" "sbatch vgpu + gpu refused"
+like "$out" "sbatch: error: vgpu: --gres=vgpu cannot be combined with --gres=gpu" "sbatch vgpu + gpu refused"
 out=$(timeout 30 srun --gres=shard:5,vgpu:mem=1G true 2>&1)
-like "$out" "srun: error: lua: vgpu: --gres=vgpu cannot be combined with --gres=shard" "srun shard + vgpu refused"
+like "$out" "srun: error: vgpu: --gres=vgpu cannot be combined with --gres=shard" "srun shard + vgpu refused"
 out=$(timeout 30 salloc --gpus=1 --gres=vgpu:mem=1G true 2>&1)
-like "$out" "salloc: error: lua: vgpu: --gres=vgpu cannot be combined with --gpus" "salloc --gpus + vgpu refused"
+like "$out" "salloc: error: vgpu: --gres=vgpu cannot be combined with --gpus" "salloc --gpus + vgpu refused"
 out=$(timeout 30 srun --gres=vgpu:mem=1G,vgpu:mem=2G true 2>&1)
-like "$out" "srun: error: lua: vgpu: --gres: vgpu given twice" "vgpu twice refused"
-# the request reaches `vgpu request` as one quoted argument, never as shell
+like "$out" "srun: error: vgpu: --gres: vgpu given twice" "vgpu twice refused"
+# quotes and ';' in a request are the parser's business, never a shell's
 out=$(timeout 30 srun --gres="vgpu:mem=1G';touch $e2e_tmp/pwned;'" true 2>&1)
-like "$out" "srun: error: lua: vgpu: --gres=vgpu: mem: unexpected '';touch " "a request with quotes and ';' is refused by the parser"
+like "$out" "srun: error: vgpu: --gres=vgpu: mem: unexpected '';touch " "a request with quotes and ';' is refused by the parser"
 ok "... and ran no shell command" test ! -e "$e2e_tmp/pwned"
 is "$(scontrol -o show job 2>&1)" "No jobs in the system" "nothing was queued by the refused requests"
 
@@ -113,29 +112,6 @@ id=$(sbatch --parsable -o /dev/null -e /dev/null --gres=vgpu:mem=1G --wrap true)
 is "$(scontrol -o show job "$id" | grep -c 'vgpu-request')" 0 "a job without a comment shows no marker"
 out=$(timeout 30 salloc --gres=vgpu:mem=4G srun bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>/dev/null)
 is "$out" 4 "salloc --gres=vgpu:mem=4G, its srun step: 4 shards"
-
-# The two ways the script reaches `vgpu request --slurm` (the clients read
-# cli_filter.lua anew each time): vgpu_lua.so in-process, and running vgpu.
-lua=$e2e_dir/etc/cli_filter.lua
-cp "$lua" "$e2e_tmp/cli_filter.lua.orig"
-mod=$(sed -n 's/^local VGPU_LUA = "\([^"]*\)".*/\1/p' "$lua")
-if [ -e "$mod" ]; then
-	sed -i 's|^local VGPU = .*|local VGPU = "/nonexistent/vgpu"|' "$lua"
-	out=$(timeout 30 srun --gres=vgpu:mem=3G:cores=20 bash -c 'echo $SLURM_SHARDS_ON_NODE $VGPU_REQUEST' 2>&1)
-	is "$out" "3 mem=3G:cores=20" "with vgpu_lua.so and no vgpu command: the request is still translated (in-process)"
-	out=$(timeout 30 srun --gres=vgpu:mem=3X true 2>&1)
-	like "$out" "^srun: error: lua: vgpu: --gres=vgpu: mem: unknown unit 'X' in '3X'" "... and refused with the parser's message"
-else
-	skip "with vgpu_lua.so and no vgpu command: the request is still translated (in-process)" "vgpu_lua.so is not built ($mod)"
-	skip "... and refused with the parser's message" "vgpu_lua.so is not built"
-fi
-cp "$e2e_tmp/cli_filter.lua.orig" "$lua"
-sed -i 's|^local VGPU_LUA = .*|local VGPU_LUA = "/nonexistent/vgpu_lua.so"|' "$lua"
-out=$(timeout 30 srun --gres=vgpu:mem=3G:cores=20 bash -c 'echo $SLURM_SHARDS_ON_NODE $VGPU_REQUEST' 2>&1)
-is "$out" "3 mem=3G:cores=20" "without vgpu_lua.so: the script runs vgpu instead, same result"
-out=$(timeout 30 srun --gres=vgpu:mem=3X true 2>&1)
-like "$out" "^srun: error: lua: vgpu: --gres=vgpu: mem: unknown unit 'X' in '3X'" "... and the same message"
-cp "$e2e_tmp/cli_filter.lua.orig" "$lua"
 
 e2e_health
 e2e_down

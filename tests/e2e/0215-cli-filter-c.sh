@@ -3,8 +3,8 @@
 # vgpu) on a 2-node devcluster (one H100 each: an srun hetjob did not start
 # on one) in memory accounting (one shard = 1 GiB): the admission cases of
 # tests/e2e/0210 (its table, read from that file), each through srun, sbatch
-# and salloc, refused with the Lua filter's message ("CLIENT: error: vgpu:
-# MESSAGE", without Lua's "lua: ") and nothing queued; good requests become
+# and salloc, refused with the parser's or the accounting's message
+# ("CLIENT: error: vgpu: MESSAGE") and nothing queued; good requests become
 # shard:N with their cores cap in the step's description (srun's --export,
 # sbatch's comment through job_submit/vgpu, salloc's srun steps), per
 # component of an srun hetjob; jobs without --gres=vgpu are untouched;
@@ -38,7 +38,7 @@ submit() {
 }
 
 # refused CLIENT MESSAGE DESCRIPTION: $out is exactly the filter's line and
-# the one the client adds after any cli_filter error (as with cli_filter/lua).
+# the one the client adds after any cli_filter error.
 refused() {
 	is "$out" "$1: error: vgpu: $2
 $1: error: cli_filter plugin terminated with error" "$3"

@@ -42,7 +42,7 @@ like "$(grep -c 'job_submit/vgpu: refused a job of uid 0: shard:150 is more' "$l
 mkdir -p own
 sed -e 's/^GresTypes=.*/&,vgpu/' -e '/^CliFilterPlugins/d' "$SLURM_CONF" >own/slurm.conf
 cp "$e2e_dir/etc/gres.conf" own/
-vmsg="vgpu: --gres=vgpu reached the controller untranslated: the client did not run slurm-vgpu's cli_filter (CliFilterPlugins=cli_filter/lua with its cli_filter.lua). Submit with the site's slurm.conf, or ask for --gres=shard:N"
+vmsg="vgpu: --gres=vgpu reached the controller untranslated: the client did not run slurm-vgpu's cli_filter (CliFilterPlugins=vgpu). Submit with the site's slurm.conf, or ask for --gres=shard:N"
 out=$(SLURM_CONF=$e2e_tmp/own/slurm.conf timeout 30 srun --gres=vgpu:mem=10G true 2>&1)
 is "$?" 1 "srun --gres=vgpu:mem=10G without the cli_filter exits 1"
 is "$(printf '%s\n' "$out" | head -n 1)" "srun: error: $vmsg" "... with a message naming the cli_filter"

@@ -14,9 +14,8 @@ e2e_require
 e2e_need_plain_build
 [ -e "$VGPU_BUILDDIR/plugins/spank/.libs/vgpu_spank.so" ] || skip_all "the SPANK plugin is not built (libslurm-dev?)"
 [ -e "$VGPU_BUILDDIR/plugins/job_submit/.libs/job_submit_vgpu.so" ] || skip_all "job_submit/vgpu is not built (libslurm-dev?)"
-[ -e /usr/lib/x86_64-linux-gnu/slurm-wlm/cli_filter_lua.so ] || [ -n "$(find /usr/lib -name cli_filter_lua.so 2>/dev/null | head -n 1)" ] ||
-	skip_all "Slurm's cli_filter/lua is not installed"
-plan 31
+[ -e "$VGPU_BUILDDIR/plugins/cli_filter/.libs/cli_filter_vgpu.so" ] || skip_all "cli_filter_vgpu.so is not built (libslurm-dev?)"
+plan 32
 e2e_up types --nodes 2 --gpus 1 --model h100,a100 --spank --cli-filter --job-submit
 cd "$e2e_tmp" || exit 1
 
@@ -54,8 +53,9 @@ gpu mem=[0-9]+ sm=1300 ctx=0$" "... its batch step and srun step: 13 shards of t
 
 # Untyped, on two types: 80G fits one A100 (80 GiB usable), not one H100
 # (79.6 GiB): the cli_filter constrains it to vgpu_a100.
-out=$("$VGPU_BUILDDIR/vgpu" request --slurm --conf "$e2e_dir/etc/vgpu.conf" -- mem=80G 2>&1)
-is "$out" "ok 100 mem=80G vgpu_a100" "vgpu request --slurm mem=80G: 100 shards, only the A100 holds it"
+id=$(sbatch --parsable -o /dev/null -e /dev/null --gres=vgpu:mem=80G --wrap true)
+is_job "$id" COMPLETED "sbatch --gres=vgpu:mem=80G (untyped) completed"
+is "$(job_where "$id")" "n2 vgpu_a100" "... on n2, constrained to vgpu_a100: only the A100 holds it"
 out=$(timeout 30 srun --gres=vgpu:mem=80G bash -c 'echo $SLURMD_NODENAME $SLURM_SHARDS_ON_NODE' 2>&1)
 is "$out" "n2 100" "srun --gres=vgpu:mem=80G (untyped) runs on n2 with 100 shards"
 out=$(timeout 30 srun --gres=vgpu:mem=1G bash -c 'echo $SLURMD_NODENAME' 2>&1)
@@ -77,12 +77,12 @@ like "$out" "Requested node configuration is not available" "--constraint=vgpu_h
 
 # Refused at submit by the cli_filter, nothing queued.
 out=$(timeout 30 sbatch --constraint='(vgpu_h100|vgpu_a100)' --gres=vgpu:mem=1G:type=a100 --wrap true 2>&1)
-like "$out" "^sbatch: error: lua: vgpu: --constraint '\(vgpu_h100\|vgpu_a100\)' cannot be combined with the GPU type constraint 'vgpu_a100'" \
+like "$out" "^sbatch: error: vgpu: --constraint '\(vgpu_h100\|vgpu_a100\)' cannot be combined with the GPU type constraint 'vgpu_a100'" \
 	"sbatch --constraint with parentheses and type=: refused (22.05 cannot nest them)"
 out=$(timeout 30 srun --constraint='[vgpu_h100|vgpu_a100]' --gres=vgpu:mem=1G:type=h100 true 2>&1)
-like "$out" "^srun: error: lua: vgpu: --constraint '\[vgpu_h100\|vgpu_a100\]' cannot be combined" "srun --constraint with brackets: refused"
+like "$out" "^srun: error: vgpu: --constraint '\[vgpu_h100\|vgpu_a100\]' cannot be combined" "srun --constraint with brackets: refused"
 out=$(timeout 30 salloc --gres=vgpu:mem=1G:type=l40s true 2>&1)
-like "$out" "^salloc: error: lua: vgpu: request 'mem=1G,type=l40s': type 'l40s' is not configured \(configured: h100, a100\)" \
+like "$out" "^salloc: error: vgpu: request 'mem=1G,type=l40s': type 'l40s' is not configured \(configured: h100, a100\)" \
 	"salloc type=l40s: no such type on this cluster, refused"
 is "$(squeue -h -o %i -t PD,R)" "" "nothing was queued by the refused requests"
 

@@ -1,8 +1,8 @@
 /*
  * test_clifilter.c - the clients' admission of --gres=vgpu:REQUEST
- * (src/lib/vgpu_clifilter.c, the rules of etc/cli_filter.lua for the C
- * cli_filter): the --gres split, every refusal with its exact message (the
- * cases tests/e2e/0205 and 0210 check through Lua), the constraint merge,
+ * (src/lib/vgpu_clifilter.c, the rules of the C cli_filter): the --gres
+ * split, every refusal with its exact message (the cases tests/e2e/0215
+ * checks through srun, sbatch and salloc), the constraint merge,
  * and the new gres / constraint / comment / export of each client.
  */
 #include <stdio.h>

@@ -201,18 +201,28 @@ START_TEST(feature_names)
 }
 END_TEST
 
-/* req_line(CONF, REQUEST): vgpu_slurmconf_request's line, or "ERR: msg". */
+/* req_line(CONF, REQUEST): vgpu_slurmconf_admit's answer as "ok SHARDS
+ * CANONICAL FEATURES" ('-' for no features), or "ERR: msg" (the answer then
+ * all zero). */
 static const char *req_line(const char *conftext, const char *text)
 {
-	static char line[VGPU_SLURMCONF_REQUEST_MAX + 8];
+	static char line[sizeof(vgpu_slurmconf_admit_t) + VGPU_ERR_MAX + 32];
+	vgpu_slurmconf_admit_t ans, zero;
 	vgpu_conf_t conf;
 	vgpu_request_t req;
 	vgpu_err_t err;
 
 	parse_conf(&conf, conftext);
 	ck_assert_msg(vgpu_request_parse(text, NULL, &req, &err) == 0, "%s", err.msg);
-	if (vgpu_slurmconf_request(&conf, &req, line, sizeof(line), &err) != 0)
+	memset(&ans, 0x55, sizeof(ans));
+	memset(&zero, 0, sizeof(zero));
+	if (vgpu_slurmconf_admit(&conf, &req, &ans, &err) != 0) {
+		ck_assert_msg(memcmp(&ans, &zero, sizeof(ans)) == 0, "a refusal leaves an answer");
 		snprintf(line, sizeof(line), "ERR: %s", err.msg);
+	} else {
+		snprintf(line, sizeof(line), "ok %u %s %s", ans.shards, ans.canon,
+			 ans.features[0] ? ans.features : "-");
+	}
 	return line;
 }
 
@@ -221,10 +231,9 @@ START_TEST(request_line_for_the_cli_filter)
 	const char *three = "AccountingMode=strict\nShardsPerGpu=100\n"
 			    "GpuType=H100 Memory=81559M SMs=132\nGpuType=a100 Memory=40G SMs=108\n"
 			    "GpuType=l40s Memory=46068M SMs=142\n";
-	char small[64];
-	vgpu_conf_t conf;
-	vgpu_request_t req;
-	vgpu_err_t err;
+	const char *strict = "AccountingMode=strict\nShardsPerGpu=100\n"
+			     "GpuType=h100 Memory=81559M SMs=132\nGpuType=a100 Memory=40G SMs=108\n";
+	const char *memory = "AccountingMode=memory\nShardMemory=1G\nGpuType=h100 Memory=81559M SMs=132\n";
 
 	ck_assert_str_eq(req_line(three, "mem=1G"), "ok 3 mem=1G -");
 	ck_assert_str_eq(req_line(three, "mem=42G"), "ok 94 mem=42G vgpu_h100|vgpu_l40s");
@@ -240,13 +249,20 @@ START_TEST(request_line_for_the_cli_filter)
 	ck_assert_str_eq(req_line("AccountingMode=memory\nShardMemory=1G\n"
 				  "GpuType=h100 Memory=81559M SMs=132\nGpuType=l40s Memory=46068M SMs=142\n",
 				  "mem=50G"), "ok 50 mem=50G vgpu_h100");
-	/* a buffer shorter than VGPU_SLURMCONF_REQUEST_MAX is refused, out untouched */
-	parse_conf(&conf, three);
-	ck_assert_int_eq(vgpu_request_parse("mem=1G", NULL, &req, &err), 0);
-	small[0] = 'x';
-	ck_assert_int_eq(vgpu_slurmconf_request(&conf, &req, small, sizeof(small), &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.msg, "64 bytes for the request line"));
-	ck_assert_int_eq(small[0], 'x');
+	/* strict: the largest count over the types it fits (a100: 10G of 40G) */
+	ck_assert_str_eq(req_line(strict, "mem=10G"), "ok 25 mem=10G -");
+	ck_assert_str_eq(req_line(strict, "mem=10G,type=h100"), "ok 13 mem=10G:type=h100 vgpu_h100");
+	ck_assert_str_eq(req_line(strict, "cores=50:MEM=1g"), "ok 50 mem=1G:cores=50 -");
+	ck_assert_str_eq(req_line(strict, "mem=50G"), "ok 63 mem=50G vgpu_h100");
+	ck_assert_str_eq(req_line(strict, "mem=100G"),
+			 "ERR: request 'mem=100G' fits no configured GPU type (h100: 79.6 GiB usable, "
+			 "a100: 40 GiB usable)");
+	/* memory: shards of ShardMemory, rounded up; mem= needed */
+	ck_assert_str_eq(req_line(memory, "mem=10G:cores=25"), "ok 10 mem=10G:cores=25 -");
+	ck_assert_str_eq(req_line(memory, "mem=1536M"), "ok 2 mem=1536M -");
+	ck_assert_str_eq(req_line(memory, "cores=25"),
+			 "ERR: request 'cores=25': memory accounting needs mem= (e.g. mem=10G)");
+	ck_assert_str_eq(req_line(three, "mem=1G:type=h100"), "ok 2 mem=1G:type=h100 vgpu_h100");
 }
 END_TEST
 
