@@ -4,7 +4,12 @@
 # Installs the Debian packages it needs, then:
 #   1. a -Werror build in build/check and `make check` (unit, simulated-GPU,
 #      golden, CLI and fuzz-corpus replay tests);
-#   2. an ASan+UBSan build in build/asan and `make check` there;
+#   2. a clang -Werror build in build/clang (everything gcc builds) and the
+#      tests that start no daemons there (unit, shim, simulator, fuzz-corpus
+#      replay, shell tests); then tools/format-check.sh (clang-format on the
+#      changed lines, clang-tidy on the changed files: doc/developers.md,
+#      "Build hygiene"), one test;
+#   2b. an ASan+UBSan build in build/asan and `make check` there;
 #   3. a ThreadSanitizer build in build/tsan running the shim's and the
 #      simulator's tests only (`make check TESTS=...`: the multi-threaded
 #      parts of the project);
@@ -118,6 +123,20 @@ done
 step bootstrap ./bootstrap &&
 	{
 		suite werror "$top/build/check" --enable-werror
+		# The clang suite: the werror build's list of tests, less the
+		# e2e and real-GPU ones (gcc's suite and the releases run those).
+		clang_tests=$(make -s -C "$top/build/check" print-tests 2>/dev/null | tr ' ' '\n' |
+			grep -E '^tests/(unit|shim|sim|fuzz|sh)/' | tr '\n' ' ')
+		if [ -n "$clang_tests" ]; then
+			check_tests="$clang_tests" suite clang "$top/build/clang" --enable-werror CC=clang
+		else
+			echo "FAILED: clang: no test list from build/check (make print-tests)"
+			failed=$((failed + 1))
+		fi
+		if step format-check tools/format-check.sh --builddir "$top/build/check"; then
+			passed=$((passed + 1))
+			tail -1 "$logdir/format-check.log"
+		fi
 		suite asan "$top/build/asan" --enable-werror --enable-sanitizers
 		TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} check_tests="$tsan_tests" \
 			suite tsan "$top/build/tsan" --enable-werror --enable-tsan

@@ -3,7 +3,10 @@
 # `apt-get update` only when something is.
 #
 #   vgpu_deps build    compiler, autotools, libraries
-#   vgpu_deps test     build + clang and its runtime libraries (fuzzing:
+#   vgpu_deps test     build + clang (the clang -Werror suite), clang-format
+#                      and clang-tidy (tools/format-check.sh), binutils
+#                      (readelf: tests/sh/0400-hardening.sh), git, and
+#                      clang's runtime libraries (fuzzing:
 #                      libclang-rt-N-dev, N the major version of the clang
 #                      installed: 14 on Debian 12, 19 on trixie, 21 on sid),
 #                      hwloc, Slurm daemons, munge, procps
@@ -14,7 +17,7 @@
 
 vgpu_deps_build="gcc make autoconf automake libtool pkg-config libslurm-dev libhwloc-dev libjson-c-dev check python3"
 vgpu_deps_demo="$vgpu_deps_build slurmctld slurmd slurm-client munge"
-vgpu_deps_test="$vgpu_deps_build clang hwloc slurmctld slurmd slurm-client munge procps debootstrap debhelper lintian rpm"
+vgpu_deps_test="$vgpu_deps_build clang clang-format clang-tidy binutils git hwloc slurmctld slurmd slurm-client munge procps debootstrap debhelper lintian rpm"
 # Wanted by one test only (tests/e2e/0350-metrics.sh, which skips without
 # it), installed without starting its service (policy-rc.d), and never
 # fatal: a machine without it runs everything else.

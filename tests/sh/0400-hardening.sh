@@ -53,7 +53,7 @@ missing() {
 cc=$(sed -n 's/^CC = //p' "$b/Makefile")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vgpu-0400.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-printf '#include <stdio.h>\n#include <string.h>\nint f(const char *s);\nint f(const char *s)\n{\n\tchar b[64];\n\tsnprintf(b, sizeof(b), "%%s", s);\n\treturn (int)strlen(b);\n}\nint main(int c, char **v)\n{\n\treturn f(c > 1 ? v[1] : "x");\n}\n' >"$tmp/c.c"
+printf '#include <stdio.h>\n#include <string.h>\nint f(const char *s);\nint f(const char *s)\n{\n\tchar b[64];\n\tsnprintf(b, sizeof(b), "%%s:%%d", s, (int)strlen(s));\n\treturn (int)strlen(b);\n}\nint main(int c, char **v)\n{\n\treturn f(c > 1 ? v[1] : "x");\n}\n' >"$tmp/c.c"
 if [ -n "$cc" ] &&
 	$cc -O2 -U_FORTIFY_SOURCE -fno-stack-protector -fPIC -shared -Wl,-z,lazy -Wl,-z,norelro -o "$tmp/lib.so" "$tmp/c.c" 2>"$tmp/err" &&
 	$cc -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -pie -Wl,-z,now -Wl,-z,relro -o "$tmp/good" "$tmp/c.c" 2>>"$tmp/err"; then

@@ -308,7 +308,7 @@ void *slurm_xrecalloc(void **item, size_t count, size_t size, bool clear, bool t
 		      int line, const char *func);
 void slurm_xfree(void **item);
 void slurm_info(const char *fmt, ...);
-void slurm_error(const char *fmt, ...);
+void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void slurm_debug(const char *fmt, ...);
 char *slurm_xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 void *slurm_xrecalloc(void **item, size_t count, size_t size, bool clear, bool try_, const char *file,
