@@ -144,8 +144,8 @@ int vgpu_admit_check(const vgpu_admit_job_t *job, unsigned max_shards,
 		if (f.has_vgpu) {
 			found.has_vgpu = 1;
 			vgpu_err_set(err, "--gres=vgpu reached the controller untranslated: the client "
-				     "did not run slurm-vgpu's cli_filter (CliFilterPlugins=vgpu). Submit "
-				     "with the site's slurm.conf, or ask for --gres=shard:N");
+					  "did not run slurm-vgpu's cli_filter (CliFilterPlugins=vgpu). Submit "
+					  "with the site's slurm.conf, or ask for --gres=shard:N");
 			goto out;
 		}
 		if (f.has_shard &&

@@ -228,8 +228,8 @@ static int request_features(const vgpu_conf_t *conf, const vgpu_request_t *req,
 	return 0;
 }
 
-int vgpu_slurmconf_admit(const vgpu_conf_t *conf, const vgpu_request_t *req,
-			 vgpu_slurmconf_admit_t *out, vgpu_err_t *err)
+int vgpu_slurmconf_admit(const vgpu_conf_t *conf, const vgpu_request_t *req, vgpu_slurmconf_admit_t *out,
+			 vgpu_err_t *err)
 {
 	const vgpu_gpu_type_t *type = NULL;
 	unsigned shards = 0;

@@ -82,7 +82,7 @@ typedef struct vgpu_slurmconf_admit {
 /* Fill *out for request req under conf. Returns 0, or -1 with err set
  * (gpus= above 1, fits no type, type not configured); *out is then all
  * zero. */
-int vgpu_slurmconf_admit(const vgpu_conf_t *conf, const vgpu_request_t *req,
-			 vgpu_slurmconf_admit_t *out, vgpu_err_t *err);
+int vgpu_slurmconf_admit(const vgpu_conf_t *conf, const vgpu_request_t *req, vgpu_slurmconf_admit_t *out,
+			 vgpu_err_t *err);
 
 #endif

@@ -128,8 +128,8 @@ START_TEST(vgpu_bypassed_cli_filter)
 	ck_assert_int_eq(check_node("gres:vgpu:mem=10G:cores=25", &info, &err), -1);
 	ck_assert_int_eq(info.has_vgpu, 1);
 	ck_assert_str_eq(err.msg, "--gres=vgpu reached the controller untranslated: the client did not "
-			 "run slurm-vgpu's cli_filter (CliFilterPlugins=vgpu). Submit with the "
-			 "site's slurm.conf, or ask for --gres=shard:N");
+				  "run slurm-vgpu's cli_filter (CliFilterPlugins=vgpu). Submit with the "
+				  "site's slurm.conf, or ask for --gres=shard:N");
 	ck_assert_int_eq(check_node("gres:shard:5,gres:vgpu", NULL, &err), -1);
 	ck_assert_int_eq(check_node("vgpu=2", NULL, &err), -1);
 	ck_assert_int_eq(vgpu_admit_check(&job, 100, "h100", NULL, &err), -1);
