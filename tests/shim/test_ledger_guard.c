@@ -10,7 +10,9 @@
  * fails on the layout-3 ledger (commit cdd0550), where the reservation
  * succeeds (or the process dies of SIGBUS).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,9 @@
  * operation succeeding without the filter where the machine allows user
  * namespaces (as root it does, unless user.max_user_namespaces is 0).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
