@@ -29,3 +29,8 @@ tests_shim_test_ledger_guard_SOURCES = tests/shim/test_ledger_guard.c src/shim/v
 tests_shim_test_ledger_guard_CPPFLAGS = $(SHIM_TEST_CPPFLAGS)
 tests_shim_test_ledger_guard_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_shim_test_ledger_guard_LDADD = $(CHECK_LIBS)
+
+if SIMULATOR
+TESTS += tests/e2e/0376-ledger-tamper.sh
+endif
+EXTRA_DIST += tests/e2e/0376-ledger-tamper.sh
