@@ -23,9 +23,9 @@ out=$("$vgpu" request -c "$conf" 'mem=10G:cores=25')
 is "$?" 0 "a good request exits 0"
 like "$out" '^request +mem=10G,cores=25$' "it prints the canonical form"
 # strict, 100 shards: 10G of 80G = 12.5 -> 13 shards, but cores=25 -> 25 shards
-like "$out" 'h100 +25 of 100 shards -> memory 20 GiB, SM share 25\.00%' "h100: dominant share is cores"
-# l4: 10G of 24G -> 41.67 -> 42 shards = 10.08 GiB
-like "$out" 'l4 +42 of 100 shards -> memory 10\.1 GiB, SM share 42\.00%' "l4: dominant share is memory"
+like "$out" 'h100 +25 of 100 shards -> memory 20 GiB \(19\.5 GiB after one 512 MiB context\), SM share 25\.00%, 4 per GPU' "h100: dominant share is cores"
+# l4: 10G and a context (512M, no ContextMemory=) of 24G -> 43.75 -> 44 shards = 10.56 GiB
+like "$out" 'l4 +44 of 100 shards -> memory 10\.6 GiB \(10\.1 GiB after one 512 MiB context\), SM share 44\.00%, 2 per GPU' "l4: dominant share is memory"
 
 out=$("$vgpu" request -c "$conf" -t l4 'mem=30G' 2>&1)
 is "$?" 1 "a request larger than the GPU exits 1"
@@ -39,7 +39,7 @@ out=$("$vgpu" request -c "$conf" -t a100 'mem=1G' 2>&1)
 like "$out" "--type: no GpuType 'a100'" "an unknown --type is named"
 
 out=$(VGPU_CONF="$conf" "$vgpu" request -t l4 'mem=1G' 2>&1)
-like "$out" 'l4 +5 of 100 shards' "VGPU_CONF names the vgpu.conf when --conf is not given"
+like "$out" 'l4 +7 of 100 shards' "VGPU_CONF names the vgpu.conf when --conf is not given"
 out=$(VGPU_CONF=/nonexistent/vgpu.conf "$vgpu" request 'mem=1G' 2>&1)
 like "$out" "^vgpu request: .*/nonexistent/vgpu.conf" "an unreadable VGPU_CONF is an error, not the defaults"
 
