@@ -327,6 +327,8 @@ int vgpu_account_shards_any(const vgpu_conf_t *conf, const vgpu_request_t *req,
 					      o ? ", " : "", t->name, u);
 		}
 	}
+	if (!best && conf->ntypes == 1) /* one type: its own reason (a ctx= too small, ...) */
+		return vgpu_account_shards(conf, &conf->types[0], req, shards, err);
 	if (!best)
 		return vgpu_err_set(err, "request '%s' fits no configured GPU type (%s)", rt, list);
 	*shards = best_k;

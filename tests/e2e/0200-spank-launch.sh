@@ -10,23 +10,33 @@
 . "$VGPU_SRCDIR/tests/e2e/lib.sh"
 e2e_require
 e2e_need_plugins
-plan 49
+plan 52
 e2e_up spank --nodes 1 --gpus 2 --spank --cli-filter
 state=$e2e_dir/vgpu-state
 host_preload=$(cat /etc/ld.so.preload 2>/dev/null || echo none)
 cd "$e2e_tmp" || exit 1
 
-# slice K: the memory of K of the GPU's 100 shards (strict; no MemoryReserve):
-# floor(K * Memory / 100), Memory from vgpu.conf's GpuType line.
-mem=$(sed -n 's/^GpuType=h100 Memory=\([0-9]*\)M.*/\1/p' "$e2e_dir/etc/vgpu.conf")
-slice() { echo $(($1 * mem * 1048576 / 100)); }
+# slice K: the memory of K of the GPU's S shards (strict; no MemoryReserve):
+# floor(K * (Memory - DriverReserved) / S), from vgpu.conf's GpuType line
+# (vgpu conf writes what vgpu discover measured); S = ShardsPerGpu (120 by
+# default). free K: what cuMemGetInfo shows once the first context exists
+# (every context is charged ContextMemory).
+type_line=$(grep '^GpuType=h100 ' "$e2e_dir/etc/vgpu.conf")
+mib() { echo "$type_line" | sed -n "s/.* $1=\([0-9]*\)M.*/\1/p"; }
+mem=$(mib Memory) drv=$(mib DriverReserved) ctx=$(($(mib ContextMemory) * 1048576))
+S=$(sed -n 's/^ShardsPerGpu=\([0-9]*\).*/\1/p' "$e2e_dir/etc/vgpu.conf")
+S=${S:-120}
+usable=$(((mem - drv) * 1048576))
+slice() { echo $(($1 * usable / S)); }
+free() { echo $(($(slice "$1") - ctx)); }
+ok "the GpuType line has the measured DriverReserved= and ContextMemory=" test "${drv:-0}" -gt 0 -a "$ctx" -gt 0
 is "$(grep -c "^required .*vgpu_spank.so conf=$e2e_dir/etc/vgpu.conf shim=$shim" "$e2e_dir/etc/plugstack.conf")" 1 \
 	"plugstack.conf: the plugin, required, with conf= and shim="
 
 # 1. srun --gres=shard:10: the slice in cuMemGetInfo, over it OUT_OF_MEMORY (2).
 s10=$(slice 10)
 out=$(timeout 30 srun --gres=shard:10 "$probe" dlopen init info alloc mem $((s10 + 2097152)) alloc mem 1073741824 2>"$e2e_tmp/err")
-is "$(echo "$out" | grep '^info:')" "info: 0 $s10 $s10" "shard:10: cuMemGetInfo shows the slice (10% of $mem MiB)"
+is "$(echo "$out" | grep '^info:')" "info: 0 $(free 10) $s10" "shard:10: cuMemGetInfo shows the slice (10% of $mem MiB)"
 is "$(echo "$out" | grep '^alloc mem [0-9]*: ' | cut -d' ' -f4 | tr '\n' ' ')" "2 0 " \
 	"shard:10: an allocation past the slice fails with CUDA_ERROR_OUT_OF_MEMORY, 1 GiB succeeds"
 # 2. what the task sees: the shim preloaded, its description, a private ld.so.preload
@@ -36,18 +46,18 @@ like "$(echo "$out" | sed -n 2p)" "^$state/[0-9]+\.0\.0/step.desc$" "VGPU_STEP_D
 is "$(echo "$out" | grep -c -x "$shim")" 2 "the task's /etc/ld.so.preload names the shim"
 is "$(cat /etc/ld.so.preload 2>/dev/null || echo none)" "$host_preload" "the host's /etc/ld.so.preload is untouched"
 is "$(echo "$out" | grep -x '[0-7]*')" 700 "the accounting dir is mode 0700"
-like "$(echo "$out" | grep '^gpu')" "^gpu uuid=GPU-[0-9a-f-]{36} mem=$s10 sm=1000 ctx=0$" "the description: the GPU's UUID, the slice, 10% of the SMs"
+like "$(echo "$out" | grep '^gpu')" "^gpu uuid=GPU-[0-9a-f-]{36} mem=$s10 sm=$((10 * 10000 / S)) ctx=$ctx$" "the description: the GPU's UUID, the slice, 10 shards' SMs, the measured context"
 # 3. env -u LD_PRELOAD: still limited (ld.so.preload); neither unsetting nor
 # redirecting VGPU_STEP_DESC escapes (the description in the private /etc wins)
 out=$(timeout 30 srun --gres=shard:10 env -u LD_PRELOAD "$probe" dlopen init info alloc mem $((s10 + 2097152)) 2>/dev/null)
-is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $s10 $s10 alloc mem $((s10 + 2097152)): 2 " \
+is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $(free 10) $s10 alloc mem $((s10 + 2097152)): 2 " \
 	"env -u LD_PRELOAD: still the slice, still refused past it"
 out=$(timeout 30 srun --gres=shard:10 env -u LD_PRELOAD -u VGPU_STEP_DESC "$probe" dlopen init info 2>/dev/null)
-is "$(echo "$out" | grep -E '^(init|info)' | tr '\n' ' ')" "init: 0 info: 0 $s10 $s10 " \
+is "$(echo "$out" | grep -E '^(init|info)' | tr '\n' ' ')" "init: 0 info: 0 $(free 10) $s10 " \
 	"env -u VGPU_STEP_DESC too: still the slice"
 out=$(timeout 30 srun --gres=shard:10 bash -c 'sed "s/ mem=[0-9]*/ mem=1099511627776/" "$VGPU_STEP_DESC" >"$0.desc" &&
 	VGPU_STEP_DESC="$0.desc" exec "$1" dlopen init info alloc mem '$((s10 + 2097152))'; ' "$e2e_tmp/own" "$probe" 2>/dev/null)
-is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $s10 $s10 alloc mem $((s10 + 2097152)): 2 " \
+is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $(free 10) $s10 alloc mem $((s10 + 2097152)): 2 " \
 	"VGPU_STEP_DESC pointing at a description of the user's own (1 TiB slice): still the slice"
 
 # 4. batch step, a step with its own count inside it, a step with the job's count.
@@ -55,19 +65,27 @@ id=$(sbatch --parsable -o "$e2e_tmp/b.out" -e /dev/null --gres=shard:20 --wrap \
 	"$probe dlopen init info; srun --gres=shard:5 $probe dlopen init info; srun $probe dlopen init info")
 is_job "$id" COMPLETED "sbatch --gres=shard:20 completed"
 is "$(grep '^info:' "$e2e_tmp/b.out" | tr '\n' ' ')" \
-	"info: 0 $(slice 20) $(slice 20) info: 0 $(slice 5) $(slice 5) info: 0 $(slice 20) $(slice 20) " \
+	"info: 0 $(free 20) $(slice 20) info: 0 $(free 5) $(slice 5) info: 0 $(free 20) $(slice 20) " \
 	"batch step: 20 shards' slice; srun --gres=shard:5 in it: 5 shards'; plain srun: 20 shards'"
 # 5. a step of salloc
 out=$(timeout 30 salloc --gres=shard:30 srun "$probe" dlopen init info 2>/dev/null)
-is "$(echo "$out" | grep '^info:')" "info: 0 $(slice 30) $(slice 30)" "salloc --gres=shard:30, its srun step: 30 shards' slice"
-# 6. --gres=vgpu:mem=10G (cli_filter): 13 shards, and the slice of 13
-out=$(timeout 30 srun --gres=vgpu:mem=10G bash -c 'echo $SLURM_SHARDS_ON_NODE; echo $VGPU_REQUEST; '"$probe"' dlopen init info' 2>/dev/null)
-is "$(echo "$out" | sed -n 1,2p | tr '\n' ' ')" "13 mem=10G " "srun --gres=vgpu:mem=10G: shard:13, VGPU_REQUEST=mem=10G"
-is "$(echo "$out" | grep '^info:')" "info: 0 $(slice 13) $(slice 13)" "vgpu:mem=10G: cuMemGetInfo shows 13 shards' slice (>= 10 GiB)"
-ok "the slice holds the 10 GiB asked" test "$(slice 13)" -ge 10737418240
+is "$(echo "$out" | grep '^info:')" "info: 0 $(free 30) $(slice 30)" "salloc --gres=shard:30, its srun step: 30 shards' slice"
+# 6. --gres=vgpu:mem=10G (cli_filter): the shards of 10 GiB and one context
+k=$(((10737418240 + ctx) * S / usable + ((10737418240 + ctx) * S % usable > 0)))
+out=$(timeout 30 srun --gres=vgpu:mem=10G bash -c 'echo $SLURM_SHARDS_ON_NODE; echo $VGPU_REQUEST; '"$probe"' dlopen init info alloc mem 10737418240' 2>/dev/null)
+is "$(echo "$out" | sed -n 1,2p | tr '\n' ' ')" "$k mem=10G " "srun --gres=vgpu:mem=10G: shard:$k, VGPU_REQUEST=mem=10G"
+is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $(free $k) $(slice $k) alloc mem 10737418240: 0 " \
+	"vgpu:mem=10G: cuMemGetInfo shows $k shards' slice, 10 GiB free after the context, and 10 GiB allocates"
+ok "the slice holds the 10 GiB asked beside its context" test "$(free $k)" -ge 10737418240
+k25=$(((25 * S + 99) / 100))
 out=$(timeout 30 srun --gres=vgpu:mem=10G:cores=25 "$probe" dlopen init info alloc mem 10737418240 2>/dev/null)
-is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $(slice 25) $(slice 25) alloc mem 10737418240: 0 " \
-	"vgpu:mem=10G:cores=25: 25 shards (the cores decide), 10 GiB allocates"
+is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $(free $k25) $(slice $k25) alloc mem 10737418240: 0 " \
+	"vgpu:mem=10G:cores=25: $k25 shards (the cores decide), 10 GiB allocates"
+# 6b. a third of the GPU: S/3 shards, three fit
+out=$(timeout 30 srun --gres=vgpu:share=1/3 bash -c 'echo $SLURM_SHARDS_ON_NODE; echo $VGPU_REQUEST' 2>/dev/null)
+is "$(echo "$out" | tr '\n' ' ')" "$((S / 3)) share=1/3 " "srun --gres=vgpu:share=1/3: shard:$((S / 3)), VGPU_REQUEST=share=1/3"
+out=$(timeout 30 srun --gres=vgpu:mem=10G,ctx=1M true 2>&1)
+like "$out" "ctx=1 MiB is less than a CUDA context takes on one h100 GPU" "ctx= below the measured context is refused at submit"
 
 # 7. whole GPU: no shim, no description, the host's ld.so.preload, the whole GPU
 out=$(timeout 30 srun --gres=gpu:1 bash -c 'echo "${LD_PRELOAD:-none} ${VGPU_STEP_DESC:-none}"; cat /etc/ld.so.preload 2>/dev/null || echo none; '"$probe"' dlopen init info' 2>/dev/null)
@@ -91,7 +109,7 @@ scancel -s KILL "$id"
 ok "SIGKILLed: the job ends" e2e_wait_idle
 is "$(ls -A "$state")" "" "SIGKILLed: its directory is gone"
 out=$(timeout 30 srun --gres=shard:10 "$probe" dlopen init info 2>/dev/null)
-is "$(echo "$out" | grep '^info:')" "info: 0 $s10 $s10" "the next step on that GPU gets its whole slice"
+is "$(echo "$out" | grep '^info:')" "info: 0 $(free 10) $s10" "the next step on that GPU gets its whole slice"
 
 # 10. a step directory left by a slurmstepd that died is removed at the next
 # step start (its owner is gone); other names are left alone.
