@@ -31,19 +31,19 @@ mem=0G|--gres=vgpu: mem: size '0G' is zero
 mem=16384P|--gres=vgpu: mem: size '16384P' is too large (at most 18446744073709551615 bytes, 16 EiB)
 mem=10G5|--gres=vgpu: mem: unexpected '5' after '10G' in '10G5' (no spaces, one unit)
 mem=+5G|--gres=vgpu: mem: '+5G' is not a size (expected a number with an optional unit, e.g. 10G)
-memory=10G|--gres=vgpu: unknown key 'memory' in 'memory=10G' (expected mem, cores, type or gpus)
+memory=10G|--gres=vgpu: unknown key 'memory' in 'memory=10G' (expected mem, share, cores, ctx, type or gpus)
 mem=1G:mem=2G|--gres=vgpu: duplicate key 'mem' in 'mem=2G' (each key may appear once)
 mem=10G::cores=25|--gres=vgpu: empty item in 'mem=10G::cores=25' (items are separated by one ',' or ':')
 mem|--gres=vgpu: item 'mem' has no '=' (expected key=value, e.g. mem=10G)
 mem=1G:cores=101|--gres=vgpu: cores: 'cores=101' is out of range (expected 1..100)
 mem=1G:cores=0|--gres=vgpu: cores: 'cores=0' is out of range (expected 1..100)
 mem=1G:cores=abc|--gres=vgpu: cores: 'cores=abc' is not a whole percentage (expected 1..100, e.g. cores=25)
-type=h100|--gres=vgpu: request 'type=h100' gives neither mem nor cores (e.g. mem=10G or cores=25)
+type=h100|--gres=vgpu: request 'type=h100' gives neither mem, share nor cores (e.g. mem=10G, share=1/3 or cores=25)
 mem=1G:type=1abc|--gres=vgpu: type: name '1abc' does not start with a letter
 mem=1G:type=v100|request 'mem=1G,type=v100': type 'v100' is not configured (configured: h100)
 mem=1G:gpus=65|--gres=vgpu: gpus: 'gpus=65' is out of range (expected 1..64)
 mem=1G:gpus=2|gpus=2: a slice is one GPU's share; Slurm 22.05 places shards on one GPU per node (ask for gpus=1 or whole GPUs)
-cores=25|request 'cores=25': memory accounting needs mem= (e.g. mem=10G)
+cores=25|request 'cores=25': memory accounting needs mem= or share= (e.g. mem=10G)
 CASES
 )
 clients=(srun sbatch salloc)
@@ -67,7 +67,7 @@ done <<<"$cases"
 
 # too large for the GPU type (the message names what the type offers)
 out=$(timeout 30 srun --gres=vgpu:mem=100G true 2>&1)
-like "$out" "srun: error: vgpu: request 'mem=100G' fits no configured GPU type \(h100: " "srun vgpu:mem=100G refused: fits no GPU type"
+like "$out" "srun: error: vgpu: request 'mem=100G' needs 100 GiB and 300 MiB for its first context, more than one h100 GPU offers \(79.2 GiB usable" "srun vgpu:mem=100G refused: more than the one GPU type offers"
 # mixing a slice with whole GPUs or other shares
 out=$(timeout 30 sbatch --gres=vgpu:mem=1G,gpu:1 --wrap true 2>&1)
 like "$out" "sbatch: error: vgpu: --gres=vgpu cannot be combined with --gres=gpu" "sbatch vgpu + gpu refused"
@@ -83,35 +83,37 @@ like "$out" "srun: error: vgpu: --gres=vgpu: mem: unexpected '';touch " "a reque
 ok "... and ran no shell command" test ! -e "$e2e_tmp/pwned"
 is "$(scontrol -o show job 2>&1)" "No jobs in the system" "nothing was queued by the refused requests"
 
-# Good requests: memory accounting, shards = GiB, cores cap from the request.
+# Good requests: memory accounting, shards = GiB of mem= and one context
+# (the simulator's 300 MiB, measured into ContextMemory=), cores cap from the
+# request; every context is charged that much (ctx=).
 out=$(timeout 30 srun --gres=vgpu:mem=10G:cores=25 bash -c 'echo $SLURM_SHARDS_ON_NODE $VGPU_REQUEST; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
-like "$out" "^10 mem=10G:cores=25
-gpu uuid=GPU-[0-9a-f-]{36} mem=10737418240 sm=2500 ctx=0$" "srun vgpu:mem=10G:cores=25: 10 shards, 10 GiB, SM cap 25%"
+like "$out" "^11 mem=10G:cores=25
+gpu uuid=GPU-[0-9a-f-]{36} mem=11811160064 sm=2500 ctx=314572800$" "srun vgpu:mem=10G:cores=25: 11 shards, 11 GiB, SM cap 25%"
 out=$(timeout 30 srun --gres=vgpu:mem=10G,cores=30 bash -c 'echo $SLURM_SHARDS_ON_NODE; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
-like "$out" "^10
-gpu uuid=GPU-[0-9a-f-]{36} mem=10737418240 sm=3000 ctx=0$" "srun vgpu:mem=10G,cores=30 (split at ',' by Slurm, joined again): SM cap 30%"
+like "$out" "^11
+gpu uuid=GPU-[0-9a-f-]{36} mem=11811160064 sm=3000 ctx=314572800$" "srun vgpu:mem=10G,cores=30 (split at ',' by Slurm, joined again): SM cap 30%"
 out=$(timeout 30 srun --gres=vgpu:MEM=1536M bash -c 'echo $SLURM_SHARDS_ON_NODE; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
 like "$out" "^2
-gpu uuid=GPU-[0-9a-f-]{36} mem=2147483648 sm=10000 ctx=0$" "srun vgpu:MEM=1536M: 2 shards (2 GiB), DefaultCores 100%"
+gpu uuid=GPU-[0-9a-f-]{36} mem=2147483648 sm=10000 ctx=314572800$" "srun vgpu:MEM=1536M: 2 shards (2 GiB), DefaultCores 100%"
 id=$(sbatch --parsable -o "$e2e_tmp/b.out" -e /dev/null --gres=vgpu:mem=3G:cores=50 --wrap \
 	'grep "^gpu" "$VGPU_STEP_DESC"; srun bash -c '\''grep "^gpu" "$VGPU_STEP_DESC"'\''')
 is_job "$id" COMPLETED "sbatch --gres=vgpu:mem=3G:cores=50 completed"
-is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/b.out" | tr '\n' ' ')" "gpu mem=3221225472 sm=5000 ctx=0 gpu mem=3221225472 sm=5000 ctx=0 " \
-	"its batch step and its srun step: 3 GiB, SM cap 50%"
+is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/b.out" | tr '\n' ' ')" "gpu mem=4294967296 sm=5000 ctx=314572800 gpu mem=4294967296 sm=5000 ctx=314572800 " \
+	"its batch step and its srun step: 4 GiB (3 GiB and a context), SM cap 50%"
 # sbatch: the request arrives through the comment, which job_submit/vgpu
 # gives back to the user unchanged; it replaces a VGPU_REQUEST the user set;
 # no login shell on the node (SLURM_GET_USER_ENV is what asks slurmd for one).
 id=$(VGPU_REQUEST=mem=1G:cores=100 sbatch --parsable -o "$e2e_tmp/c.out" -e /dev/null --comment 'my run' \
 	--gres=vgpu:mem=2G:cores=40 --wrap 'echo "$VGPU_REQUEST ${SLURM_GET_USER_ENV:-no-user-env}"; grep "^gpu" "$VGPU_STEP_DESC"')
 is_job "$id" COMPLETED "sbatch --comment 'my run' --gres=vgpu:mem=2G:cores=40 completed"
-is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/c.out" | tr '\n' ' ')" "mem=2G:cores=40 no-user-env gpu mem=2147483648 sm=4000 ctx=0 " \
+is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/c.out" | tr '\n' ' ')" "mem=2G:cores=40 no-user-env gpu mem=3221225472 sm=4000 ctx=314572800 " \
 	"its VGPU_REQUEST is the cli_filter's (not the user's cores=100), no SLURM_GET_USER_ENV, SM cap 40%"
 is "$(scontrol show job "$id" | sed -n 's/^ *Comment=\(.*[^ ]\) *$/\1/p')" "my run" \
 	"the job's comment is the user's, without the marker"
 id=$(sbatch --parsable -o /dev/null -e /dev/null --gres=vgpu:mem=1G --wrap true)
 is "$(scontrol -o show job "$id" | grep -c 'vgpu-request')" 0 "a job without a comment shows no marker"
 out=$(timeout 30 salloc --gres=vgpu:mem=4G srun bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>/dev/null)
-is "$out" 4 "salloc --gres=vgpu:mem=4G, its srun step: 4 shards"
+is "$out" 5 "salloc --gres=vgpu:mem=4G, its srun step: 5 shards (4 GiB and a context)"
 
 e2e_health
 e2e_down
