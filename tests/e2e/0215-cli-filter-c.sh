@@ -63,8 +63,8 @@ $c: error: cli_filter plugin terminated with error" ]; then
 done <<<"$cases"
 
 out=$(timeout 30 srun --gres=vgpu:mem=100G true 2>&1)
-refused srun "request 'mem=100G' fits no configured GPU type (h100: 79.6 GiB usable)" \
-	"srun vgpu:mem=100G refused: fits no GPU type"
+refused srun "request 'mem=100G' needs 100 GiB and 300 MiB for its first context, more than one h100 GPU offers (79.2 GiB usable of 79.6 GiB, 470 MiB reserved)" \
+	"srun vgpu:mem=100G refused: more than the one GPU type offers"
 out=$(timeout 30 sbatch --gres=vgpu:mem=1G,gpu:1 --wrap true 2>&1)
 refused sbatch "--gres=vgpu cannot be combined with --gres=gpu (a slice is part of one GPU)" \
 	"sbatch vgpu + gpu refused"
@@ -94,34 +94,36 @@ like "$out" "^srun: error: vgpu: --gres=vgpu: mem: unknown unit 'X' in '1X'" \
 out=$(VGPU_CONF=/nonexistent/vgpu.conf timeout 30 srun --gres=shard:2 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)
 is "$out" 2 "... and a job without --gres=vgpu does not read it"
 
-# Good requests: memory accounting, shards = GiB, cores cap from the request.
+# Good requests: memory accounting, shards = GiB of mem= and one context
+# (the simulator's 300 MiB, measured into ContextMemory=, charged per context
+# as ctx=), cores cap from the request.
 out=$(timeout 30 srun --gres=vgpu:mem=10G:cores=25 bash -c 'echo $SLURM_SHARDS_ON_NODE $VGPU_REQUEST; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
-like "$out" "^10 mem=10G:cores=25
-gpu uuid=GPU-[0-9a-f-]{36} mem=10737418240 sm=2500 ctx=0$" "srun vgpu:mem=10G:cores=25: 10 shards, 10 GiB, SM cap 25%"
+like "$out" "^11 mem=10G:cores=25
+gpu uuid=GPU-[0-9a-f-]{36} mem=11811160064 sm=2500 ctx=314572800$" "srun vgpu:mem=10G:cores=25: 11 shards, 11 GiB, SM cap 25%"
 out=$(timeout 30 srun --gres=vgpu:mem=10G,cores=30 bash -c 'echo $SLURM_SHARDS_ON_NODE; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
-like "$out" "^10
-gpu uuid=GPU-[0-9a-f-]{36} mem=10737418240 sm=3000 ctx=0$" "srun vgpu:mem=10G,cores=30 (split at ',' by Slurm, joined again): SM cap 30%"
+like "$out" "^11
+gpu uuid=GPU-[0-9a-f-]{36} mem=11811160064 sm=3000 ctx=314572800$" "srun vgpu:mem=10G,cores=30 (split at ',' by Slurm, joined again): SM cap 30%"
 out=$(timeout 30 srun --export=ALL,FOO=bar --gres=vgpu:MEM=1536M bash -c 'echo $SLURM_SHARDS_ON_NODE $FOO $VGPU_REQUEST' 2>&1)
 is "$out" "2 bar mem=1536M" "srun --export=ALL,FOO=bar vgpu:MEM=1536M: 2 shards, the user's export list kept"
 id=$(sbatch --parsable -o "$e2e_tmp/b.out" -e /dev/null --gres=vgpu:mem=3G:cores=50 --wrap \
 	'grep "^gpu" "$VGPU_STEP_DESC"; srun bash -c '\''grep "^gpu" "$VGPU_STEP_DESC"'\''')
 is_job "$id" COMPLETED "sbatch --gres=vgpu:mem=3G:cores=50 completed"
-is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/b.out" | tr '\n' ' ')" "gpu mem=3221225472 sm=5000 ctx=0 gpu mem=3221225472 sm=5000 ctx=0 " \
-	"its batch step and its srun step: 3 GiB, SM cap 50%"
+is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/b.out" | tr '\n' ' ')" "gpu mem=4294967296 sm=5000 ctx=314572800 gpu mem=4294967296 sm=5000 ctx=314572800 " \
+	"its batch step and its srun step: 4 GiB (3 GiB and a context), SM cap 50%"
 id=$(VGPU_REQUEST=mem=1G:cores=100 sbatch --parsable -o "$e2e_tmp/c.out" -e /dev/null --comment 'my run' \
 	--gres=vgpu:mem=2G:cores=40 --wrap 'echo "$VGPU_REQUEST ${SLURM_GET_USER_ENV:-no-user-env}"; grep "^gpu" "$VGPU_STEP_DESC"')
 is_job "$id" COMPLETED "sbatch --comment 'my run' --gres=vgpu:mem=2G:cores=40 completed"
-is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/c.out" | tr '\n' ' ')" "mem=2G:cores=40 no-user-env gpu mem=2147483648 sm=4000 ctx=0 " \
+is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/c.out" | tr '\n' ' ')" "mem=2G:cores=40 no-user-env gpu mem=3221225472 sm=4000 ctx=314572800 " \
 	"its VGPU_REQUEST is the filter's (through the comment), no SLURM_GET_USER_ENV, SM cap 40%"
 is "$(scontrol show job "$id" | sed -n 's/^ *Comment=\(.*[^ ]\) *$/\1/p')" "my run" \
 	"the job's comment is the user's, without the marker"
 out=$(timeout 30 salloc --gres=vgpu:mem=4G srun bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>/dev/null)
-is "$out" 4 "salloc --gres=vgpu:mem=4G, its srun step: 4 shards"
+is "$out" 5 "salloc --gres=vgpu:mem=4G, its srun step: 5 shards (4 GiB and a context)"
 
 # salloc: the allocation's shell, and so its steps, get the request (the
 # cores cap of memory accounting; 22.05's salloc has no --export).
 out=$(timeout 30 salloc --gres=vgpu:mem=4G:cores=30 srun bash -c 'echo $VGPU_REQUEST; grep "^gpu" "$VGPU_STEP_DESC"' 2>/dev/null)
-is "$(sed 's/uuid=[^ ]* //' <<<"$out" | tr '\n' ' ')" "mem=4G:cores=30 gpu mem=4294967296 sm=3000 ctx=0 " \
+is "$(sed 's/uuid=[^ ]* //' <<<"$out" | tr '\n' ' ')" "mem=4G:cores=30 gpu mem=5368709120 sm=3000 ctx=314572800 " \
 	"salloc --gres=vgpu:mem=4G:cores=30: its step has VGPU_REQUEST and a 30% SM cap"
 
 # The step's own request wins over one in its environment (srun merges its
@@ -129,10 +131,10 @@ is "$(sed 's/uuid=[^ ]* //' <<<"$out" | tr '\n' ' ')" "mem=4G:cores=30 gpu mem=4
 id=$(sbatch --parsable -o "$e2e_tmp/n.out" -e /dev/null --gres=vgpu:mem=4G:cores=50 --wrap \
 	'srun --gres=vgpu:mem=2G:cores=20 bash -c "echo \$VGPU_REQUEST; grep ^gpu \$VGPU_STEP_DESC"')
 e2e_wait_job "$id" COMPLETED
-is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/n.out" | tr '\n' ' ')" "mem=2G:cores=20 gpu mem=2147483648 sm=2000 ctx=0 " \
+is "$(sed 's/uuid=[^ ]* //' "$e2e_tmp/n.out" | tr '\n' ' ')" "mem=2G:cores=20 gpu mem=3221225472 sm=2000 ctx=314572800 " \
 	"an srun step with its own vgpu request in a vgpu batch job: its own cores cap (20%, not the job's 50%)"
 out=$(VGPU_REQUEST=mem=1G:cores=90 timeout 30 srun --gres=vgpu:mem=2G:cores=20 bash -c 'echo $VGPU_REQUEST; grep "^gpu" "$VGPU_STEP_DESC"' 2>&1)
-is "$(sed 's/uuid=[^ ]* //' <<<"$out" | tr '\n' ' ')" "mem=2G:cores=20 gpu mem=2147483648 sm=2000 ctx=0 " \
+is "$(sed 's/uuid=[^ ]* //' <<<"$out" | tr '\n' ' ')" "mem=2G:cores=20 gpu mem=3221225472 sm=2000 ctx=314572800 " \
 	"VGPU_REQUEST in the user's shell does not replace the step's request"
 out=$(timeout 30 srun --export=NONE --gres=vgpu:mem=2G:cores=30 /bin/bash -c 'echo $VGPU_REQUEST' 2>&1)
 is "$out" "mem=2G:cores=30" "srun --export=NONE: the step still gets its VGPU_REQUEST"
@@ -140,8 +142,8 @@ is "$out" "mem=2G:cores=30" "srun --export=NONE: the step still gets its VGPU_RE
 # A heterogeneous srun job: the filter runs once per component, each with its own request.
 out=$(timeout 60 srun --gres=vgpu:mem=1G:cores=10 bash -c 'echo c0 $SLURM_SHARDS_ON_NODE $VGPU_REQUEST' : \
 	--gres=vgpu:mem=2G:cores=20 bash -c 'echo c1 $SLURM_SHARDS_ON_NODE $VGPU_REQUEST' 2>/dev/null | sort)
-is "$out" "c0 1 mem=1G:cores=10
-c1 2 mem=2G:cores=20" "srun hetjob: each component gets its own shards and VGPU_REQUEST"
+is "$out" "c0 2 mem=1G:cores=10
+c1 3 mem=2G:cores=20" "srun hetjob: each component gets its own shards and VGPU_REQUEST"
 out=$(timeout 60 srun --gres=vgpu:mem=1G true : --gres=vgpu:mem=2X true 2>&1)
 refused srun "--gres=vgpu: mem: unknown unit 'X' in '2X' (expected B, K, M, G, T, P, KiB..PiB or KB..PB)" \
 	"srun hetjob with a bad second component: refused, nothing queued"
