@@ -16,9 +16,9 @@ plan 37
 e2e_up js --nodes 1 --gpus 2 --job-submit
 cd "$e2e_tmp" || exit 1
 log=$e2e_dir/log/slurmctld.log
-big="vgpu: shard:150 is more than one GPU offers (100 shards per h100 GPU)"
+big="vgpu: shard:150 is more than one GPU offers (120 shards per h100 GPU)"
 
-like "$(grep 'job_submit/vgpu' "$log")" "job_submit/vgpu: $e2e_dir/etc/vgpu.conf: at most 100 shards per GPU \(h100\)" \
+like "$(grep 'job_submit/vgpu' "$log")" "job_submit/vgpu: $e2e_dir/etc/vgpu.conf: at most 120 shards per GPU \(h100\)" \
 	"slurmctld loaded the plugin with the cluster's vgpu.conf (VGPU_CONF)"
 
 # (a) shard:150 on 100-shard GPUs: refused at submit by every client.
@@ -29,7 +29,7 @@ out=$(timeout 30 srun --gres=shard:150 true 2>&1)
 is "$?" 1 "srun --gres=shard:150 exits 1"
 is "$(printf '%s\n' "$out" | head -n 1)" "srun: error: $big" "... with the plugin's message"
 out=$(timeout 30 salloc --gres=shard:h100:150 true 2>&1)
-like "$out" "salloc: error: vgpu: shard:h100:150 is more than one GPU offers \(100 shards per h100 GPU\)" \
+like "$out" "salloc: error: vgpu: shard:h100:150 is more than one GPU offers \(120 shards per h100 GPU\)" \
 	"salloc --gres=shard:h100:150 refused with the plugin's message"
 out=$(timeout 30 sbatch --gres=shard:99999999999 --wrap true 2>&1)
 like "$out" "sbatch: error: vgpu: shard:99999999999 is more than one GPU offers" "a huge count is refused, not crashed on"
@@ -62,7 +62,7 @@ like "$(scontrol -o show job "$id")" "TresPerNode=gres[:/]shard:10( |$)" "the jo
 scancel "$id"
 
 # (d) jobs within the limits run untouched.
-is "$(timeout 30 srun -Q --gres=shard:100 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)" 100 "srun --gres=shard:100 runs with 100 shards"
+is "$(timeout 30 srun -Q --gres=shard:120 bash -c 'echo $SLURM_SHARDS_ON_NODE' 2>&1)" 120 "srun --gres=shard:120 runs with 120 shards (the default ShardsPerGpu)"
 id=$(sbatch --parsable -o "$e2e_tmp/b.out" --gres=shard:25 --wrap 'echo $SLURM_SHARDS_ON_NODE')
 is_job "$id" COMPLETED "sbatch --gres=shard:25 completed"
 is "$(cat "$e2e_tmp/b.out")" 25 "... with 25 shards"
