@@ -41,7 +41,7 @@ nvml_procs() {
 }
 # holder: a slice job whose probe holds 1 GiB until cancelled.
 holder() {
-	sbatch --parsable -o "$e2e_tmp/h-%j.out" --gres=shard:60 --wrap "exec $probe dlopen init alloc mem 1073741824 hold"
+	sbatch --parsable -o "$e2e_tmp/h-%j.out" --gres=shard:70 --wrap "exec $probe dlopen init alloc mem 1073741824 hold"
 }
 wait_hold() {
 	local t=150
@@ -52,7 +52,7 @@ wait_hold() {
 # 1. a slice on one GPU, a whole-GPU job on the other: Slurm keeps them
 # apart (no shard job has ended yet), and the whole-GPU job runs normally.
 a=$(holder)
-ok "job A (shard:60) holds 1 GiB of its slice" wait_hold "$a"
+ok "job A (shard:70) holds 1 GiB of its slice" wait_hold "$a"
 ia=$(e2e_gres_idx "$a")
 w=$(sbatch --parsable -o "$e2e_tmp/w1.out" --gres=gpu:1 --wrap "echo \${LD_PRELOAD:-none}; $probe dlopen init info")
 is_job "$w" COMPLETED "a whole-GPU job on the free GPU completes"
@@ -64,7 +64,7 @@ is "$(grep -c '^vgpu:' "$e2e_tmp/w1.out")" 0 "... and no guard message"
 # (right); cancel it; a shard job ends; a new whole-GPU job is started by
 # Slurm on a GPU that holds a slice.
 b=$(holder)
-ok "job B (shard:60) holds 1 GiB of its slice" wait_hold "$b"
+ok "job B (shard:70) holds 1 GiB of its slice" wait_hold "$b"
 ib=$(e2e_gres_idx "$b")
 ok "A and B are on different GPUs ($ia, $ib)" test -n "$ia" -a -n "$ib" -a "$ia" != "$ib"
 p=$(sbatch --parsable -o /dev/null --gres=gpu:1 --wrap true)
@@ -102,8 +102,8 @@ like "$out" "^init: 0" "srun --gres=gpu:2 runs on both GPUs once no slice is lef
 # 4. the other side: a salloc shard job S with no step running leaves no
 # record, so Slurm's bug can give its GPU whole to job W and the guard lets
 # W run; W records itself, and the next step of S on that GPU is refused.
-S=$(salloc --no-shell --gres=shard:60 2>&1 | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
-ok "salloc --no-shell --gres=shard:60: job S ($S) holds shards, no step runs" test -n "$S"
+S=$(salloc --no-shell --gres=shard:70 2>&1 | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
+ok "salloc --no-shell --gres=shard:70: job S ($S) holds shards, no step runs" test -n "$S"
 is_s=$(e2e_gres_idx "$S")
 g=$(sbatch --parsable -o "$e2e_tmp/g.out" --gres=gpu:1 --wrap "exec $probe dlopen init hold")
 is_job "$g" RUNNING None "a whole-GPU job G runs on the other GPU"
