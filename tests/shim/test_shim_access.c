@@ -16,6 +16,7 @@
  *    writes to the program's stdout.
  */
 #include "shimtest.h"
+#include <limits.h>
 
 #include "vgpu_cuda_abi.h"
 
@@ -71,7 +72,7 @@ static int memory_info_launch(const char *sym)
 static void replay(const char *fixture)
 {
 	const char *with[] = { "getproc", "init", "getproc", fixture, NULL };
-	char *shim_out, *sim_out, shim_lib[1024];
+	char *shim_out, *sim_out, shim_lib[PATH_MAX];
 	int lines = 0, same = 0, ours = 0, mil = 0, mil_ours = 0, pt = 0;
 	struct scen s;
 
@@ -83,7 +84,7 @@ static void replay(const char *fixture)
 	probe_run(&s, 1, NULL, with, &shim_out, NULL);
 	probe_run(&s, 0, NULL, with, &sim_out, NULL); /* the simulated driver alone */
 	for (int i = 0;; i++) {
-		char a[4096], b[4096], sym[256], fa[1024], fb[1024], na[256], nb[256], rfa[1024];
+		char a[4096], b[4096], sym[256], fa[1024], fb[1024], na[256], nb[256], rfa[PATH_MAX];
 		int ver, ra, rb, sa, sb;
 		unsigned long long flags;
 
