@@ -43,8 +43,8 @@ static int model_scen(struct scen *s, const char *model, const char *settings, v
 		 "sh '%s' --model %s --gpus 1 --hostname memtruth -o '%s' && "
 		 "VGPU_SIM_NODE='%s' VGPU_SIM_STATE='%s' LD_LIBRARY_PATH='%s' '%s' discover --json --hostname memtruth "
 		 ">'%s/inv.json' 2>/dev/null && '%s' conf --types '%s/inv.json' >'%s'",
-		 src_path("sim/vgpu-simnode"), model, s->node_path, s->node_path, s->state, build_path("sim/.libs"),
-		 build_path("vgpu"), s->dir, build_path("vgpu"), s->dir, types);
+		 src_path("sim/vgpu-simnode"), model, s->node_path, s->node_path, s->state,
+		 build_path("sim/.libs"), build_path("vgpu"), s->dir, build_path("vgpu"), s->dir, types);
 	if (system(cmd) != 0) {
 		diag("%s: the pipeline failed: %s", model, cmd);
 		return -1;
@@ -120,8 +120,9 @@ static void context_loop(int charge)
 			check(created + 1 <= (int)room && created + 1 >= (int)room - 1,
 			      "contexts stop at the slice: %d created beside the primary one (%llu bytes, %llu per context)",
 			      created, (unsigned long long)lim.mem_bytes, (unsigned long long)lim.ctx_bytes);
-			check(p.ok && p.used <= lim.mem_bytes, "physically within the slice: %llu of %llu bytes",
-			      (unsigned long long)p.used, (unsigned long long)lim.mem_bytes);
+			check(p.ok && p.used <= lim.mem_bytes,
+			      "physically within the slice: %llu of %llu bytes", (unsigned long long)p.used,
+			      (unsigned long long)lim.mem_bytes);
 		} else {
 			check(created == 28 && p.ok && p.used > lim.mem_bytes,
 			      "%sall 28 contexts, %llu bytes physically, past the %llu-byte slice", tag,
@@ -183,8 +184,9 @@ static int slices_at_once(const char *model, const char *settings, const char *r
 	{
 		struct phys p = phys_query(&s, s.node.gpus[0].uuid, 0);
 
-		check(p.ok && p.used <= gpu_usable(&s, 0), "%s %s x %u%s: the GPU holds them all (%llu of %llu bytes)", model,
-		      request, count, no_driver_reserve ? " (control)" : "", (unsigned long long)p.used,
+		check(p.ok && p.used <= gpu_usable(&s, 0),
+		      "%s %s x %u%s: the GPU holds them all (%llu of %llu bytes)", model, request, count,
+		      no_driver_reserve ? " (control)" : "", (unsigned long long)p.used,
 		      (unsigned long long)gpu_usable(&s, 0));
 	}
 	diag("%s %s x %u%s: limit %llu, context %llu, each allocates %llu, %d failed", model, request, count,
@@ -215,11 +217,13 @@ int main(void)
 	context_loop(0);
 	for (size_t m = 0; m < sizeof(models) / sizeof(models[0]); m++)
 		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-			int r = slices_at_once(models[m], cases[c].settings, cases[c].request, cases[c].count, 0);
+			int r = slices_at_once(models[m], cases[c].settings, cases[c].request, cases[c].count,
+					       0);
 
-			check(r == 0, "%s: %u slices of %s (%s) at once each get their limit less one context (%d short)",
-			      models[m], cases[c].count, cases[c].request, cases[c].settings[0] ? cases[c].settings : "120 shards\n",
-			      r);
+			check(r == 0,
+			      "%s: %u slices of %s (%s) at once each get their limit less one context (%d short)",
+			      models[m], cases[c].count, cases[c].request,
+			      cases[c].settings[0] ? cases[c].settings : "120 shards\n", r);
 		}
 	/* the control: what today's Memory=-only line promises is not there */
 	check(slices_at_once("h100", "ShardsPerGpu=100\n", "cores=25", 4, 1) > 0,
