@@ -16,10 +16,16 @@ e2e_up mnledger --nodes 2 --gpus 1 --spank --cli-filter
 state=$e2e_dir/vgpu-state
 cd "$e2e_tmp" || exit 1
 
-mem=$(sed -n 's/^GpuType=h100 Memory=\([0-9]*\)M.*/\1/p' "$e2e_dir/etc/vgpu.conf")
-S=$((20 * mem * 1048576 / 100))
+# 20 of the GPU's shards: (Memory - DriverReserved) * 20 / ShardsPerGpu (120
+# by default), from the GpuType line vgpu conf wrote; every context is
+# charged ContextMemory.
+type_line=$(grep '^GpuType=h100 ' "$e2e_dir/etc/vgpu.conf")
+mib() { echo "$type_line" | sed -n "s/.* $1=\([0-9]*\)M.*/\1/p"; }
+mem=$(mib Memory) drv=$(mib DriverReserved) ctx=$(($(mib ContextMemory) * 1048576))
+per=$(sed -n 's/^ShardsPerGpu=\([0-9]*\).*/\1/p' "$e2e_dir/etc/vgpu.conf")
+S=$((20 * (mem - drv) * 1048576 / ${per:-120}))
 A=$((S * 6 / 10 / 2097152 * 2097152)) # 60% of the slice, in the shim's 2 MiB granules
-R=$((S - A))
+R=$((S - A - 2 * ctx))                # the room: less A's context and step B's own
 
 cat >"$e2e_tmp/job.sh" <<EOF
 #!/bin/bash
