@@ -35,8 +35,14 @@ plan 35
 e2e_up user --nodes 1 --gpus 1 --spank --cli-filter
 state=$e2e_dir/vgpu-state
 uuid=$(sed -n 's/.*"uuid": *"\(GPU-[^"]*\)".*/\1/p' "$e2e_dir/sim/n1.json" | head -1)
-mem=$(sed -n 's/^GpuType=h100 Memory=\([0-9]*\)M.*/\1/p' "$e2e_dir/etc/vgpu.conf")
-slice() { echo $(($1 * mem * 1048576 / 100)); }
+# slice K: K of the GPU's ShardsPerGpu (120 by default) shards of Memory -
+# DriverReserved, from the GpuType line vgpu conf wrote; every context is
+# charged ContextMemory (ctx).
+type_line=$(grep '^GpuType=h100 ' "$e2e_dir/etc/vgpu.conf")
+mib() { echo "$type_line" | sed -n "s/.* $1=\([0-9]*\)M.*/\1/p"; }
+mem=$(mib Memory) drv=$(mib DriverReserved) ctx=$(($(mib ContextMemory) * 1048576))
+per=$(sed -n 's/^ShardsPerGpu=\([0-9]*\).*/\1/p' "$e2e_dir/etc/vgpu.conf")
+slice() { echo $(($1 * (mem - drv) * 1048576 / ${per:-120})); }
 G=1073741824
 # The user works in a directory of its own ($e2e_tmp is made 0700).
 chmod 0755 "$e2e_tmp"
@@ -51,7 +57,8 @@ as_user() {
 # batch step's ledger (root, on the host, through the shim).
 joined() {
 	LD_PRELOAD=$shim VGPU_STEP_DESC=$state/$1.batch.0/step.desc VGPU_SIM_NODE=$e2e_dir/sim/n1.json \
-		"$probe" dlopen init info nvmlprocs "$uuid" 2>/dev/null | grep -E '^(info|nvmlprocs):' | tr '\n' ' '
+		"$probe" dlopen init info nvmlprocs "$uuid" 2>/dev/null | grep -E '^(info|nvmlprocs):' | tr '\n' ' ' |
+		sed -E "s/ [0-9]+:$ctx( |\$)/\1/" # its own context (its pid differs each time)
 }
 
 # 1. root's job: shard:25, 1 GiB held
@@ -63,7 +70,8 @@ acct=$state/job.$a.0/acct
 is "$(stat -c '%a %u' "$acct" 2>&1)" "700 0" "its acct dir is root's, 0700"
 ok "its ledger exists ($acct/$uuid.ledger)" test -f "$acct/$uuid.ledger"
 before=$(joined "$a")
-like "$before" "^info: 0 $(($(slice 25) - G)) $(slice 25) nvmlprocs: 0 [0-9]+:$G \$" "root's ledger: 1 GiB held"
+like "$before" "^info: 0 $(($(slice 25) - G - 2 * ctx)) $(slice 25) nvmlprocs: 0 [0-9]+:$((G + ctx)) \$" \
+	"root's ledger: 1 GiB and the holder's context held (free: less the joiner's own context too)"
 
 # 2. the user's job, on the same GPU, tries root's accounting
 cat >"$e2e_tmp/u/poke.py" <<'PY'
@@ -97,12 +105,12 @@ out=$(as_user timeout 30 srun --gres=shard:10 bash -c 'a=$(sed -n "s/^acct=//p" 
 	"$0" dlopen init info alloc mem $(($1 + 2097152)) alloc mem '$G'; stat -c "ledger %a %u" "$a"/*.ledger' \
 	"$probe" "$s10" 2>&1)
 is "$(echo "$out" | grep '^acct')" "acct 700 $uid" "the user's step: its acct dir is the user's, 0700"
-is "$(echo "$out" | grep '^info:')" "info: 0 $s10 $s10" "the user's step: cuMemGetInfo shows its shard:10 slice"
+is "$(echo "$out" | grep '^info:')" "info: 0 $((s10 - ctx)) $s10" "the user's step: cuMemGetInfo shows its shard:10 slice (less its context)"
 is "$(echo "$out" | grep '^alloc' | tr '\n' ' ')" "alloc mem $((s10 + 2097152)): 2 alloc mem $G: 0 " \
 	"the user's step: past the slice OUT_OF_MEMORY, 1 GiB succeeds"
 is "$(echo "$out" | grep '^ledger')" "ledger 600 $uid" "the user's step: its ledger was created by the user, 0600"
 out=$(as_user timeout 30 srun --gres=shard:10 env -u LD_PRELOAD "$probe" dlopen init info alloc mem $((s10 + 2097152)) 2>/dev/null)
-is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $s10 $s10 alloc mem $((s10 + 2097152)): 2 " \
+is "$(echo "$out" | grep -E '^(info|alloc)' | tr '\n' ' ')" "info: 0 $((s10 - ctx)) $s10 alloc mem $((s10 + 2097152)): 2 " \
 	"the user's step with env -u LD_PRELOAD: still its slice, still refused past it"
 
 # 4. root's job was not disturbed
