@@ -21,8 +21,15 @@ e2e_up restart --nodes 1 --gpus 1 --spank --cli-filter --job-submit
 state=$e2e_dir/vgpu-state
 conf=$e2e_dir/etc/vgpu.conf
 uuid=$(sed -n 's/.*"uuid": *"\(GPU-[^"]*\)".*/\1/p' "$e2e_dir/sim/n1.json" | head -1)
-mem=$(sed -n 's/^GpuType=h100 Memory=\([0-9]*\)M.*/\1/p' "$conf")
-slice() { echo $(($1 * mem * 1048576 / 100)); }
+# slice K: K of the GPU's ShardsPerGpu (120 by default) shards of Memory -
+# DriverReserved (the GpuType line vgpu conf wrote); every context is
+# charged ContextMemory (ctx).
+type_line=$(grep '^GpuType=h100 ' "$conf")
+mib() { echo "$type_line" | sed -n "s/.* $1=\([0-9]*\)M.*/\1/p"; }
+mem=$(mib Memory) drv=$(mib DriverReserved) ctx=$(($(mib ContextMemory) * 1048576))
+per=$(sed -n 's/^ShardsPerGpu=\([0-9]*\).*/\1/p' "$conf")
+per=${per:-120}
+slice() { echo $(($1 * (mem - drv) * 1048576 / per)); }
 s25=$(slice 25)
 G=1073741824
 cd "$e2e_tmp" || exit 1
@@ -49,7 +56,8 @@ for j in sorted(d["jobs"], key=lambda j: j["job_id"]):
 # batch step's ledger (the step's own description, through the shim).
 joined() {
 	LD_PRELOAD=$shim VGPU_STEP_DESC=$state/$1.batch.0/step.desc VGPU_SIM_NODE=$e2e_dir/sim/n1.json \
-		"$probe" dlopen init info nvmlprocs "$uuid" 2>/dev/null | grep -E '^(info|nvmlprocs):' | tr '\n' ' '
+		"$probe" dlopen init info nvmlprocs "$uuid" 2>/dev/null | grep -E '^(info|nvmlprocs):' | tr '\n' ' ' |
+		sed -E "s/ [0-9]+:$ctx( |\$)/\1/" # its own context (its pid differs each time)
 }
 # The simulated driver's own process list (no shim): "PID ..." sorted.
 driver_pids() {
@@ -74,8 +82,8 @@ for k in 1 2 3; do
 	pids+=("${p:-0}")
 done
 before=$(views "${ids[@]}")
-is "$(echo "$before" | head -1)" "n1 0 75/100 $((3 * s25)) ${ids[0]}:25 ${ids[1]}:25 ${ids[2]}:25" \
-	"before: vgpu show: 75 of 100 shards, three 25-shard slices reserved"
+is "$(echo "$before" | head -1)" "n1 0 75/$per $((3 * s25)) ${ids[0]}:25 ${ids[1]}:25 ${ids[2]}:25" \
+	"before: vgpu show: 75 of $per shards, three 25-shard slices reserved"
 is "$(echo "$before" | grep -c '^scontrol [0-9]* GRES=shard:25 on GPU 0$')" 3 "before: scontrol -d: each job shard:25 on GPU 0"
 is "$(driver_pids)" "$(printf '%s\n' "${pids[@]}" | sort -n | tr '\n' ' ')" "before: the simulated driver lists the three holding processes"
 
@@ -101,14 +109,14 @@ is_job "$j4" RUNNING "after: a 4th shard:25 job runs"
 is "$(e2e_gres_idx "$j4")" 0 "... on GPU 0"
 j5=$(e2e_hold --gres=shard:25)
 is_job "$j5" PENDING Resources "after: a 5th shard:25 job pends (Resources)"
-is "$(views | head -1)" "n1 0 100/100 $((4 * s25)) ${ids[0]}:25 ${ids[1]}:25 ${ids[2]}:25 $j4:25" \
-	"vgpu show: 100 of 100 shards, four slices"
+is "$(views | head -1)" "n1 0 100/$per $((4 * s25)) ${ids[0]}:25 ${ids[1]}:25 ${ids[2]}:25 $j4:25" \
+	"vgpu show: 100 of $per shards, four slices"
 
 # 5. the ledgers (after the 4th step started, which runs the stale-directory
 # cleaner): each holds exactly its step's memory, nothing more
 for k in 1 2 3; do
-	is "$(joined "${ids[k - 1]}")" "info: 0 $((s25 - k * G)) $s25 nvmlprocs: 0 ${pids[k - 1]}:$((k * G)) " \
-		"job ${ids[k - 1]}'s ledger: exactly $k GiB, held by its process; cuMemGetInfo: the rest of its slice free"
+	is "$(joined "${ids[k - 1]}")" "info: 0 $((s25 - k * G - 2 * ctx)) $s25 nvmlprocs: 0 ${pids[k - 1]}:$((k * G + ctx)) " \
+		"job ${ids[k - 1]}'s ledger: exactly $k GiB and its context, held by its process; cuMemGetInfo: the rest of its slice free (less the joiner's context)"
 done
 is "$(driver_pids)" "$(printf '%s\n' "${pids[@]}" | sort -n | tr '\n' ' ')" "after: the simulated driver lists the same three processes"
 is "$(ls -A "$state" | grep -v '^job\.' | sort | tr '\n' ' ')" "$(printf '%s.batch.0\n' "${ids[@]}" "$j4" | sort | tr '\n' ' ')" \
@@ -124,7 +132,7 @@ ok "every job ended" e2e_wait_idle
 is "$(ls -A "$state")" "" "no step directory (no ledger) left under StateDir"
 ok "the holding processes are gone" eval '! e2e_start "${pids[0]}" && ! e2e_start "${pids[1]}" && ! e2e_start "${pids[2]}"'
 out=$(timeout 30 srun --gres=shard:25 "$probe" dlopen init info 2>/dev/null)
-is "$(echo "$out" | grep '^info:')" "info: 0 $s25 $s25" "a new shard:25 step gets its whole slice"
+is "$(echo "$out" | grep '^info:')" "info: 0 $((s25 - ctx)) $s25" "a new shard:25 step gets its whole slice (less its context)"
 
 e2e_health
 e2e_down
