@@ -13,7 +13,9 @@
 #include "vgpu_conf.h"
 #include "vgpu_test.h"
 
-/* 0210's devcluster: memory accounting, 1 GiB shards, one H100. */
+/* 0210's devcluster: memory accounting, 1 GiB shards, one H100; mem=NG takes
+ * N + 1 shards (its first context, the default ContextMemory of 512M, comes
+ * on top). */
 static const char memory_conf[] =
 	"AccountingMode=memory\nShardMemory=1G\nGpuType=h100 Memory=81559M SMs=132\n";
 /* 0205's three types, strict accounting: untyped requests get features. */
@@ -99,20 +101,20 @@ static const char *const parser_cases[][2] = {
 	{ "mem=16384P", "--gres=vgpu: mem: size '16384P' is too large (at most 18446744073709551615 bytes, 16 EiB)" },
 	{ "mem=10G5", "--gres=vgpu: mem: unexpected '5' after '10G' in '10G5' (no spaces, one unit)" },
 	{ "mem=+5G", "--gres=vgpu: mem: '+5G' is not a size (expected a number with an optional unit, e.g. 10G)" },
-	{ "memory=10G", "--gres=vgpu: unknown key 'memory' in 'memory=10G' (expected mem, cores, type or gpus)" },
+	{ "memory=10G", "--gres=vgpu: unknown key 'memory' in 'memory=10G' (expected mem, share, cores, ctx, type or gpus)" },
 	{ "mem=1G:mem=2G", "--gres=vgpu: duplicate key 'mem' in 'mem=2G' (each key may appear once)" },
 	{ "mem=10G::cores=25", "--gres=vgpu: empty item in 'mem=10G::cores=25' (items are separated by one ',' or ':')" },
 	{ "mem", "--gres=vgpu: item 'mem' has no '=' (expected key=value, e.g. mem=10G)" },
 	{ "mem=1G:cores=101", "--gres=vgpu: cores: 'cores=101' is out of range (expected 1..100)" },
 	{ "mem=1G:cores=0", "--gres=vgpu: cores: 'cores=0' is out of range (expected 1..100)" },
 	{ "mem=1G:cores=abc", "--gres=vgpu: cores: 'cores=abc' is not a whole percentage (expected 1..100, e.g. cores=25)" },
-	{ "type=h100", "--gres=vgpu: request 'type=h100' gives neither mem nor cores (e.g. mem=10G or cores=25)" },
+	{ "type=h100", "--gres=vgpu: request 'type=h100' gives neither mem, share nor cores (e.g. mem=10G, share=1/3 or cores=25)" },
 	{ "mem=1G:type=1abc", "--gres=vgpu: type: name '1abc' does not start with a letter" },
 	{ "mem=1G:type=v100", "request 'mem=1G,type=v100': type 'v100' is not configured (configured: h100)" },
 	{ "mem=1G:gpus=65", "--gres=vgpu: gpus: 'gpus=65' is out of range (expected 1..64)" },
 	{ "mem=1G:gpus=2", "gpus=2: a slice is one GPU's share; Slurm 22.05 places shards on one GPU per node (ask for gpus=1 or whole GPUs)" },
-	{ "cores=25", "request 'cores=25': memory accounting needs mem= (e.g. mem=10G)" },
-	{ "mem=100G", "request 'mem=100G' fits no configured GPU type (h100: 79.6 GiB usable)" },
+	{ "cores=25", "request 'cores=25': memory accounting needs mem= or share= (e.g. mem=10G)" },
+	{ "mem=100G", "request 'mem=100G' needs 100 GiB and 512 MiB for its first context, more than one h100 GPU offers (79.6 GiB usable)" },
 	{ "mem=1G';touch /tmp/pwned;'", "--gres=vgpu: mem: unexpected '';touch /tmp/pwned;'' after '1G' in '1G';touch /tmp/pwned;'' (no spaces, one unit)" },
 };
 
@@ -174,7 +176,7 @@ START_TEST(mixing_refused)
 	refused(&in, "--gres=vgpu cannot be combined with --gpus-per-task (a slice is part of one GPU)");
 	in.gpus[2] = in.gpus[3] = "0";
 	changed(&in);
-	ck_assert_str_eq(out.gres, "shard:1");
+	ck_assert_str_eq(out.gres, "shard:2");
 }
 END_TEST
 
@@ -184,10 +186,10 @@ START_TEST(srun_rewrite)
 
 	load(memory_conf);
 	changed(&in);
-	ck_assert_str_eq(out.gres, "shard:10");
+	ck_assert_str_eq(out.gres, "shard:11");
 	ck_assert_str_eq(out.req, "mem=10G:cores=25");
 	ck_assert_str_eq(out.canon, "mem=10G:cores=25");
-	ck_assert_uint_eq(out.shards, 10);
+	ck_assert_uint_eq(out.shards, 11);
 	ck_assert_int_eq(out.set_export, 1);
 	ck_assert_str_eq(out.export_env, "VGPU_REQUEST=mem=10G:cores=25,ALL");
 	ck_assert_int_eq(out.set_constraint, 0);
@@ -214,12 +216,12 @@ START_TEST(srun_rewrite)
 	ck_assert_str_eq(out.export_env, "VGPU_REQUEST=mem=1536M,NONE");
 	in.gres = "gres/vgpu:mem=2G,gres/cores=5";
 	changed(&in);
-	ck_assert_str_eq(out.gres, "shard:2");
+	ck_assert_str_eq(out.gres, "shard:3");
 	ck_assert_str_eq(out.canon, "mem=2G:cores=5");
 	/* "vgpu=..." works as "vgpu:..." */
 	in.gres = "gres:vgpu=mem=3G";
 	changed(&in);
-	ck_assert_str_eq(out.gres, "shard:3");
+	ck_assert_str_eq(out.gres, "shard:4");
 	/* scrontab and other clients: as srun, but the request last */
 	in.client = VGPU_CLIFILTER_OTHER;
 	in.export_env = NULL;
@@ -235,24 +237,24 @@ START_TEST(other_items_kept)
 
 	load(memory_conf);
 	changed(&in);
-	ck_assert_str_eq(out.gres, "foo:2,bar,shard:1");
+	ck_assert_str_eq(out.gres, "foo:2,bar,shard:2");
 	/* a key=value item continues the request only right after it */
 	in.gres = "gres:vgpu:mem=1G,gres:foo:2,gres:cores=3";
 	changed(&in);
 	ck_assert_str_eq(out.req, "mem=1G");
-	ck_assert_str_eq(out.gres, "foo:2,cores=3,shard:1");
+	ck_assert_str_eq(out.gres, "foo:2,cores=3,shard:2");
 	in.gres = "gres:vgpu:mem=1G,gres:cores=3,gres:x=1";
-	refused(&in, "--gres=vgpu: unknown key 'x' in 'x=1' (expected mem, cores, type or gpus)");
+	refused(&in, "--gres=vgpu: unknown key 'x' in 'x=1' (expected mem, share, cores, ctx, type or gpus)");
 	in.gres = "gres:vgpu:mem=1G,gres:cores=3,gres:x1=1";
 	changed(&in);
-	ck_assert_str_eq(out.gres, "x1=1,shard:1");
+	ck_assert_str_eq(out.gres, "x1=1,shard:2");
 	/* empty items between commas are skipped; an item "gres:" is an empty one, kept */
 	in.gres = ",,gres:vgpu:mem=1G,,gres:foo,";
 	changed(&in);
-	ck_assert_str_eq(out.gres, "foo,shard:1");
+	ck_assert_str_eq(out.gres, "foo,shard:2");
 	in.gres = "gres:,gres:vgpu:mem=1G";
 	changed(&in);
-	ck_assert_str_eq(out.gres, ",shard:1");
+	ck_assert_str_eq(out.gres, ",shard:2");
 }
 END_TEST
 
@@ -264,7 +266,7 @@ START_TEST(sbatch_comment)
 	in.comment = "my run";
 	in.export_env = "ALL,FOO=1";
 	changed(&in);
-	ck_assert_str_eq(out.gres, "shard:2");
+	ck_assert_str_eq(out.gres, "shard:3");
 	ck_assert_int_eq(out.set_comment, 1);
 	ck_assert_str_eq(out.comment, "[vgpu-request:mem=2G:cores=40]my run");
 	ck_assert_int_eq(out.set_export, 0);
@@ -283,7 +285,7 @@ START_TEST(salloc_neither)
 	in.comment = "c";
 	in.export_env = "ALL";
 	changed(&in);
-	ck_assert_str_eq(out.gres, "shard:4");
+	ck_assert_str_eq(out.gres, "shard:5");
 	ck_assert_int_eq(out.set_comment + out.set_export + out.set_constraint, 0);
 }
 END_TEST
@@ -301,7 +303,7 @@ START_TEST(constraint_merge)
 
 	load(three_conf);
 	changed(&in);
-	ck_assert_uint_eq(out.shards, 94);
+	ck_assert_uint_eq(out.shards, 95);
 	ck_assert_int_eq(out.set_constraint, 1);
 	ck_assert_str_eq(out.constraint, "vgpu_h100|vgpu_l40s");
 	in.constraint = "";
@@ -314,7 +316,7 @@ START_TEST(constraint_merge)
 	in.gres = "gres:vgpu:mem=1G:type=a100";
 	changed(&in);
 	ck_assert_str_eq(out.constraint, "(a|b)&vgpu_a100");
-	ck_assert_str_eq(out.gres, "shard:3");
+	ck_assert_str_eq(out.gres, "shard:4");
 	in.constraint = "a&b";
 	changed(&in);
 	ck_assert_str_eq(out.constraint, "a&b&vgpu_a100");
@@ -330,7 +332,7 @@ START_TEST(constraint_merge)
 	/* fits every type: no features, the user's constraint untouched */
 	in.gres = "gres:vgpu:mem=10G";
 	changed(&in);
-	ck_assert_uint_eq(out.shards, 25);
+	ck_assert_uint_eq(out.shards, 27); /* the a100's: ceil((10 GiB + 512 MiB) * 100 / 40 GiB) */
 	ck_assert_int_eq(out.set_constraint, 0);
 	ck_assert_str_eq(out.constraint, "");
 }
