@@ -157,7 +157,7 @@ START_TEST(mig_gpus_are_not_sliced)
 	vgpu_conf_init(&conf);
 	out = gen(&conf, 1, &opts, &err);
 	ck_assert_msg(out != NULL, "%s", err.msg);
-	ck_assert_ptr_nonnull(strstr(out, "NodeName=node2 Gres=gpu:h100:2,shard:100 Features=vgpu_h100\n"));
+	ck_assert_ptr_nonnull(strstr(out, "NodeName=node2 Gres=gpu:h100:2,shard:120 Features=vgpu_h100\n"));
 	ck_assert_ptr_nonnull(strstr(out, "# NodeName=node2 /dev/nvidia1: MIG enabled, not sliced\n"));
 	ck_assert_ptr_null(strstr(out, "Count=100 File=/dev/nvidia1"));
 	ck_assert_ptr_nonnull(strstr(out, "# 1 GPU\n"));
@@ -180,8 +180,8 @@ START_TEST(features_only_for_sliced_types)
 	ck_assert_msg(out != NULL, "%s", err.msg);
 	ck_assert_str_eq(out,
 			 "GresTypes=gpu,shard\n"
-			 "NodeName=node1 Gres=gpu:a100:1,gpu:l40s:1,shard:100 Features=vgpu_a100\n"
-			 "NodeName=node2 Gres=gpu:h100:2,shard:200 Features=vgpu_h100\n");
+			 "NodeName=node1 Gres=gpu:a100:1,gpu:l40s:1,shard:120 Features=vgpu_a100\n"
+			 "NodeName=node2 Gres=gpu:h100:2,shard:240 Features=vgpu_h100\n");
 	free(out);
 }
 END_TEST
@@ -235,10 +235,10 @@ START_TEST(request_line_for_the_cli_filter)
 			     "GpuType=h100 Memory=81559M SMs=132\nGpuType=a100 Memory=40G SMs=108\n";
 	const char *memory = "AccountingMode=memory\nShardMemory=1G\nGpuType=h100 Memory=81559M SMs=132\n";
 
-	ck_assert_str_eq(req_line(three, "mem=1G"), "ok 3 mem=1G -");
-	ck_assert_str_eq(req_line(three, "mem=42G"), "ok 94 mem=42G vgpu_h100|vgpu_l40s");
-	ck_assert_str_eq(req_line(three, "mem=50G,cores=10"), "ok 63 mem=50G:cores=10 vgpu_h100");
-	ck_assert_str_eq(req_line(three, "mem=10G,type=A100"), "ok 25 mem=10G:type=a100 vgpu_a100");
+	ck_assert_str_eq(req_line(three, "mem=1G"), "ok 4 mem=1G -");
+	ck_assert_str_eq(req_line(three, "mem=42G"), "ok 95 mem=42G vgpu_h100|vgpu_l40s");
+	ck_assert_str_eq(req_line(three, "mem=50G,cores=10"), "ok 64 mem=50G:cores=10 vgpu_h100");
+	ck_assert_str_eq(req_line(three, "mem=10G,type=A100"), "ok 27 mem=10G:type=a100 vgpu_a100");
 	ck_assert_str_eq(req_line(three, "mem=1G,gpus=2"),
 			 "ERR: gpus=2: a slice is one GPU's share; Slurm 22.05 places shards on one "
 			 "GPU per node (ask for gpus=1 or whole GPUs)");
@@ -248,20 +248,21 @@ START_TEST(request_line_for_the_cli_filter)
 	/* memory accounting: the same count on every type it fits */
 	ck_assert_str_eq(req_line("AccountingMode=memory\nShardMemory=1G\n"
 				  "GpuType=h100 Memory=81559M SMs=132\nGpuType=l40s Memory=46068M SMs=142\n",
-				  "mem=50G"), "ok 50 mem=50G vgpu_h100");
-	/* strict: the largest count over the types it fits (a100: 10G of 40G) */
-	ck_assert_str_eq(req_line(strict, "mem=10G"), "ok 25 mem=10G -");
-	ck_assert_str_eq(req_line(strict, "mem=10G,type=h100"), "ok 13 mem=10G:type=h100 vgpu_h100");
+				  "mem=50G"), "ok 51 mem=50G vgpu_h100");
+	/* strict: the largest count over the types it fits (a100: 10G and a
+	 * context, the default 512M, of 40G); every mem= here has one on top */
+	ck_assert_str_eq(req_line(strict, "mem=10G"), "ok 27 mem=10G -");
+	ck_assert_str_eq(req_line(strict, "mem=10G,type=h100"), "ok 14 mem=10G:type=h100 vgpu_h100");
 	ck_assert_str_eq(req_line(strict, "cores=50:MEM=1g"), "ok 50 mem=1G:cores=50 -");
-	ck_assert_str_eq(req_line(strict, "mem=50G"), "ok 63 mem=50G vgpu_h100");
+	ck_assert_str_eq(req_line(strict, "mem=50G"), "ok 64 mem=50G vgpu_h100");
 	ck_assert_str_eq(req_line(strict, "mem=100G"),
 			 "ERR: request 'mem=100G' fits no configured GPU type (h100: 79.6 GiB usable, "
 			 "a100: 40 GiB usable)");
 	/* memory: shards of ShardMemory, rounded up; mem= needed */
-	ck_assert_str_eq(req_line(memory, "mem=10G:cores=25"), "ok 10 mem=10G:cores=25 -");
+	ck_assert_str_eq(req_line(memory, "mem=10G:cores=25"), "ok 11 mem=10G:cores=25 -");
 	ck_assert_str_eq(req_line(memory, "mem=1536M"), "ok 2 mem=1536M -");
 	ck_assert_str_eq(req_line(memory, "cores=25"),
-			 "ERR: request 'cores=25': memory accounting needs mem= (e.g. mem=10G)");
+			 "ERR: request 'cores=25': memory accounting needs mem= or share= (e.g. mem=10G)");
 	ck_assert_str_eq(req_line(three, "mem=1G:type=h100"), "ok 2 mem=1G:type=h100 vgpu_h100");
 }
 END_TEST
