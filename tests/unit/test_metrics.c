@@ -127,7 +127,7 @@ START_TEST(from_the_show_model)
 	vgpu_metrics_t *m = vgpu_metrics_new();
 	vgpu_conf_t conf;
 	vgpu_err_t err = { "" };
-	const char *text = "GpuType=h100 Memory=81559M SMs=132\n";
+	const char *text = "ShardsPerGpu=100\nGpuType=h100 Memory=81559M SMs=132\n";
 	char *t;
 
 	ck_assert_msg(vgpu_conf_parse(text, strlen(text), "test.conf", &conf, &err) == 0, "%s", err.msg);
