@@ -18,13 +18,20 @@ e2e_up jobledger --nodes 1 --gpus 2 --spank --cli-filter
 state=$e2e_dir/vgpu-state
 cd "$e2e_tmp" || exit 1
 
-# slice K: the memory of K of the GPU's 100 shards (strict; no MemoryReserve).
-mem=$(sed -n 's/^GpuType=h100 Memory=\([0-9]*\)M.*/\1/p' "$e2e_dir/etc/vgpu.conf")
-slice() { echo $(($1 * mem * 1048576 / 100)); }
+# slice K: K of the GPU's ShardsPerGpu (120 by default) shards of Memory -
+# DriverReserved, from the GpuType line vgpu conf wrote (strict; no
+# MemoryReserve); every context is charged ContextMemory (ctx).
+type_line=$(grep '^GpuType=h100 ' "$e2e_dir/etc/vgpu.conf")
+mib() { echo "$type_line" | sed -n "s/.* $1=\([0-9]*\)M.*/\1/p"; }
+mem=$(mib Memory) drv=$(mib DriverReserved) ctx=$(($(mib ContextMemory) * 1048576))
+per=$(sed -n 's/^ShardsPerGpu=\([0-9]*\).*/\1/p' "$e2e_dir/etc/vgpu.conf")
+per=${per:-120}
+slice() { echo $(($1 * (mem - drv) * 1048576 / per)); }
+sm20=$((20 * 10000 / per)) # SM share of 20 shards, in 1/100 %
 mib2() { echo $(($1 / 2097152 * 2097152)); } # rounded down to the shim's 2 MiB granule
 S=$(slice 20)
 A=$(mib2 $((S * 6 / 10)))  # what the batch script holds: 60% of its slice
-R=$((S - A))               # the job's room left
+R=$((S - A - 2 * ctx))     # the job's room left: less the holder's context and the step's own
 s5=$(slice 5) s10=$(slice 10)
 ok "the numbers make the point: 60% twice does not fit, 5 shards fit in the room, 10 do not" \
 	test $((2 * A)) -gt "$S" -a "$s5" -lt "$R" -a "$s10" -gt "$R"
@@ -38,7 +45,7 @@ t=0; until grep -q '^hold: ready' $e2e_tmp/hold.out 2>/dev/null || [ \$t -ge 300
 ls -A $state >$e2e_tmp/dirs.out
 ls -A $state/job.\$SLURM_JOB_ID.0 >$e2e_tmp/jobdir.out; cat $state/job.\$SLURM_JOB_ID.0/cap >>$e2e_tmp/jobdir.out
 srun $probe dlopen init info alloc mem $A alloc mem $(mib2 $R) >$e2e_tmp/plain.out 2>&1
-srun --gres=shard:5 $probe dlopen init info alloc mem $((s5 + 2097152)) alloc mem $(mib2 $s5) >$e2e_tmp/s5.out 2>&1
+srun --gres=shard:5 $probe dlopen init info alloc mem $((s5 + 2097152)) alloc mem $(mib2 $((s5 - ctx))) >$e2e_tmp/s5.out 2>&1
 srun --gres=shard:10 $probe dlopen init info alloc mem $(mib2 $((R + 2097152))) alloc mem $(mib2 $R) >$e2e_tmp/s10.out 2>&1
 srun bash -c 'sed -n "s/^acct=//p" /etc/vgpu-step.desc; grep -E "^(gpu|job)" /etc/vgpu-step.desc' >$e2e_tmp/desc.out 2>&1
 sed -n "s/^acct=//p" /etc/vgpu-step.desc >>$e2e_tmp/desc.out
@@ -55,8 +62,8 @@ is "$(grep '^info:' "$e2e_tmp/plain.out")" "info: 0 $R $S" \
 is "$(grep '^alloc' "$e2e_tmp/plain.out" | tr '\n' ' ')" "alloc mem $A: 2 alloc mem $(mib2 $R): 0 " \
 	"plain srun step: 60% more fails with CUDA_ERROR_OUT_OF_MEMORY, the room left allocates"
 # srun --gres=shard:5: its own smaller limit, well inside the room
-is "$(grep '^info:' "$e2e_tmp/s5.out")" "info: 0 $s5 $s5" "srun --gres=shard:5: its own 5 shards' slice, all free"
-is "$(grep '^alloc' "$e2e_tmp/s5.out" | tr '\n' ' ')" "alloc mem $((s5 + 2097152)): 2 alloc mem $(mib2 $s5): 0 " \
+is "$(grep '^info:' "$e2e_tmp/s5.out")" "info: 0 $((s5 - ctx)) $s5" "srun --gres=shard:5: its own 5 shards' slice, free less its context"
+is "$(grep '^alloc' "$e2e_tmp/s5.out" | tr '\n' ' ')" "alloc mem $((s5 + 2097152)): 2 alloc mem $(mib2 $((s5 - ctx))): 0 " \
 	"srun --gres=shard:5: past its own limit fails although the job has room; within it allocates"
 # srun --gres=shard:10: its limit is above the room: the room decides
 is "$(grep '^info:' "$e2e_tmp/s10.out")" "info: 0 $R $s10" \
@@ -65,12 +72,12 @@ is "$(grep '^alloc' "$e2e_tmp/s10.out" | tr '\n' ' ')" "alloc mem $(mib2 $((R + 
 	"srun --gres=shard:10: past the job's room fails within its own limit; the room allocates"
 # the directories and descriptions: one job dir, acct= of every step in it
 like "$(tr '\n' ' ' <"$e2e_tmp/dirs.out")" "^$id\.batch\.0 job\.$id\.0 $" "while the batch step runs: its step dir and the job's dir"
-like "$(tr '\n' ' ' <"$e2e_tmp/jobdir.out")" "^acct cap owner GPU-[0-9a-f-]{36} $S 2000 $" \
+like "$(tr '\n' ' ' <"$e2e_tmp/jobdir.out")" "^acct cap owner GPU-[0-9a-f-]{36} $S $sm20 $" \
 	"the job's dir: acct/ and the batch step's record of the job's cap (its other steps read it)"
 is "$(grep -c "^$state/job\.$id\.0/acct$" "$e2e_tmp/desc.out")" 2 "batch step and srun step: acct= is the job's accounting dir"
-like "$(sed -n 2,3p "$e2e_tmp/desc.out" | tr '\n' '/')" "^gpu uuid=(GPU-[0-9a-f-]{36}) mem=$S sm=2000 ctx=0/job uuid=\1 mem=$S sm=2000/$" \
+like "$(sed -n 2,3p "$e2e_tmp/desc.out" | tr '\n' '/')" "^gpu uuid=(GPU-[0-9a-f-]{36}) mem=$S sm=$sm20 ctx=$ctx/job uuid=\1 mem=$S sm=$sm20/$" \
 	"the srun step's description: its limit, and the job's cap (recorded by the batch step)"
-like "$(sed -n 5,6p "$e2e_tmp/desc.out" | tr '\n' '/')" "^gpu uuid=(GPU-[0-9a-f-]{36}) mem=$S sm=2000 ctx=0/job uuid=\1 mem=$S sm=2000/$" \
+like "$(sed -n 5,6p "$e2e_tmp/desc.out" | tr '\n' '/')" "^gpu uuid=(GPU-[0-9a-f-]{36}) mem=$S sm=$sm20 ctx=$ctx/job uuid=\1 mem=$S sm=$sm20/$" \
 	"the batch step's description carries the job's cap (a job line)"
 is "$(ls -A "$state")" "" "after the job: StateDir is empty (job dir removed with the last step)"
 
@@ -80,20 +87,22 @@ is "$(ls -A "$state")" "" "after the job: StateDir is empty (job dir removed wit
 # allocation run at once); the job's ledger holds them: the second gets only
 # the job's room.
 s15=$(slice 15)
+H=$(mib2 $((s15 - ctx)))       # what the first step holds: its slice less its context
+O=$((S - H - 2 * ctx))         # the room the second sees: less both contexts
 cat >"$e2e_tmp/overlap.sh" <<EOF
 #!/bin/bash
-srun --gres=shard:15 $probe dlopen init alloc mem $(mib2 $s15) hold >$e2e_tmp/o1.out 2>&1 &
+srun --gres=shard:15 $probe dlopen init alloc mem $H hold >$e2e_tmp/o1.out 2>&1 &
 t=0; until grep -q '^hold: ready' $e2e_tmp/o1.out 2>/dev/null || [ \$t -ge 300 ]; do sleep 0.1; t=\$((t + 1)); done
-srun --overlap --gres=shard:15 $probe dlopen init info alloc mem $(mib2 $s15) alloc mem $(mib2 $((S - $(mib2 $s15)))) >$e2e_tmp/o2.out 2>&1
+srun --overlap --gres=shard:15 $probe dlopen init info alloc mem $H alloc mem $(mib2 $O) >$e2e_tmp/o2.out 2>&1
 kill %1
 wait
 EOF
 chmod +x "$e2e_tmp/overlap.sh"
 timeout 60 salloc --gres=shard:20 "$e2e_tmp/overlap.sh" >/dev/null 2>&1
-is "$(grep '^alloc' "$e2e_tmp/o1.out")" "alloc mem $(mib2 $s15): 0" "salloc shard:20: a shard:15 step holds its 15 shards"
-is "$(grep '^info:' "$e2e_tmp/o2.out")" "info: 0 $((S - $(mib2 $s15))) $s15" \
+is "$(grep '^alloc' "$e2e_tmp/o1.out")" "alloc mem $H: 0" "salloc shard:20: a shard:15 step holds its 15 shards"
+is "$(grep '^info:' "$e2e_tmp/o2.out")" "info: 0 $O $s15" \
 	"an --overlap shard:15 step beside it: total its 15 shards, free only the job's room"
-is "$(grep '^alloc' "$e2e_tmp/o2.out" | tr '\n' ' ')" "alloc mem $(mib2 $s15): 2 alloc mem $(mib2 $((S - $(mib2 $s15)))): 0 " \
+is "$(grep '^alloc' "$e2e_tmp/o2.out" | tr '\n' ' ')" "alloc mem $H: 2 alloc mem $(mib2 $O): 0 " \
 	"... its 15 shards' worth is refused (the job would exceed its 20), the room allocates"
 
 # 3. a SIGKILLed batch step (its tasks killed; slurmstepd cleans up) and a
