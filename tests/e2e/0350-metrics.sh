@@ -153,9 +153,12 @@ want=$(expect)
 like "$want" "vgpu_slice_shards\\{gpu=[01],jobid=$b,node=n1,user=root\\} 30" "vgpu show --json has job $b's 30 shards"
 is "$(wait_pq "$Q" "$want")" "$want" "Prometheus's values for every GPU and slice equal vgpu show --json's"
 ga=$(printf '%s\n' "$want" | sed -n "s/^vgpu_slice_shards{gpu=\\([01]\\),jobid=$a,.*/\\1/p")
-is "$(pq "vgpu_slice_memory_used_bytes{jobid=\"$a\"}")" "vgpu_slice_memory_used_bytes{gpu=$ga,jobid=$a,node=n1} $G" \
-	"vgpu_slice_memory_used_bytes: job $a's ledger holds the probe's 1 GiB on GPU $ga"
-is "$(pq "vgpu_step_memory_used_bytes{jobid=\"$a\"}")" "vgpu_step_memory_used_bytes{gpu=$ga,jobid=$a,node=n1,step=$a.batch} $G" \
+# The ledger charges the probe's context too: ContextMemory of the GpuType
+# line vgpu conf wrote (every context is charged).
+ctx=$(($(sed -n 's/^GpuType=h100 .* ContextMemory=\([0-9]*\)M.*/\1/p' "$conf") * 1048576))
+is "$(pq "vgpu_slice_memory_used_bytes{jobid=\"$a\"}")" "vgpu_slice_memory_used_bytes{gpu=$ga,jobid=$a,node=n1} $((G + ctx))" \
+	"vgpu_slice_memory_used_bytes: job $a's ledger holds the probe's 1 GiB and its context on GPU $ga"
+is "$(pq "vgpu_step_memory_used_bytes{jobid=\"$a\"}")" "vgpu_step_memory_used_bytes{gpu=$ga,jobid=$a,node=n1,step=$a.batch} $((G + ctx))" \
 	"vgpu_step_memory_used_bytes: all of it in step $a.batch"
 is "$(pq 'sum(vgpu_scrape_errors)')" "{} 0" "no part of the view failed to read (vgpu_scrape_errors)"
 
