@@ -1,9 +1,11 @@
 #!/bin/bash
 # `vgpu show` on a real Slurm 22.05 devcluster (2 nodes, 2 H100 each, strict
-# accounting, 100 shards per GPU): with shard jobs, a whole-GPU job and a
-# 2-node shard job running, `vgpu show --json` puts every job on the GPU
-# `scontrol -d show job` names, with its shard count, the memory limit
-# floor(K * 85520809984 / 100) and SM share K*100, and every GPU's used,
+# accounting, S = ShardsPerGpu shards per GPU, 120 by default): with shard
+# jobs, a whole-GPU job and a 2-node shard job running, `vgpu show --json`
+# puts every job on the GPU `scontrol -d show job` names, with its shard
+# count, the memory limit floor(K * U / S) (U: the GpuType line's Memory less
+# DriverReserved, as vgpu conf wrote it) and SM share floor(K * 10000 / S),
+# and every GPU's used,
 # reserved and free amounts add up; the human view says the same; filters,
 # steps, "limits unknown" without GpuType, an unreachable controller; everything
 # free again after the jobs end. Then (e): healthy daemons, clean `down`.
@@ -13,7 +15,24 @@ e2e_require
 plan 39
 e2e_up show --nodes 2 --gpus 2
 conf=$e2e_dir/etc/vgpu.conf
-U=85520809984           # usable bytes of the simulated H100 (81559 MiB, no reserve)
+# U: usable bytes of the simulated H100, from the GpuType line vgpu conf wrote
+# (Memory less DriverReserved; no MemoryReserve); S: shards per GPU.
+type_line=$(grep '^GpuType=h100 ' "$conf")
+mib() { echo "$type_line" | sed -n "s/.* $1=\([0-9]*\)M.*/\1/p"; }
+U=$((($(mib Memory) - $(mib DriverReserved)) * 1048576))
+S=$(sed -n 's/^ShardsPerGpu=\([0-9]*\).*/\1/p' "$conf")
+S=${S:-120}
+# What the human view prints for a size and an SM share (basis points).
+hsize() { python3 -c '
+import sys
+b = int(sys.argv[1]); names = ["B", "KiB", "MiB", "GiB", "TiB"]; u = 0; unit = 1
+while u + 1 < len(names) and b >= unit << 10: unit <<= 10; u += 1
+w, r = divmod(b, unit)
+if r == 0: print("%d %s" % (w, names[u])); sys.exit()
+t = (r * 10 + unit // 2) // unit
+if t == 10: w += 1; t = 0
+print("%d.%d %s" % (w, t, names[u]))' "$1"; }
+hsm() { printf '%d.%02d%%' $(($1 / 100)) $(($1 % 100)); }
 vs() { "$VGPU_BUILDDIR/vgpu" show --conf "$conf" "$@"; }
 
 # summary JSON: one line per GPU "node gpu used/total memres memfree smres smfree
@@ -36,10 +55,10 @@ for j in d["jobs"]:
 }
 
 out=$(vs --json) && s=$(printf '%s' "$out" | summary)
-is "$s" "n1 0 0/100 0 $U 0 10000 
-n1 1 0/100 0 $U 0 10000 
-n2 0 0/100 0 $U 0 10000 
-n2 1 0/100 0 $U 0 10000 " "idle: 4 GPUs, 100 shards each, all memory and SMs free"
+is "$s" "n1 0 0/$S 0 $U 0 10000 
+n1 1 0/$S 0 $U 0 10000 
+n2 0 0/$S 0 $U 0 10000 
+n2 1 0/$S 0 $U 0 10000 " "idle: 4 GPUs, $S shards each, all memory and SMs free"
 
 a=$(e2e_hold -w n1 --gres=shard:25)
 b=$(e2e_hold -w n1 --gres=shard:50)
@@ -55,12 +74,12 @@ id1=$1 id2=$2
 like "$ia $ib $ic $id1 $id2" '^[01] [01] [01] [01] [01]$' "scontrol -d names one GPU per job and node ($ia $ib $ic $id1 $id2)"
 is "$ic" "$([ "$id2" = 0 ] && echo 1 || echo 0)" "the whole GPU and n2's shards are on different GPUs"
 
-lim() { echo "$(($1 * U / 100)) $(($1 * 100))"; }
+lim() { echo "$(($1 * U / S)) $(($1 * 10000 / S))"; }
 # Expected per GPU, computed from the ground truth.
 declare -A used hold
 add() { # node gpu job shards|whole
 	local k="$1 $2" m
-	if [ "$4" = whole ]; then used[$k]=100; m="$U 10000"; else used[$k]=$((${used[$k]:-0} + $4)); m=$(lim "$4"); fi
+	if [ "$4" = whole ]; then used[$k]=$S; m="$U 10000"; else used[$k]=$((${used[$k]:-0} + $4)); m=$(lim "$4"); fi
 	hold[$k]="${hold[$k]:+${hold[$k]} }$3:$4:${m% *}:${m#* }"
 }
 add n1 "$ia" "$a" 25
@@ -72,7 +91,7 @@ want=
 for k in "n1 0" "n1 1" "n2 0" "n2 1"; do
 	u=${used[$k]:-0} mr=0 sr=0
 	for h in ${hold[$k]:-}; do IFS=: read -r _ _ hm hs <<<"$h"; mr=$((mr + hm)); sr=$((sr + hs)); done
-	want="$want$k $u/100 $mr $((U - mr)) $sr $((10000 - sr)) ${hold[$k]:-}
+	want="$want$k $u/$S $mr $((U - mr)) $sr $((10000 - sr)) ${hold[$k]:-}
 "
 done
 want="${want}job $a n1 $ia 25 $(lim 25)
@@ -85,11 +104,16 @@ is "$s" "$want" "--json: every job on scontrol's GPU, shards, memory limits, SM 
 
 human=$(vs)
 is "$?" 0 "vgpu show exits 0"
-like "$human" "  GPU $ia  h100  shards [0-9]+/100 used  memory [0-9.]+ [GM]iB reserved, [0-9.]+ [GM]iB free  SM [0-9.]+% reserved, [0-9.]+% free" "human: a GPU line with shards, memory and SM share reserved and free"
-like "$human" "    job $a +root +25 shards  memory 19.9 GiB  SM 25.00%" "human: job $a holds 25 shards, 19.9 GiB, 25%"
-like "$human" "    job $c +root +whole GPU +memory 79.6 GiB  SM 100.00%" "human: job $c holds the whole GPU"
-is "$(vs --node n2 | grep "^  GPU $ic ")" "  GPU $ic  h100  shards 100/100 used (whole GPU held)  memory 79.6 GiB reserved, 0 B free  SM 100.00% reserved, 0.00% free" "human: n2's whole GPU is full"
-like "$human" "$d +root +n2 +$id2 +10 +8.0 GiB +10.00%" "human: job table has job $d on n2"
+like "$human" "  GPU $ia  h100  shards [0-9]+/$S used  memory [0-9.]+ [GM]iB reserved, [0-9.]+ [GM]iB free  SM [0-9.]+% reserved, [0-9.]+% free" "human: a GPU line with shards, memory and SM share reserved and free"
+set -- $(lim 25)
+m25=$(hsize "$1") sm25=$(hsm "$2")
+set -- $(lim 10)
+m10=$(hsize "$1") sm10=$(hsm "$2")
+mU=$(hsize "$U")
+like "$human" "    job $a +root +25 shards  memory $m25  SM $sm25" "human: job $a holds 25 shards, $m25, $sm25"
+like "$human" "    job $c +root +whole GPU +memory $mU  SM 100.00%" "human: job $c holds the whole GPU"
+is "$(vs --node n2 | grep "^  GPU $ic ")" "  GPU $ic  h100  shards $S/$S used (whole GPU held)  memory $mU reserved, 0 B free  SM 100.00% reserved, 0.00% free" "human: n2's whole GPU is full"
+like "$human" "$d +root +n2 +$id2 +10 +$m10 +$sm10" "human: job table has job $d on n2"
 
 # A step with shards of its own is listed under its job, on the job's GPU.
 srun --jobid="$a" --overlap --gres=shard:5 -o /dev/null bash -c \
@@ -101,7 +125,7 @@ s=$(vs --job "$a" --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print([(n["name"], g["index"], h["steps"]) for n in d["nodes"] for g in n["gpus"] for h in g["holders"]])')
-is "$s" "[('n1', $ia, [{'step': '$a.0', 'shards': 5, 'memory_limit': $((5 * U / 100)), 'sm_share': 500}])]" "step $a.0 (--gres=shard:5) under job $a on GPU $ia, with its own limits"
+is "$s" "[('n1', $ia, [{'step': '$a.0', 'shards': 5, 'memory_limit': $((5 * U / S)), 'sm_share': $((5 * 10000 / S))}])]" "step $a.0 (--gres=shard:5) under job $a on GPU $ia, with its own limits"
 
 # Filters.
 s=$(vs --job "$d" --json | summary | grep ^job)
@@ -121,7 +145,7 @@ is "$?:$(echo "$out" | head -1)" "2:vgpu show: --job: 'x' is not a job id" "--jo
 # Without a GpuType for h100 the limits are unknown, not guessed.
 printf 'AccountingMode=strict\n' >"$e2e_tmp/notype.conf"
 out=$("$VGPU_BUILDDIR/vgpu" show --conf "$e2e_tmp/notype.conf" --node n2)
-like "$out" "GPU $ic  h100  shards 100/100 used \(whole GPU held\)  limits unknown: no GpuType 'h100' in vgpu.conf" "no GpuType: limits unknown"
+like "$out" "GPU $ic  h100  shards $S/$S used \(whole GPU held\)  limits unknown: no GpuType 'h100' in vgpu.conf" "no GpuType: limits unknown"
 like "$out" "job $c +root +whole GPU   limits unknown" "no GpuType: the holder's limits unknown"
 
 # An unreachable controller.
@@ -140,10 +164,10 @@ is "$?" 0 "the step ends by itself"
 scancel "$a" "$b" "$c" "$d"
 ok "the jobs end" e2e_wait_idle
 out=$(vs --json) && s=$(printf '%s' "$out" | summary)
-is "$s" "n1 0 0/100 0 $U 0 10000 
-n1 1 0/100 0 $U 0 10000 
-n2 0 0/100 0 $U 0 10000 
-n2 1 0/100 0 $U 0 10000 " "after scancel: all free again, no job lines"
+is "$s" "n1 0 0/$S 0 $U 0 10000 
+n1 1 0/$S 0 $U 0 10000 
+n2 0 0/$S 0 $U 0 10000 
+n2 1 0/$S 0 $U 0 10000 " "after scancel: all free again, no job lines"
 
 e2e_health
 e2e_down
