@@ -43,6 +43,7 @@ static void check_model(const char *text)
 	unsigned g;
 
 	vgpu_conf_init(&conf);
+	conf.shards_per_gpu = 100; /* the GRES below has 100 per GPU (the default is 120) */
 	t = &conf.types[conf.ntypes++];
 	strcpy(t->name, "h100");
 	t->mem_bytes = (uint64_t)81559 << 20;
