@@ -29,14 +29,17 @@ is "$(command -v vgpu)" "$VGPU_BUILDDIR/vgpu" "after eval, vgpu is the built one
 conf=$e2e_dir/etc/slurm.conf
 is "$(sed -n 's/^SlurmctldHost=//p' "$conf")" "$(hostname -s)(127.0.0.1)" "SlurmctldHost is this host, at 127.0.0.1"
 p1=$(sed -n 2p "$e2e_dir/run/ports")
-like "$(grep '^NodeName=n1 ' "$conf")" "^NodeName=n1 Gres=gpu:h100:2,shard:200 Features=vgpu_h100 NodeHostname=$(hostname -s) NodeAddr=127.0.0.1 Port=$p1 " \
+# S shards per GPU: ShardsPerGpu of the cluster's vgpu.conf (120 by default).
+S=$(sed -n 's/^ShardsPerGpu=\([0-9]*\).*/\1/p' "$e2e_dir/etc/vgpu.conf")
+S=${S:-120}
+like "$(grep '^NodeName=n1 ' "$conf")" "^NodeName=n1 Gres=gpu:h100:2,shard:$((2 * S)) Features=vgpu_h100 NodeHostname=$(hostname -s) NodeAddr=127.0.0.1 Port=$p1 " \
 	"n1: the Gres= and Features= of vgpu conf, this host, 127.0.0.1, its own port"
 is "$(grep -c '^GresTypes=gpu,shard$' "$conf")" 1 "GresTypes from vgpu conf"
 files=$(grep -o 'File=[^ ]*' "$e2e_dir/etc/gres.conf" | cut -d= -f2 | sort -u)
 is "$(echo "$files" | wc -l)" 4 "gres.conf names 4 device files (2 nodes x 2 GPUs)"
 is "$(for f in $files; do [ -c "$f" ] || echo "$f"; done)" "" "each is a character device"
-is "$(sinfo -h -N -o '%N %T %G')" "n1 idle gpu:h100:2,shard:h100:200
-n2 idle gpu:h100:2,shard:h100:200" "sinfo: both nodes idle with their GPUs and shards"
+is "$(sinfo -h -N -o '%N %T %G')" "n1 idle gpu:h100:2,shard:h100:$((2 * S))
+n2 idle gpu:h100:2,shard:h100:$((2 * S))" "sinfo: both nodes idle with their GPUs and shards"
 out=$("$devcluster" status --name "$e2e_name")
 is "$?" 0 "status exits 0"
 is "$(echo "$out" | grep -cE '^  (munged|slurmctld|slurmd-n1|slurmd-n2) +pid [0-9]+ +running$')" \

@@ -47,15 +47,18 @@ is "$bad" "" "every recorded daemon runs with the chroot as its root ($(echo $pi
 like "$(awk '$1 == "slurmctld" { print $2 }' "$dir/run/pids")" "^[0-9]+$" "slurmctld is recorded by its pid"
 is "$(grep -c " $root" /proc/self/mounts)" 0 "nothing of the chroot is mounted on this side"
 
+# The shards a slice takes, as the cluster's own vgpu.conf gives them.
+shards() { x vgpu request -c "$dir/etc/vgpu.conf" -t h100 "$1" | sed -n 's/^h100 *\([0-9]*\) of .*/\1/p'; }
+k10=$(shards mem=10G) k20=$(shards mem=20G)
 echo "seen by jobs" >"$dir/hello.txt"
 out=$(x srun --gres=vgpu:mem=10G sh -c "cat $dir/hello.txt; echo \$SLURM_SHARDS_ON_NODE \${VGPU_STEP_DESC:+desc}" 2>&1)
 is "$out" "seen by jobs
-13 desc" "srun --gres=vgpu:mem=10G: a file of the cluster directory is seen, 13 shards, the shim's step description"
+${k10:-?} desc" "srun --gres=vgpu:mem=10G: a file of the cluster directory is seen, $k10 shards (vgpu request), the shim's step description"
 id=$(x sbatch --parsable -o "$dir/job.out" --gres=vgpu:mem=20G --wrap 'sleep 60' 2>&1)
 like "$id" '^[0-9]+$' "sbatch --gres=vgpu:mem=20G is accepted"
 t=150
 until [ "$(x squeue -h -j "$id" -o %T 2>/dev/null)" = RUNNING ] || [ $t -eq 0 ]; do sleep 0.2; t=$((t - 1)); done
-like "$(x vgpu show 2>&1)" "job $id +root +26 shards" "exec -- vgpu show lists the slice"
+like "$(x vgpu show 2>&1)" "job $id +root +${k20:-?} shards" "exec -- vgpu show lists the slice ($k20 shards)"
 refused=$(x sbatch --gres=vgpu:mem=500G --wrap true 2>&1)
 is "$?" 1 "an impossible request is refused at submit"
 like "$refused" "vgpu: " "... by the project's plugins, with their message"
