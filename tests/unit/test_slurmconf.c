@@ -178,10 +178,9 @@ START_TEST(features_only_for_sliced_types)
 	vgpu_conf_init(&conf);
 	out = gen(&conf, 2, &opts, &err);
 	ck_assert_msg(out != NULL, "%s", err.msg);
-	ck_assert_str_eq(out,
-			 "GresTypes=gpu,shard\n"
-			 "NodeName=node1 Gres=gpu:a100:1,gpu:l40s:1,shard:120 Features=vgpu_a100\n"
-			 "NodeName=node2 Gres=gpu:h100:2,shard:240 Features=vgpu_h100\n");
+	ck_assert_str_eq(out, "GresTypes=gpu,shard\n"
+			      "NodeName=node1 Gres=gpu:a100:1,gpu:l40s:1,shard:120 Features=vgpu_a100\n"
+			      "NodeName=node2 Gres=gpu:h100:2,shard:240 Features=vgpu_h100\n");
 	free(out);
 }
 END_TEST
@@ -248,7 +247,8 @@ START_TEST(request_line_for_the_cli_filter)
 	/* memory accounting: the same count on every type it fits */
 	ck_assert_str_eq(req_line("AccountingMode=memory\nShardMemory=1G\n"
 				  "GpuType=h100 Memory=81559M SMs=132\nGpuType=l40s Memory=46068M SMs=142\n",
-				  "mem=50G"), "ok 51 mem=50G vgpu_h100");
+				  "mem=50G"),
+			 "ok 51 mem=50G vgpu_h100");
 	/* strict: the largest count over the types it fits (a100: 10G and a
 	 * context, the default 512M, of 40G); every mem= here has one on top */
 	ck_assert_str_eq(req_line(strict, "mem=10G"), "ok 27 mem=10G -");
