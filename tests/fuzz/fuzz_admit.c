@@ -41,8 +41,9 @@ static void check_comment(const char *text)
 	n = strlen(req);
 	if (!close || n == 0 || n >= sizeof(req) || strncmp(text, VGPU_ADMIT_COMMENT_TAG, tag) != 0 ||
 	    (size_t)(close - text) != tag + n || strncmp(text + tag, req, n) != 0 ||
-	    strcmp(comment, close + 1) != 0 || strspn(req, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789=:._-") != n)
+	    strcmp(comment, close + 1) != 0 ||
+	    strspn(req, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789=:._-%/") != n)
 		abort();
 }
 
