@@ -204,17 +204,9 @@ int vgpu_account_shards(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 		if (k < 1)
 			return vgpu_err_set(err, "request '%s' is less than one of the %u shards of a %s GPU", rt,
 					    gpu, type->name);
-		/* Strict: the dominant share, also for mem=P% with cores= (share=
-		 * comes without cores=). */
-		ks = ((uint64_t)req->cores_pct * gpu + 99) / 100;
-		if (conf->mode == VGPU_MODE_STRICT && ks > k)
-			k = ks;
 	} else if (conf->mode == VGPU_MODE_STRICT) {
 		if (want)
 			k = muldiv_ceil(want, gpu, usable);
-		ks = ((uint64_t)req->cores_pct * gpu + 99) / 100;
-		if (ks > k)
-			k = ks;
 	} else {
 		k = want / conf->shard_bytes + (want % conf->shard_bytes != 0);
 		if (k > gpu) {
@@ -225,6 +217,10 @@ int vgpu_account_shards(const vgpu_conf_t *conf, const vgpu_gpu_type_t *type,
 					    rt, (unsigned long long)k, sh, type->name, gpu, off);
 		}
 	}
+	/* Strict: the dominant share, for mem=, mem=P% and cores= alike. */
+	ks = ((uint64_t)req->cores_pct * gpu + 99) / 100;
+	if (conf->mode == VGPU_MODE_STRICT && ks > k)
+		k = ks;
 	if (k < 1)
 		k = 1;
 	if (k > gpu)
